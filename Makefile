@@ -1,0 +1,33 @@
+# The two set-up commands are `make demo` and `make test`; both install what they need first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PACKAGES := sandbox tap-wave target-databricks-upsert webhook-relay
+PYPROJECTS := pyproject.toml $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+
+.PHONY: install test lint demo bench clean
+
+install: $(STAMP)
+
+$(STAMP): $(PYPROJECTS) Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --python $(BIN)/python --quiet \
+		$(foreach p,$(PACKAGES),-e ./$(p)) -e '.[dev]'
+	touch $(STAMP)
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install lint
+	$(BIN)/python -m pytest
+
+demo: install
+	$(BIN)/python -m bench.demo
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
