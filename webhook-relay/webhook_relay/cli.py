@@ -1,0 +1,171 @@
+"""Command line: ``webhook-relay serve`` (the relay) and ``webhook-relay locked-run`` (the lock)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from webhook_relay.config import ConfigError, RelaySettings, secrets_from_environment
+from webhook_relay.runlock import RunLock, lock_path
+from webhook_relay.signature import DEFAULT_TOLERANCE_SECONDS
+from webhook_relay.targeting import DEFAULT_RUN_COMMAND, RunCommand
+from webhook_relay.worker import WorkerSettings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="webhook-relay",
+        description="Verify signed Wave webhooks, store them durably, run targeted meltano runs.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the relay (secrets from WAVE_WEBHOOK_SECRET[_PREVIOUS])",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8787)
+    serve.add_argument("--db", required=True, type=Path, help="event store (SQLite file)")
+    serve.add_argument(
+        "--meltano-project",
+        required=True,
+        type=Path,
+        help="Meltano project directory runs start in",
+    )
+    serve.add_argument(
+        "--tolerance",
+        type=int,
+        default=DEFAULT_TOLERANCE_SECONDS,
+        help="accepted signature timestamp skew, seconds",
+    )
+    serve.add_argument(
+        "--debounce",
+        type=float,
+        default=2.0,
+        help="start a run once no event arrived for this many seconds",
+    )
+    serve.add_argument(
+        "--max-wait",
+        type=float,
+        default=10.0,
+        help="...but at the latest this long after the oldest pending event",
+    )
+    serve.add_argument("--meltano-bin", default="meltano")
+    serve.add_argument("--environment", default="dev", help="Meltano environment")
+    serve.add_argument(
+        "--state-id-suffix",
+        default="relay",
+        help="relay runs use state id <env>:tap-wave-to-target-databricks-upsert:<suffix>",
+    )
+    serve.add_argument(
+        "--run-command",
+        default=DEFAULT_RUN_COMMAND,
+        help="command template; placeholders {meltano_bin} {environment}"
+        " {state_id_suffix} {run_id} {project}",
+    )
+    serve.add_argument(
+        "--retry-base",
+        type=float,
+        default=2.0,
+        help="first retry delay after a failed run, seconds (doubles each time)",
+    )
+    serve.add_argument("--retry-max", type=float, default=300.0, help="longest retry delay")
+    serve.add_argument(
+        "--run-timeout", type=float, default=3600.0, help="terminate a run after this many seconds"
+    )
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    locked = commands.add_parser(
+        "locked-run",
+        help="run a command holding <meltano-project>/.meltano/run.lock (for the daily job)",
+    )
+    locked.add_argument("--meltano-project", required=True, type=Path)
+    locked.add_argument("argv", nargs=argparse.REMAINDER, help="-- command and arguments")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> RelaySettings:
+    project = args.meltano_project.resolve()
+    if not project.is_dir():
+        raise ConfigError(f"--meltano-project {args.meltano_project}: no such directory")
+    db_path = args.db.resolve()
+    try:
+        worker = WorkerSettings(
+            debounce_seconds=args.debounce,
+            max_wait_seconds=args.max_wait,
+            retry_base_seconds=args.retry_base,
+            retry_max_seconds=args.retry_max,
+            run_timeout_seconds=args.run_timeout,
+        )
+        command = RunCommand(
+            template=args.run_command,
+            meltano_bin=args.meltano_bin,
+            environment=args.environment,
+            state_id_suffix=args.state_id_suffix,
+            project=str(project),
+            events_db=str(db_path),
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    return RelaySettings(
+        db_path=db_path,
+        meltano_project=project,
+        secrets=secrets_from_environment(os.environ),
+        tolerance_seconds=args.tolerance,
+        worker=worker,
+        run_command=command,
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from webhook_relay.app import create_app
+
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    settings = _settings(args)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        log_config=None,
+        workers=1,
+    )
+    return 0
+
+
+def _locked_run(args: argparse.Namespace) -> int:
+    argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    if not argv:
+        raise ConfigError("locked-run: give the command after --, e.g. -- meltano run ...")
+    lock = RunLock(lock_path(args.meltano_project))
+    lock.acquire_blocking()
+    try:
+        return subprocess.call(argv, pass_fds=(lock.fd,))
+    finally:
+        lock.release()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        return _locked_run(args)
+    except ConfigError as exc:
+        print(f"webhook-relay: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""The relay's settings in one object, and reading the webhook secrets from the environment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from webhook_relay.signature import DEFAULT_TOLERANCE_SECONDS
+from webhook_relay.targeting import RunCommand
+from webhook_relay.worker import WorkerSettings
+
+SECRET_ENV = "WAVE_WEBHOOK_SECRET"
+PREVIOUS_SECRET_ENV = "WAVE_WEBHOOK_SECRET_PREVIOUS"
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class ConfigError(Exception):
+    """A setting is missing or unusable; the message says which and what to do."""
+
+
+def secrets_from_environment(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """(current, previous) webhook secrets; the previous one only during a rotation."""
+    current = environ.get(SECRET_ENV, "").strip()
+    if not current:
+        raise ConfigError(
+            f"{SECRET_ENV} is not set: export the webhook signing secret configured for this"
+            f" endpoint in Wave (during a rotation also {PREVIOUS_SECRET_ENV} = the old one)"
+        )
+    previous = environ.get(PREVIOUS_SECRET_ENV, "").strip()
+    return (current, previous) if previous and previous != current else (current,)
+
+
+@dataclass(frozen=True)
+class RelaySettings:
+    db_path: Path
+    meltano_project: Path
+    secrets: tuple[str, ...]
+    tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS
+    max_body_bytes: int = MAX_BODY_BYTES
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
+    run_command: RunCommand = field(default_factory=RunCommand)
+
+    @property
+    def run_log_dir(self) -> Path:
+        """Each run's output goes to ``<db dir>/run-logs/<run id>.log``."""
+        return self.db_path.parent / "run-logs"
