@@ -1,0 +1,241 @@
+"""The tap's streams, each declared as data: its query file, key, replication key, id pass.
+
+Per-business streams are partitioned by `business_id` (one bookmark per business). Streams Wave
+can filter by `modifiedAt` read the window [bookmark or start_date, sync start) and, once a
+business is done, bookmark the window's end; the others (`accounts`, `businesses`) are read in
+full. Streams with an id pass (customers, estimates, invoices) then emit deletions, and
+invoices whose status or payments changed silently, per reconcile.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from singer_sdk import Stream
+
+from tap_wave import queries, reconcile, schemas
+from tap_wave.client import RequestStats
+from tap_wave.shaping import decimals_as_strings, shape
+
+if TYPE_CHECKING:
+    from tap_wave.connection import WaveConnection
+
+logger = logging.getLogger("tap-wave")
+
+
+def wave_datetime(moment: datetime) -> str:
+    """Wave's DateTime form: UTC, milliseconds, `Z`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class WaveStream(Stream):
+    """A stream read page by page from one connection under `business(id:)`."""
+
+    query_name: ClassVar[str]
+    """File in tap_wave/queries/ holding the stream's document."""
+    connection: ClassVar[str]
+    """Field of Business holding the connection (`customers`, `salesTaxes`, ...)."""
+    primary_keys: ClassVar[tuple[str, ...]] = ("business_id", "id")
+    replication_key: ClassVar[str | None] = "modified_at"
+    is_sorted = False  # re-read and deleted records follow the window's records
+    id_pass: ClassVar[str | None] = None
+    """File of the id-only query used to reconcile deletes (None: no reconciliation)."""
+    deletion_status: ClassVar[str | None] = None
+    fingerprint: ClassVar[Callable[[Mapping[str, Any]], str]] = staticmethod(
+        reconcile.no_fingerprint)
+
+    def __init__(self, tap: Any) -> None:
+        super().__init__(tap)
+        self.stats = RequestStats()
+
+    @property
+    def wave(self) -> WaveConnection:
+        return self._tap.wave
+
+    @property
+    def partitions(self) -> list[dict[str, str]]:
+        return [{"business_id": business_id} for business_id in self.wave.business_ids]
+
+    def sync(self, context: Any = None) -> None:
+        super().sync(context)
+        logger.info("stream %s: %d records, %d requests, %d retries", self.name,
+                    self.stats.records, self.stats.requests, self.stats.retries)
+
+    def get_records(self, context: Any) -> Iterator[dict[str, Any]]:
+        business_id = context["business_id"]
+        variables: dict[str, Any] = {"businessId": business_id}
+        if self.replication_key:
+            start = self.get_starting_timestamp(context)
+            if start is not None:
+                variables["modifiedAtAfter"] = wave_datetime(start)
+            variables["modifiedAtBefore"] = wave_datetime(self.wave.sync_started_at)
+        emitted: reconcile.KnownIds = {}
+        for node in self.wave.client.paginate(
+            queries.document(self.query_name), variables,
+            connection=("business", self.connection), page_size=self.wave.page_size,
+            operation=f"{self.name} of business {business_id}", stats=self.stats,
+        ):
+            record = self.to_record(node, business_id)
+            emitted[record["id"]] = self.fingerprint(node)
+            yield record
+        if self.id_pass and (self.wave.reconcile_deletes or self.tracks_silent_changes):
+            yield from self.reconcile_business(context, emitted)
+        if self.replication_key:
+            self.bookmark_window_end(context)
+
+    def to_record(self, node: Mapping[str, Any], business_id: str) -> dict[str, Any]:
+        record = shape(node)
+        record["business_id"] = business_id
+        self.stats.records += 1
+        return decimals_as_strings(record, self.schema)
+
+    def bookmark_window_end(self, context: Any) -> None:
+        """Everything modified before the sync started has been read: resume from there."""
+        state = self.get_context_state(context)
+        state.pop("progress_markers", None)
+        state["replication_key"] = self.replication_key
+        state["replication_key_value"] = self.wave.sync_started_at.isoformat()
+
+    def reconcile_business(self, context: Any, emitted: reconcile.KnownIds) -> Iterator[dict]:
+        business_id = context["business_id"]
+        state = self.get_context_state(context)
+        previous = reconcile.decode_known(state.get("known_ids"))
+        if previous is None and self.get_starting_timestamp(context) is None:
+            state["known_ids"] = reconcile.encode_known(emitted)  # a full read lists everything
+            return
+        listed = (
+            (node["id"], self.fingerprint(node))
+            for node in self.wave.client.paginate(
+                queries.document(self.id_pass), {"businessId": business_id},
+                connection=("business", self.connection), page_size=self.wave.page_size,
+                operation=f"{self.name} id pass of business {business_id}", stats=self.stats,
+            )
+        )
+        outcome = reconcile.reconcile(previous=previous, emitted_now=emitted, listed=listed,
+                                      track_changes=self.tracks_silent_changes)
+        if self.wave.reconcile_deletes:
+            deleted_at = datetime.now(UTC).isoformat()
+            for entity_id in outcome.deleted:
+                yield self.deletion_record(business_id, entity_id, deleted_at)
+        else:
+            outcome.known.update({i: previous[i] for i in outcome.deleted if previous})
+        for record in self.reread(business_id, outcome.changed):
+            outcome.known[record["id"]] = self.fingerprint(record)
+            yield record
+        state["known_ids"] = reconcile.encode_known(outcome.known)
+        if outcome.deleted or outcome.changed:
+            logger.info("stream %s, business %s: %d deleted, %d changed silently", self.name,
+                        business_id, len(outcome.deleted), len(outcome.changed))
+
+    @property
+    def tracks_silent_changes(self) -> bool:
+        """Whether entities whose fingerprint moved are re-read (invoices: OVERDUE, payments)."""
+        return self.fingerprint is not reconcile.no_fingerprint and self.wave.reread_open_invoices
+
+    def deletion_record(self, business_id: str, entity_id: str, deleted_at: str) -> dict:
+        record = {"business_id": business_id, "id": entity_id, "_sdc_deleted_at": deleted_at,
+                  "modified_at": None}
+        if self.deletion_status:
+            record["status"] = self.deletion_status
+        self.stats.records += 1
+        return record
+
+    def reread(self, business_id: str, entity_ids: Iterable[str]) -> Iterator[dict]:
+        """Read single entities again (only invoices need it)."""
+        return iter(())
+
+
+class BusinessesStream(WaveStream):
+    """Every business of the run (the token's, or those listed in `business_ids`)."""
+
+    name = "businesses"
+    primary_keys = ("business_id",)
+    replication_key = None
+    schema = schemas.BUSINESSES
+
+    @property
+    def partitions(self) -> None:
+        return None
+
+    def get_records(self, context: Any) -> Iterator[dict[str, Any]]:
+        self.stats = self.wave.discovery_stats
+        for node in self.wave.businesses():
+            record = shape(node)
+            record["business_id"] = record.pop("id")
+            self.stats.records += 1
+            yield decimals_as_strings(record, self.schema)
+
+
+class CustomersStream(WaveStream):
+    name = "customers"
+    query_name = "customers"
+    connection = "customers"
+    schema = schemas.CUSTOMERS
+    id_pass = "customer_ids"
+
+
+class VendorsStream(WaveStream):
+    name = "vendors"
+    query_name = "vendors"
+    connection = "vendors"
+    schema = schemas.VENDORS
+
+
+class ProductsStream(WaveStream):
+    name = "products"
+    query_name = "products"
+    connection = "products"
+    schema = schemas.PRODUCTS
+
+
+class AccountsStream(WaveStream):
+    name = "accounts"
+    query_name = "accounts"
+    connection = "accounts"
+    schema = schemas.ACCOUNTS
+    replication_key = None  # Wave's Account has no modifiedAt
+
+
+class SalesTaxesStream(WaveStream):
+    name = "sales_taxes"
+    query_name = "sales_taxes"
+    connection = "salesTaxes"
+    schema = schemas.SALES_TAXES
+
+
+class InvoicesStream(WaveStream):
+    name = "invoices"
+    query_name = "invoices"
+    connection = "invoices"
+    schema = schemas.INVOICES
+    id_pass = "invoice_ids"
+    deletion_status = "DELETED"
+    fingerprint = staticmethod(reconcile.invoice_fingerprint)
+
+    def reread(self, business_id: str, entity_ids: Iterable[str]) -> Iterator[dict]:
+        for invoice_id in entity_ids:
+            data = self.wave.client.execute(
+                queries.document("invoice"), {"businessId": business_id, "invoiceId": invoice_id},
+                operation=f"invoice {invoice_id} of business {business_id}", stats=self.stats,
+            )
+            node = (data.get("business") or {}).get("invoice")
+            if node is not None:  # deleted since the id pass: the next run records it
+                yield self.to_record(node, business_id)
+
+
+class EstimatesStream(WaveStream):
+    name = "estimates"
+    query_name = "estimates"
+    connection = "estimates"
+    schema = schemas.ESTIMATES
+    id_pass = "estimate_ids"
+    deletion_status = "DELETED"
+
+
+STREAM_TYPES: tuple[type[WaveStream], ...] = (
+    BusinessesStream, CustomersStream, VendorsStream, ProductsStream, AccountsStream,
+    SalesTaxesStream, InvoicesStream, EstimatesStream,
+)

@@ -1,0 +1,84 @@
+"""tap-wave: the settings, the stream list, and the command-line entry point."""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+from singer_sdk import Tap
+from singer_sdk import typing as th
+
+from tap_wave.auth import DEFAULT_TOKEN_URL
+from tap_wave.client import DEFAULT_API_URL
+from tap_wave.connection import WaveConnection
+from tap_wave.errors import TapWaveError
+from tap_wave.streams import STREAM_TYPES, WaveStream
+
+
+class TapWave(Tap):
+    """Singer tap for Wave Accounting: analytics-shaped, incremental per business."""
+
+    name = "tap-wave"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property("access_token", th.StringType, secret=True, title="Full-access token",
+                    description="A Wave full-access token (Manage Applications -> Create token). "
+                    "Use this, or the OAuth settings client_id, client_secret and refresh_token."),
+        th.Property("client_id", th.StringType, title="OAuth client ID",
+                    description="Client ID of your Wave application (OAuth mode)."),
+        th.Property("client_secret", th.StringType, secret=True, title="OAuth client secret",
+                    description="Client secret of your Wave application (OAuth mode)."),
+        th.Property("refresh_token", th.StringType, secret=True, title="OAuth refresh token",
+                    description="Refresh token from authorizing the app. Wave rotates it: the "
+                    "current one is kept in token_store_path; a new value set here after "
+                    "re-authorizing replaces the stored one."),
+        th.Property("token_url", th.StringType, default=DEFAULT_TOKEN_URL, title="Token URL",
+                    description="Wave's OAuth token endpoint."),
+        th.Property("api_url", th.StringType, default=DEFAULT_API_URL, title="API URL",
+                    description="Wave's public GraphQL endpoint."),
+        th.Property("token_store_path", th.StringType, title="Token store path",
+                    description="File holding the current OAuth tokens, encrypted with "
+                    "token_key (required in OAuth mode). Runs sharing it share refreshes."),
+        th.Property("token_key", th.StringType, secret=True, title="Token store key",
+                    description="Fernet key encrypting the token store; or set the "
+                    "TAP_WAVE_TOKEN_KEY environment variable."),
+        th.Property("business_ids", th.ArrayType(th.StringType), title="Business IDs",
+                    description="Wave business ids to sync (default: every business the "
+                    "token can see). Other businesses' bookmarks are left untouched."),
+        th.Property("start_date", th.DateTimeType, title="Start date",
+                    description="Earliest modifiedAt to read on a business's first sync."),
+        th.Property("page_size", th.IntegerType(minimum=1, maximum=200), default=200,
+                    title="Page size", description="Records per request (Wave allows 200)."),
+        th.Property("requests_per_minute", th.NumberType(minimum=0.1), default=60,
+                    title="Requests per minute",
+                    description="Client-side limit on requests to Wave (one at a time)."),
+        th.Property("max_retries", th.IntegerType(minimum=0), default=6, title="Max retries",
+                    description="Retries of a failing request (429, 5xx, timeouts) before the "
+                    "run fails."),
+        th.Property("reconcile_deletes", th.BooleanType, default=True,
+                    title="Reconcile deletes",
+                    description="List all ids of customers, invoices and estimates each run "
+                    "and emit deletion records (_sdc_deleted_at; status DELETED for invoices "
+                    "and estimates) for those Wave deleted."),
+        th.Property("reread_open_invoices", th.BooleanType, default=True,
+                    title="Re-read open invoices",
+                    description="Re-read invoices whose status (e.g. OVERDUE) or payments "
+                    "changed without Wave updating modifiedAt."),
+    ).to_dict()
+
+    def discover_streams(self) -> list[WaveStream]:
+        return [stream_type(self) for stream_type in STREAM_TYPES]
+
+    @functools.cached_property
+    def wave(self) -> WaveConnection:
+        """The run's connection to Wave (built on first use: discovery needs none)."""
+        return WaveConnection(self.config, user_agent=f"tap-wave/{self.plugin_version}")
+
+
+def main() -> None:
+    """Console entry point: tap-wave errors end the run with one message and exit code 1."""
+    try:
+        TapWave.cli()
+    except TapWaveError as exc:
+        sys.stderr.write(f"tap-wave: error: {exc}\n")
+        sys.exit(1)
