@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
+import itertools
 
+import pytest
 from tap_wave.pacing import RequestLimiter, RetryPolicy, parse_retry_after
 
 
@@ -28,7 +29,7 @@ def test_request_starts_are_spaced_by_the_rate():
         with limiter:
             starts.append(time.now)
             time.now += 0.1  # the request itself
-    assert [round(b - a, 6) for a, b in zip(starts, starts[1:], strict=False)] == [0.5] * 3
+    assert [round(b - a, 6) for a, b in itertools.pairwise(starts)] == [0.5] * 3
 
 
 def test_no_wait_when_requests_are_slower_than_the_rate():

@@ -7,7 +7,6 @@ from importlib import resources
 
 import graphql
 import pytest
-
 from tap_wave import queries
 from tap_wave.streams import STREAM_TYPES
 
@@ -48,19 +47,25 @@ def test_every_stream_and_id_pass_has_a_document():
             assert document is None or document in names, (stream.name, document)
 
 
+def _selected_fields(schema: graphql.GraphQLSchema, document: str) -> list[str]:
+    """`Type.field` for every field the document selects."""
+    type_info = graphql.TypeInfo(schema)
+    selected: list[str] = []
+
+    class Collector(graphql.Visitor):
+        def enter_field(self, node: graphql.FieldNode, *_args: object) -> None:
+            selected.append(f"{type_info.get_parent_type().name}.{node.name.value}")
+
+    graphql.visit(graphql.parse(document), graphql.TypeInfoVisitor(type_info, Collector()))
+    return selected
+
+
 def test_account_subtype_archivable_is_never_selected(wave_schema):
     for name in queries.operation_names():
-        type_info = graphql.TypeInfo(wave_schema)
-        selected: list[str] = []
-
-        class Collector(graphql.Visitor):
-            def enter_field(self, node: graphql.FieldNode, *_args: object) -> None:
-                parent = type_info.get_parent_type()
-                selected.append(f"{parent.name}.{node.name.value}")
-
-        document = graphql.parse(queries.document(name))
-        graphql.visit(document, graphql.TypeInfoVisitor(type_info, Collector()))
+        selected = _selected_fields(wave_schema, queries.document(name))
         assert "AccountSubtype.archivable" not in selected, name
+    assert "AccountSubtype.systemCreated" in _selected_fields(wave_schema,
+                                                              queries.document("accounts"))
 
 
 @pytest.mark.parametrize(("document", "connection"), [

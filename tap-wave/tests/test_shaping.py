@@ -5,7 +5,6 @@ from __future__ import annotations
 import decimal
 
 import pytest
-
 from tap_wave import schemas
 from tap_wave.shaping import decimals_as_strings, shape, snake_case
 

@@ -8,7 +8,6 @@ import time
 
 import pytest
 from cryptography.fernet import Fernet
-
 from tap_wave.errors import ConfigurationError, TokenStoreError
 from tap_wave.token_store import StoredTokens, TokenStore, fingerprint
 
