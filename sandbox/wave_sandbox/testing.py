@@ -1,0 +1,169 @@
+"""Start a real ``wave-sandbox`` process for tests and benchmarks, and talk to it.
+
+    with start_wave_sandbox(businesses=3, seed=7, invoices=120) as sandbox:
+        sandbox.graphql("{ businesses { edges { node { id } } } }")
+
+Options are the CLI flags in snake_case (``webhook_url=...``, ``rate_limit="5/1"``); ``True``
+passes a bare flag, a list repeats the flag. The process listens on a free port and is killed on
+exit; if it does not become healthy the error carries the tail of its log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+DEFAULT_CREDENTIALS = {"access_token": "sandbox-token", "client_id": "sandbox-client",
+                       "client_secret": "sandbox-secret", "refresh_token": "sandbox-refresh"}
+
+
+class SandboxHTTPError(RuntimeError):
+    """The sandbox answered a GraphQL request with a non-200 status."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"wave sandbox answered HTTP {response.status_code}: "
+                         f"{response.text[:300]}")
+        self.response = response
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def cli_arguments(options: dict) -> list[str]:
+    argv: list[str] = []
+    for name, value in options.items():
+        flag = "--" + name.replace("_", "-")
+        if value is None or value is False:
+            continue
+        if value is True:
+            argv.append(flag)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                argv += [flag, str(item)]
+        else:
+            argv += [flag, str(value)]
+    return argv
+
+
+class WaveSandbox:
+    """A running sandbox: its URLs, credentials and small client helpers."""
+
+    def __init__(self, base_url: str, options: dict, process: subprocess.Popen,
+                 log_path: Path) -> None:
+        self.base_url = base_url
+        self.graphql_url = base_url + "/graphql/public"
+        self.token_url = base_url + "/oauth2/token/"
+        self.options, self.process, self.log_path = options, process, log_path
+        credentials = {key: options.get(key, default)
+                       for key, default in DEFAULT_CREDENTIALS.items()}
+        self.access_token = credentials["access_token"]
+        self.client_id = credentials["client_id"]
+        self.client_secret = credentials["client_secret"]
+        self.refresh_token = credentials["refresh_token"]
+        self.http = httpx.Client(timeout=30)
+
+    def graphql(self, query: str, variables: dict | None = None,
+                token: str | None = None) -> dict:
+        """POST a document; returns the JSON answer (errors included). Non-200 raises."""
+        body: dict = {"query": query}
+        if variables is not None:
+            body["variables"] = variables
+        response = self.http.post(self.graphql_url, json=body, headers={
+            "Authorization": f"Bearer {token or self.access_token}"})
+        if response.status_code != 200:
+            raise SandboxHTTPError(response)
+        return response.json()
+
+    def business_ids(self) -> list[str]:
+        ids, page = [], 1
+        while True:
+            answer = self.graphql(
+                "query($page: Int!) { businesses(page: $page, pageSize: 50) "
+                "{ pageInfo { totalPages } edges { node { id } } } }", {"page": page})
+            connection = answer["data"]["businesses"]
+            ids += [edge["node"]["id"] for edge in connection["edges"]]
+            if page >= (connection["pageInfo"]["totalPages"] or 0):
+                return ids
+            page += 1
+
+    def stats(self) -> dict:
+        return self._control("GET", "/sandbox/stats")
+
+    def set_faults(self, **settings) -> dict:
+        return self._control("POST", "/sandbox/faults", settings)
+
+    def advance_clock(self, seconds: float) -> str:
+        return self._control("POST", "/sandbox/clock", {"advance_seconds": seconds})["now"]
+
+    def now(self) -> str:
+        return self._control("GET", "/sandbox/clock")["now"]
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def _control(self, method: str, path: str, body: dict | None = None) -> dict:
+        response = self.http.request(method, self.base_url + path, json=body)
+        response.raise_for_status()
+        return response.json()
+
+    def close(self) -> None:
+        self.http.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def start_wave_sandbox(startup_timeout: float = 60.0, **options) -> Iterator[WaveSandbox]:
+    """Run ``wave-sandbox serve`` with ``options`` on a free port until the block exits."""
+    options = dict(options)
+    options.setdefault("host", "127.0.0.1")
+    options.setdefault("port", free_port())
+    log_fd, log_name = tempfile.mkstemp(prefix="wave-sandbox-", suffix=".log")
+    command = [sys.executable, "-m", "wave_sandbox", "serve", *cli_arguments(options)]
+    try:
+        process = subprocess.Popen(command, stdout=log_fd, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    finally:
+        os.close(log_fd)
+    sandbox = WaveSandbox(f"http://{options['host']}:{options['port']}", options, process,
+                          Path(log_name))
+    try:
+        _wait_healthy(sandbox, startup_timeout)
+        yield sandbox
+    finally:
+        sandbox.close()
+        with contextlib.suppress(OSError):
+            os.unlink(log_name)
+
+
+def _wait_healthy(sandbox: WaveSandbox, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sandbox.process.poll() is not None:
+            raise RuntimeError(f"wave-sandbox exited with {sandbox.process.returncode} before "
+                               f"it was ready; log:\n{sandbox.log()[-3000:]}")
+        try:
+            if sandbox.http.get(sandbox.base_url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"wave-sandbox not healthy after {timeout}s; log:\n"
+                       f"{sandbox.log()[-3000:]}")
