@@ -193,6 +193,9 @@ class Relay:
     def events(self) -> list[dict]:
         return read_events(self.db)
 
+    def runs(self) -> list[dict]:
+        return read_runs(self.db)
+
     def metrics(self) -> dict[str, float]:
         """Samples of /metrics as {'name{label="v"}': value}."""
         from prometheus_client.parser import text_string_to_metric_families
