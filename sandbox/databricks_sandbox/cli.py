@@ -1,0 +1,69 @@
+"""``databricks-sandbox serve``: run the simulated Databricks SQL warehouse."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import tempfile
+from pathlib import Path
+
+import uvicorn
+
+from .app import SandboxConfig, create_app
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="databricks-sandbox",
+        description="A local stand-in for a Databricks SQL warehouse, for the real "
+                    "databricks-sql-connector (Thrift over plain HTTP).")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the warehouse over HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--data-dir", type=Path, default=None,
+                       help="directory for the DuckDB file and volume files (default: a new "
+                            "temporary directory)")
+    serve.add_argument("--warehouse-id", default="sandbox",
+                       help="served at /sql/1.0/warehouses/<id> (default: sandbox)")
+    serve.add_argument("--catalog", default="main", help="catalog created at start (default: main)")
+    serve.add_argument("--schema", default="default",
+                       help="schema created at start, the session default (default: default)")
+    serve.add_argument("--pat", default="sandbox-pat", help="personal access token accepted")
+    serve.add_argument("--client-id", default="sandbox-sp", help="service principal id (OAuth M2M)")
+    serve.add_argument("--client-secret", default="sandbox-sp-secret",
+                       help="service principal secret (OAuth M2M)")
+    serve.add_argument("--token-ttl", type=int, default=3600,
+                       help="expires_in of issued OAuth tokens, seconds (default: 3600)")
+    serve.add_argument("--fault-http-503", type=int, default=0, metavar="N",
+                       help="answer the next N warehouse requests with HTTP 503")
+    serve.add_argument("--fault-http-429", type=int, default=0, metavar="N",
+                       help="answer the next N warehouse requests with HTTP 429")
+    serve.add_argument("--fault-concurrent-append", type=int, default=0, metavar="N",
+                       help="fail the next N writes with DELTA_CONCURRENT_APPEND")
+    serve.add_argument("--fault-metadata-changed", type=int, default=0, metavar="N",
+                       help="fail the next N writes with DELTA_METADATA_CHANGED")
+    serve.add_argument("--log-level", default="warning")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="databricks-sandbox-"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config = SandboxConfig(
+        host=args.host, port=args.port, data_dir=data_dir, warehouse_id=args.warehouse_id,
+        catalog=args.catalog.lower(), schema=args.schema.lower(), pat=args.pat,
+        client_id=args.client_id, client_secret=args.client_secret, token_ttl=args.token_ttl,
+        faults={"http_503": args.fault_http_503, "http_429": args.fault_http_429,
+                "concurrent_append": args.fault_concurrent_append,
+                "metadata_changed": args.fault_metadata_changed})
+    logging.basicConfig(level=args.log_level.upper())
+    print(f"databricks-sandbox: serving {config.base_url}{config.http_path} "
+          f"(data dir {data_dir})", flush=True)
+    uvicorn.run(create_app(config), host=args.host, port=args.port,
+                log_level=args.log_level.lower(), access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""The SQL warehouse: executes one Databricks SQL statement on DuckDB and returns its result.
+
+It owns the DuckDB file, the metastore, the volume files and the write-fault counters, and
+dispatches each statement: staging commands, catalog commands, DDL, MERGE (with Delta's
+multiple-match rule), other DML, and queries. Statements run one at a time (one lock), as
+independent autocommit transactions.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from . import catalog_commands, ddl, errors, merge
+from .faults import Faults
+from .metastore import Metastore, public_name
+from .staging import StagingArea, parse_staging
+from .statement_log import StatementLog
+from .translate import Namespace, Parameter, Translator, bind_parameters, parse
+
+WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.TruncateTable)
+
+
+@dataclass
+class StatementResult:
+    table: pa.Table
+    kind: str
+    modified_rows: int | None = None
+    staging: bool = False
+
+
+class Warehouse:
+    """One simulated SQL warehouse over a data directory."""
+
+    def __init__(self, data_dir: Path, *, catalogs: list[str], public_base_url: str,
+                 faults: Faults, log: StatementLog):
+        self.data_dir = data_dir
+        self.volumes_root = data_dir / "volumes"
+        self.volumes_root.mkdir(parents=True, exist_ok=True)
+        self.lock = threading.RLock()
+        self.conn = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+        self.conn.execute("SET TimeZone = 'UTC'")
+        self.metastore = Metastore(self.conn, self.lock)
+        for catalog in catalogs:
+            self.metastore.create_catalog(catalog)
+        self.translator = Translator(self.metastore, self.volumes_root)
+        self.staging = StagingArea(public_base_url)
+        self.faults = faults
+        self.log = log
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    # -- DuckDB access --------------------------------------------------------------------
+    def run_duckdb(self, sql: str, views: dict[str, pa.Table] | None = None) -> pa.Table:
+        """Run DuckDB SQL (views registered for its duration); DuckDB errors translated."""
+        with self.lock:
+            for name, table in (views or {}).items():
+                self.conn.register(name, table)
+            try:
+                cursor = self.conn.execute(sql)
+                return cursor.to_arrow_table() if cursor.description else pa.table({})
+            except duckdb.Error as exc:
+                raise errors.from_duckdb(exc, public_name) from None
+            finally:
+                for name in views or {}:
+                    self.conn.unregister(name)
+
+    def run_duckdb_transaction(self, statements: list[str]) -> None:
+        with self.lock:
+            self.conn.execute("BEGIN TRANSACTION")
+            try:
+                for sql in statements:
+                    self.conn.execute(sql)
+                self.conn.execute("COMMIT")
+            except duckdb.Error as exc:
+                self.conn.execute("ROLLBACK")
+                raise errors.from_duckdb(exc, public_name) from None
+
+    # -- statements -----------------------------------------------------------------------
+    def execute(self, ns: Namespace, statement: str, params: list[Parameter],
+                session_id: str = "") -> StatementResult:
+        """Execute one statement in a session's namespace; log it; raise DatabricksSQLError."""
+        started = time.perf_counter()
+        kind = "UNKNOWN"
+        try:
+            with self.lock:
+                result = self._dispatch(ns, statement, params)
+            kind = result.kind
+        except errors.DatabricksSQLError as exc:
+            kind = getattr(exc, "statement_kind", kind)
+            self._record(session_id, statement, params, kind, started, error=exc.display())
+            raise
+        rows = result.modified_rows if result.modified_rows is not None else result.table.num_rows
+        self._record(session_id, statement, params, kind, started, rows=rows)
+        return result
+
+    def _record(self, session_id, statement, params, kind, started, *, error=None, rows=None):
+        self.log.record(
+            session_id=session_id, statement=statement, kind=kind,
+            parameters=[{"name": p.name, "type": p.type, "value": p.value} for p in params],
+            status="error" if error else "ok", error=error, rows=rows,
+            duration_ms=(time.perf_counter() - started) * 1000)
+
+    def _dispatch(self, ns: Namespace, statement: str, params: list[Parameter]) -> StatementResult:
+        staging = parse_staging(statement)
+        if staging is not None:
+            local = self.translator.volume_path(staging.volume_path)
+            return StatementResult(self.staging.answer(staging, local), staging.operation,
+                                   staging=True)
+        command = catalog_commands.match_command(statement)
+        if command is not None:
+            kind, match, handler = command
+            return StatementResult(handler(self, match, ns), kind)
+        tree = bind_parameters(parse(statement), params)
+        kind = _kind(tree)
+        try:
+            return StatementResult(*self._run_tree(tree, ns, kind))
+        except errors.DatabricksSQLError as exc:
+            exc.statement_kind = kind
+            raise
+
+    def _run_tree(self, tree: exp.Expression, ns: Namespace, kind: str):
+        if isinstance(tree, exp.Use):
+            ddl.use(self, tree, ns)
+        elif isinstance(tree, exp.Set):
+            pass  # session configuration: accepted, nothing to change here
+        elif isinstance(tree, exp.Create) and kind in ("CREATE SCHEMA", "CREATE DATABASE"):
+            ddl.create_schema(self, tree, ns)
+        elif isinstance(tree, exp.Create) and kind == "CREATE TABLE":
+            ddl.create_table(self, tree, ns)
+        elif isinstance(tree, exp.Drop) and kind in ("DROP SCHEMA", "DROP DATABASE"):
+            ddl.drop_schema(self, tree, ns)
+        elif isinstance(tree, exp.Drop) and kind in ("DROP TABLE", "DROP VIEW"):
+            ddl.drop_table(self, tree, ns)
+        elif isinstance(tree, exp.Alter):
+            ddl.alter_table(self, tree, ns)
+        elif isinstance(tree, exp.Merge):
+            return self._merge(tree, ns), kind, None
+        elif isinstance(tree, WRITES):
+            table, modified = self._write(tree, ns)
+            return table, kind, modified
+        elif isinstance(tree, exp.Query | exp.Create | exp.Drop):
+            translation = self.translator.to_duckdb(tree, ns)
+            return self.run_duckdb(translation.sql, translation.views), kind, None
+        else:
+            raise errors.unsupported(f"The statement {kind}")
+        return pa.table({}), kind, None
+
+    def _fail_if_conflict(self, tree: exp.Expression, ns: Namespace) -> None:
+        conflict = self.faults.take_write_conflict()
+        if conflict:
+            target = tree.this if isinstance(tree.this, exp.Table) else tree.find(exp.Table)
+            name = str(self.translator.resolve(target, ns)) if target is not None else "?"
+            raise (errors.concurrent_append(name) if conflict == "concurrent_append"
+                   else errors.metadata_changed(name))
+
+    def _write(self, tree: exp.Expression, ns: Namespace) -> tuple[pa.Table, int]:
+        translation = self.translator.to_duckdb(tree, ns)
+        self._fail_if_conflict(tree, ns)
+        counted = self.run_duckdb(translation.sql, translation.views)
+        affected = int(counted.column(0)[0].as_py()) if counted.num_columns else 0
+        columns = {"num_affected_rows": [affected]}
+        if isinstance(tree, exp.Insert):
+            columns["num_inserted_rows"] = [affected]
+        return pa.table({k: pa.array(v, pa.int64()) for k, v in columns.items()}), affected
+
+    def _merge(self, tree: exp.Merge, ns: Namespace) -> pa.Table:
+        target = self.translator.resolve(tree.this, ns)
+        columns = [c for c, _, _ in self.metastore.columns(target.catalog, target.schema, target.name)]
+        if not columns:
+            raise errors.table_not_found(str(target))
+        merge.expand_stars(tree, columns)
+        check = merge.needs_multiple_match_check(tree)
+        translation = self.translator.to_duckdb(tree, ns)
+        if check:
+            duplicated = self.run_duckdb(merge.multiple_match_query(tree), translation.views)
+            if duplicated.column(0)[0].as_py():
+                raise errors.merge_multiple_matches()
+        self._fail_if_conflict(tree, ns)
+        actions = self.run_duckdb(f"{translation.sql} RETURNING merge_action", translation.views)
+        counts = merge.merge_result_columns(actions.column(0).to_pylist())
+        return pa.table({k: pa.array([v], pa.int64()) for k, v in counts.items()})
+
+
+def _kind(tree: exp.Expression) -> str:
+    """A short statement kind for the log: SELECT, INSERT, MERGE, CREATE TABLE, ..."""
+    if isinstance(tree, exp.Create | exp.Drop):
+        verb = "CREATE" if isinstance(tree, exp.Create) else "DROP"
+        return f"{verb} {(tree.args.get('kind') or '').upper()}".strip()
+    if isinstance(tree, exp.Query):
+        return "SELECT"
+    if isinstance(tree, exp.Alter):
+        return "ALTER TABLE"
+    if isinstance(tree, exp.TruncateTable):
+        return "TRUNCATE TABLE"
+    return tree.key.upper()
