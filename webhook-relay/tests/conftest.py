@@ -15,22 +15,19 @@ import json
 import os
 import shlex
 import signal
-import socket
-import sqlite3
-import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from webhook_relay.testing import RelayProcess
 
 SECRET = "whsec-current-7f3a"
 PREVIOUS_SECRET = "whsec-previous-19c2"
-RELAY_BIN = Path(sys.executable).parent / "webhook-relay"
 RECORDER = Path(__file__).parent / "record_run.py"
 
 
@@ -59,12 +56,6 @@ def event_body(
     return json.dumps(event).encode()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for(condition: Callable[[], object], timeout: float = 30.0, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -73,21 +64,6 @@ def wait_for(condition: Callable[[], object], timeout: float = 30.0, what: str =
             return result
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def read_events(db: Path) -> list[dict]:
-    """The store's events table, read the way the tap reads it (read-only)."""
-    if not db.exists():
-        return []
-    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
-        conn.row_factory = sqlite3.Row
-        return [dict(r) for r in conn.execute("SELECT * FROM events ORDER BY seq")]
-
-
-def read_runs(db: Path) -> list[dict]:
-    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
-        conn.row_factory = sqlite3.Row
-        return [dict(r) for r in conn.execute("SELECT * FROM runs ORDER BY started_at")]
 
 
 @dataclass
@@ -122,91 +98,36 @@ class RunRecorder:
 
 
 @dataclass
-class Relay:
-    """A ``webhook-relay serve`` subprocess and everything around it."""
+class Relay(RelayProcess):
+    """The relay under test, with the recorder its runs write to."""
 
-    db: Path
-    project: Path
-    recorder: RunRecorder
-    log_path: Path
-    extra_args: list[str] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-    port: int = 0
-    process: subprocess.Popen | None = None
+    recorder: RunRecorder | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, *extra_args: str) -> Relay:
-        self.port = free_port()
-        args = list(extra_args) or self.extra_args
-        if not any(a == "--run-command" or a == "--meltano-bin" for a in args):
-            args = ["--run-command", f"{shlex.quote(sys.executable)} {RECORDER}", *args]
-        env = {
-            **os.environ,
-            "WAVE_WEBHOOK_SECRET": SECRET,
+    def start(self, *args: str) -> Relay:
+        """Start; ``args`` (if given) replace the serve flags the relay was made with."""
+        self.args = list(args) or self.args
+        if not any(a in ("--run-command", "--meltano-bin") for a in self.args):
+            self.args = ["--run-command", f"{shlex.quote(sys.executable)} {RECORDER}", *self.args]
+        self.env = {
             "RELAY_TEST_RECORD": str(self.recorder.record_path),
             "RELAY_TEST_CONTROL": str(self.recorder.control_path),
             **self.env,
         }
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [str(RELAY_BIN), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--db", str(self.db), "--meltano-project", str(self.project), *args],
-                env=env, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        wait_for(self._healthy, timeout=20, what=f"relay /healthz on port {self.port}")
+        super().start()
         return self
 
-    def _healthy(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"relay exited with {self.process.returncode}:\n{self.log()}")
-        try:
-            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
+    @property
+    def project(self) -> Path:
+        return self.meltano_project
 
-    def kill9(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill9()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def post(self, body: bytes, signature: str | None = "sign", **headers: str) -> httpx.Response:
-        sent = {"content-type": "application/json", **headers}
+    def post(self, body: bytes, signature: str | None = "sign") -> httpx.Response:
+        """POST ``body``; signed with the current secret unless ``signature`` is given/None."""
+        headers = {"content-type": "application/json"}
         if signature == "sign":
-            sent["x-wave-signature"] = sign(body)
+            headers["x-wave-signature"] = sign(body)
         elif signature is not None:
-            sent["x-wave-signature"] = signature
-        return httpx.post(f"{self.url}/webhooks/wave", content=body, headers=sent, timeout=10)
-
-    def events(self) -> list[dict]:
-        return read_events(self.db)
-
-    def runs(self) -> list[dict]:
-        return read_runs(self.db)
-
-    def metrics(self) -> dict[str, float]:
-        """Samples of /metrics as {'name{label="v"}': value}."""
-        from prometheus_client.parser import text_string_to_metric_families
-
-        text = httpx.get(f"{self.url}/metrics", timeout=5).text
-        samples = {}
-        for family in text_string_to_metric_families(text):
-            for s in family.samples:
-                labels = ",".join(f'{k}="{v}"' for k, v in sorted(s.labels.items()))
-                samples[f"{s.name}{{{labels}}}" if labels else s.name] = s.value
-        return samples
+            headers["x-wave-signature"] = signature
+        return httpx.post(self.webhook_url, content=body, headers=headers, timeout=10)
 
 
 @contextlib.contextmanager
@@ -221,11 +142,12 @@ def relay_workspace(directory: Path) -> Iterator[Callable[..., Relay]]:
     def make(*extra_args: str, env: dict[str, str] | None = None, start: bool = True) -> Relay:
         relay = Relay(
             db=directory / "store" / "events.db",
-            project=project,
-            recorder=recorder,
+            meltano_project=project,
+            secret=SECRET,
             log_path=directory / f"relay-{len(made)}.log",
-            extra_args=list(extra_args),
+            args=list(extra_args),
             env=env or {},
+            recorder=recorder,
         )
         made.append(relay)
         return relay.start() if start else relay
