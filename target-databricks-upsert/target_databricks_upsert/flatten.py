@@ -1,0 +1,136 @@
+"""Typed Arrow records -> one Arrow table per warehouse table, column-wise.
+
+Nested objects become prefixed columns, lists of objects become child-table rows (keyed by their
+parent's key and a 1-based `line_number`), and every row gets the staged audit columns
+(`_extracted_at`, `_sequence`, `_is_deleted`, `_deleted_at`, `_table_version`). Children inherit
+the audit values of their parent record. Duplicates of a key within a batch are reduced to the
+newest (highest `_sequence`, then last to arrive).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from target_databricks_upsert.tables import LINE_NUMBER, Child, Leaf, Obj, TableSpec
+from target_databricks_upsert.validate import RecordLocator, finalize, parse_timestamps
+
+ROOT_INDEX = "__root"
+"""Hidden column: position of the row's root record in the batch (for errors and dedupe)."""
+
+ARRIVALS_PER_MICROSECOND = 1000
+
+
+@dataclass
+class BatchMeta:
+    """Per-record facts from the Singer messages rather than from the records."""
+
+    time_extracted: list  # message time_extracted (ISO string) or None
+    versions: list  # message version (table version) or None
+    arrivals: list  # position of the record in the run's input for its stream
+    received_at: dt.datetime  # fallback extraction time: when the batch began
+
+
+def audit_columns(struct: pa.StructArray, meta: BatchMeta, locator: RecordLocator) -> dict:
+    """The staged audit columns of the root records."""
+    fields = dict(zip([f.name for f in struct.type], struct.flatten(), strict=True))
+    every = np.arange(len(struct))
+    deleted_at = parse_timestamps(fields["_sdc_deleted_at"], "_sdc_deleted_at", every, locator)
+    extracted = pc.coalesce(
+        parse_timestamps(fields["_sdc_extracted_at"], "_sdc_extracted_at", every, locator),
+        parse_timestamps(pa.array(meta.time_extracted, pa.string()), "time_extracted", every, locator),
+        pa.scalar(meta.received_at, pa.timestamp("us", tz="UTC")),
+    )
+    micros = pc.cast(pc.cast(extracted, pa.timestamp("us")), pa.int64())
+    order = pa.array(np.asarray(meta.arrivals, dtype=np.int64) % ARRIVALS_PER_MICROSECOND)
+    derived = pc.add(pc.multiply(micros, ARRIVALS_PER_MICROSECOND), order)
+    sequence = pc.coalesce(pc.cast(fields["_sdc_sequence"], pa.int64()), derived)
+    return {
+        "_extracted_at": extracted,
+        "_sequence": sequence,
+        "_is_deleted": deleted_at.is_valid(),
+        "_deleted_at": deleted_at,
+        "_table_version": pa.array(meta.versions, pa.int64()),
+    }
+
+
+def flatten_batch(root: TableSpec, struct: pa.StructArray, audit: dict,
+                  locator: RecordLocator) -> dict[str, pa.Table]:
+    """Rows for the root table and every child table that has rows in this batch."""
+    out: dict[str, pa.Table] = {}
+    _flatten_table(root, struct, {}, audit, np.arange(len(struct)), locator, out)
+    return out
+
+
+def _flatten_table(spec: TableSpec, rows: pa.StructArray, inherited: dict, audit: dict,
+                   root_index: np.ndarray, locator: RecordLocator, out: dict) -> None:
+    columns = dict(inherited)
+    lists: list[tuple[TableSpec, pa.Array]] = []
+    _walk(spec.fields, rows, None, columns, lists, root_index, locator)
+    if not spec.inherited:
+        for key in spec.key:
+            if columns[key].null_count:
+                row = pc.index(columns[key].is_null(), True).as_py()
+                raise locator.error(int(root_index[row]), key, "is a key property but is null")
+    out[spec.name] = pa.table({**columns, **audit, ROOT_INDEX: pa.array(root_index)})
+    for child, values in lists:
+        parents = np.asarray(pc.list_parent_indices(values), dtype=np.int64)
+        if not len(parents):
+            continue
+        offsets = np.asarray(values.offsets, dtype=np.int64)
+        line = np.arange(len(parents), dtype=np.int64) + offsets[0] - offsets[parents] + 1
+        take = pa.array(parents)
+        child_columns = {mine: columns[theirs].take(take) for theirs, mine in child.inherited}
+        child_columns[LINE_NUMBER] = pa.array(line)
+        child_audit = {name: column.take(take) for name, column in audit.items()}
+        _flatten_table(child, pc.list_flatten(values), child_columns, child_audit,
+                       root_index[parents], locator, out)
+
+
+def _walk(nodes, rows: pa.StructArray, present, columns: dict, lists: list,
+          root_index: np.ndarray, locator: RecordLocator) -> None:
+    """Collect leaf columns (cast and checked) and list-of-object arrays of a row object."""
+    if present is None:
+        present = pa.array(np.ones(len(rows), dtype=bool))
+    for node, values in zip(nodes, rows.flatten(), strict=False):
+        if isinstance(node, Leaf):
+            must_exist = present if node.required else None
+            columns[node.column] = finalize(node, node.column, values, must_exist, root_index, locator)
+        elif isinstance(node, Obj):
+            inner = pc.and_(present, values.is_valid())
+            _walk(node.fields, values, inner, columns, lists, root_index, locator)
+        elif isinstance(node, Child):
+            lists.append((node.table, values))
+
+
+def newest_per_key(root: TableSpec, tables: dict[str, pa.Table]) -> tuple[dict[str, pa.Table], int]:
+    """Keep one root record per key (highest _sequence, then last arrival) and its children.
+
+    Returns the reduced tables and how many records were dropped as superseded duplicates.
+    """
+    root_rows = tables[root.name]
+    if not root.key or root_rows.num_rows == 0:
+        return tables, 0
+    keys = root_rows.select(root.key)
+    if keys.group_by(root.key).aggregate([]).num_rows == root_rows.num_rows:
+        return tables, 0
+    ranked = root_rows.select([*root.key, "_sequence", ROOT_INDEX]).sort_by(
+        [("_sequence", "ascending"), (ROOT_INDEX, "ascending")]
+    )
+    ranked = ranked.append_column("__rank", pa.array(np.arange(ranked.num_rows)))
+    newest = ranked.group_by(root.key).aggregate([("__rank", "max")])["__rank_max"]
+    kept = pc.take(ranked[ROOT_INDEX], newest)
+    reduced = {
+        name: table.filter(pc.is_in(table[ROOT_INDEX], value_set=kept.combine_chunks()))
+        for name, table in tables.items()
+    }
+    return reduced, root_rows.num_rows - len(kept)
+
+
+def for_staging(table: pa.Table) -> pa.Table:
+    """The table as staged: without the hidden bookkeeping column."""
+    return table.drop_columns([ROOT_INDEX])

@@ -1,0 +1,174 @@
+"""One stream's sink: the life of a batch is validate -> flatten -> dedupe -> MERGE -> audit.
+
+Records are buffered as parsed (the target's fast path skips the SDK's per-record validation and
+datetime parsing); `process_batch` does all the work column-wise and commits the batch's
+statements in one transaction, so the SDK emits STATE only after the covered rows are committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pyarrow as pa
+from singer_sdk.sinks import BatchSink
+
+from target_databricks_upsert import sql
+from target_databricks_upsert.errors import SchemaEvolutionError
+from target_databricks_upsert.flatten import (
+    BatchMeta,
+    audit_columns,
+    flatten_batch,
+    for_staging,
+    newest_per_key,
+)
+from target_databricks_upsert.tables import TableSpec, stream_tables
+from target_databricks_upsert.validate import CompiledValidator, RecordLocator, records_to_arrow
+
+
+class UpsertSink(BatchSink):
+    """Writes one stream's records to its root table and child tables."""
+
+    def __init__(self, target, stream_name: str, schema: dict, key_properties) -> None:
+        self.warehouse = target.warehouse
+        self.load: sql.Load = target.load
+        super().__init__(target, stream_name, schema, key_properties)
+        self.root: TableSpec = stream_tables(
+            stream_name, self.schema, list(self.key_properties),
+            self.config.get("partition_column") or "business_id",
+        )
+        self._stage_prefix = f"stage_{uuid.uuid4().hex[:10]}"
+        self._validator = None
+        self._compiled: CompiledValidator | None = None
+        self._reset_buffer()
+        self._arrivals = 0
+        # version -> (businesses it covered, its lowest _sequence); shared by every sink of the stream
+        self.versions_seen: dict[int, tuple[set[str], int]] = target.versions_seen.setdefault(
+            stream_name, {}
+        )
+
+    def get_validator(self):
+        """No per-record jsonschema validation: batches are validated in bulk."""
+        return None
+
+    # Set-up: tables exist and match the schema before the first record is buffered.
+
+    def setup(self) -> None:
+        if self.config.get("validate_records", True) and self.root.needs_full_validation:
+            self._compiled = CompiledValidator(self.schema)
+        for table in [self.root, *self.root.descendants()]:
+            self._ensure_table(table)
+
+    def _ensure_table(self, table: TableSpec) -> None:
+        existing = self.warehouse.existing_columns(sql.describe_columns(self.load, table.name))
+        if not existing:
+            self.warehouse.execute_ddl([sql.create_table(self.load, table)])
+            return
+        wanted = table.all_columns
+        clashes = [(c, existing[c], t) for c, t in wanted if c in existing and existing[c] != t]
+        if clashes:
+            detail = "; ".join(f"{c} is {old} but the schema now says {new}" for c, old, new in clashes)
+            raise SchemaEvolutionError(
+                f"stream {self.stream_name}: table {'.'.join(self.load.namespace)}.{table.name}: "
+                f"{detail}. The target never casts silently: migrate the column in the warehouse "
+                "(or rename the field with a stream map) and rerun."
+            )
+        missing = [(c, t) for c, t in wanted if c not in existing]
+        if missing:
+            self.logger.info("Adding columns %s to %s", [c for c, _ in missing], table.name)
+            self.warehouse.execute_ddl([sql.add_columns(self.load, table.name, missing)])
+
+    # Buffering: called by the target's fast path for every record.
+
+    def _reset_buffer(self) -> None:
+        self.records: list[dict] = []
+        self.time_extracted: list = []
+        self.versions: list = []
+        self.arrivals: list[int] = []
+        self.batch_started_at: dt.datetime | None = None
+
+    def buffer(self, record: dict, time_extracted, version) -> None:
+        if self.batch_started_at is None:
+            self.batch_started_at = dt.datetime.now(tz=dt.UTC)
+        self.records.append(record)
+        self.time_extracted.append(time_extracted)
+        self.versions.append(version)
+        self.arrivals.append(self._arrivals)
+        self._arrivals += 1
+
+    def process_record(self, record: dict, context: dict) -> None:
+        """The SDK's per-record path (not used by the target's fast path) buffers too."""
+        self.buffer(record, None, None)
+
+    # The batch.
+
+    def process_batch(self, context: dict) -> None:
+        records, meta = self.records, BatchMeta(
+            self.time_extracted, self.versions, self.arrivals,
+            self.batch_started_at or dt.datetime.now(tz=dt.UTC),
+        )
+        self._reset_buffer()
+        if not records:
+            return
+        locator = RecordLocator(self.stream_name, records, list(self.key_properties))
+        if self._compiled is not None:
+            self._compiled.check(records, locator)
+        struct = records_to_arrow(records, self.root, locator)
+        del records
+        tables = flatten_batch(self.root, struct, audit_columns(struct, meta, locator), locator)
+        tables, superseded = newest_per_key(self.root, tables)
+        if superseded:
+            self.tally_duplicate_merged(superseded)
+        self.record_counter_metric.increment(struct.__len__())
+        self._remember_versions(tables[self.root.name])
+        self._write(tables)
+
+    def _write(self, tables: dict[str, pa.Table]) -> None:
+        sources, staged = {}, []
+        try:
+            for name, rows in tables.items():
+                if rows.num_rows:
+                    stage_name = f"{self._stage_prefix}_{name}"
+                    sources[name] = self.warehouse.stage(stage_name, for_staging(rows))
+                    staged.append(stage_name)
+            if self.root.name in sources:
+                self.warehouse.execute_transaction(sql.batch_statements(self.load, self.root, sources))
+        finally:
+            for stage_name in staged:
+                self.warehouse.unstage(stage_name)
+
+    def _remember_versions(self, root_rows: pa.Table) -> None:
+        """Which businesses (and from which _sequence on) each table version has covered."""
+        partition = self.root.partition_column
+        columns = ["_table_version", "_sequence"] + ([partition] if partition else [])
+        rows = root_rows.select(columns).filter(root_rows["_table_version"].is_valid())
+        if not rows.num_rows:
+            return
+        groups = ["_table_version"] + ([partition] if partition else [])
+        for group in rows.group_by(groups).aggregate([("_sequence", "min")]).to_pylist():
+            version = group["_table_version"]
+            businesses, first = self.versions_seen.get(version, (set(), group["_sequence_min"]))
+            if partition:
+                businesses.add(str(group[partition]))
+            self.versions_seen[version] = (businesses, min(first, group["_sequence_min"]))
+
+    # ACTIVATE_VERSION (the target drains this sink first).
+
+    def activate_version(self, new_version: int) -> None:
+        seen = self.versions_seen.get(new_version)
+        if seen is None:
+            self.logger.warning(
+                "ACTIVATE_VERSION %s for %s: no record of this version was loaded in this run, "
+                "so no row is retired (an empty full sync never deletes).",
+                new_version, self.stream_name,
+            )
+            return
+        businesses, first_sequence = seen
+        fence = sorted(businesses) if self.root.partition_column else None
+        statements: list[str] = []
+        for table in [self.root, *self.root.descendants()]:
+            statements += sql.retire_old_versions(
+                self.load, table, new_version, first_sequence, fence,
+                hard_delete=bool(self.config.get("hard_delete", False)),
+            )
+        self.warehouse.execute_transaction(statements)

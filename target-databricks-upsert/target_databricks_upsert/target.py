@@ -1,0 +1,139 @@
+"""The target: settings, capabilities, one sink per stream, and a lean per-record path.
+
+Per record the target only applies stream maps, checks the key properties are present and appends
+the record to its sink; validation, type parsing and flattening happen per batch in the sink.
+STATE is emitted by the SDK after `drain_all`, i.e. after every buffered record before it was
+committed by its sink.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import threading
+import uuid
+
+from singer_sdk import Target
+from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecReader
+from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
+
+from target_databricks_upsert import __version__, sql
+from target_databricks_upsert.sink import UpsertSink
+from target_databricks_upsert.warehouse import Warehouse, open_warehouse
+
+SETTINGS = th.PropertiesList(
+    th.Property("warehouse", th.StringType, default="duckdb", allowed_values=["duckdb", "databricks"],
+                description="Where to write: an embedded DuckDB file or a Databricks SQL warehouse."),
+    th.Property("duckdb_path", th.StringType, default="warehouse.duckdb",
+                description="DuckDB database file (warehouse=duckdb)."),
+    th.Property("schema", th.StringType, default="wave",
+                description="Schema (Databricks: inside `catalog`) holding every table."),
+    th.Property("partition_column", th.StringType, default="business_id",
+                description="Column that scopes rows to a tenant: _load_audit.business_id and the "
+                            "ACTIVATE_VERSION fence use it when a stream has it ('' otherwise)."),
+    th.Property("tap_version", th.StringType,
+                description="Version of the tap feeding this run, recorded in _load_audit."),
+    th.Property("load_method", th.StringType, default="upsert", allowed_values=["upsert"],
+                description="Always `upsert`: an idempotent MERGE on each stream's key "
+                            "(streams without a key are appended)."),
+    th.Property("server_hostname", th.StringType, description="Databricks workspace host name."),
+    th.Property("http_path", th.StringType, description="Databricks SQL warehouse HTTP path."),
+    th.Property("catalog", th.StringType, description="Databricks Unity Catalog catalog."),
+    th.Property("client_id", th.StringType, description="Databricks service principal id (OAuth M2M)."),
+    th.Property("client_secret", th.StringType, secret=True,
+                description="Databricks service principal secret (OAuth M2M)."),
+    th.Property("access_token", th.StringType, secret=True,
+                description="Databricks personal access token (instead of client_id/secret)."),
+    th.Property("table_layout", th.StringType, default="cluster", allowed_values=["cluster", "partition"],
+                description="Databricks tables: CLUSTER BY (business_id) or PARTITIONED BY (business_id)."),
+    th.Property("hard_delete", th.BooleanType, default=False,
+                description="ACTIVATE_VERSION deletes rows missing from the new version instead of "
+                            "marking them _is_deleted."),
+)
+
+
+class TargetDatabricksUpsert(Target):
+    """Singer target that MERGEs records into Databricks Delta tables or a DuckDB file."""
+
+    name = "target-databricks-upsert"
+    config_jsonschema = SETTINGS.to_dict()
+    default_sink_class = UpsertSink
+    message_reader_class = MsgSpecReader
+    capabilities = [
+        PluginCapabilities.ABOUT,
+        PluginCapabilities.STREAM_MAPS,
+        PluginCapabilities.STRUCTURED_LOGGING,
+        PluginCapabilities.ACTIVATE_VERSION,
+        TargetCapabilities.VALIDATE_RECORDS,
+        TargetCapabilities.SOFT_DELETE,
+        TargetCapabilities.HARD_DELETE,
+    ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._warehouse: Warehouse | None = None
+        self._warehouse_lock = threading.Lock()
+        self.versions_seen: dict[str, dict] = {}
+        config = self.config
+        namespace = (config["catalog"], config.get("schema", "wave")) if (
+            config.get("warehouse") == "databricks" and config.get("catalog")
+        ) else (config.get("schema", "wave"),)
+        self.load = sql.Load(
+            namespace=namespace,
+            load_id=str(uuid.uuid4()),
+            started_at=dt.datetime.now(tz=dt.UTC).isoformat(),
+            target_version=__version__,
+            tap_version=config.get("tap_version"),
+            table_layout=config.get("table_layout", "cluster"),
+        )
+
+    @property
+    def warehouse(self) -> Warehouse:
+        """The connected warehouse, with the schema and `_load_audit` created (first use)."""
+        with self._warehouse_lock:
+            if self._warehouse is None:
+                warehouse = open_warehouse(dict(self.config))
+                warehouse.execute_ddl([sql.create_schema(self.load), sql.create_load_audit(self.load)])
+                self._warehouse = warehouse
+            return self._warehouse
+
+    def _process_record_message(self, message_dict: dict) -> None:
+        self._assert_line_requires(message_dict, requires={"stream", "record"})
+        stream_name = message_dict["stream"]
+        if stream_name not in self.mapper.stream_maps:
+            self._assert_sink_exists(stream_name)
+        for stream_map in self.mapper.stream_maps[stream_name]:
+            record = stream_map.transform(copy.copy(message_dict["record"]))
+            if record is None:
+                continue
+            self._assert_sink_exists(stream_map.stream_alias)
+            sink = self.get_sink(stream_map.stream_alias, record=record)
+            sink._singer_validate_message(record)
+            sink.tally_record_read()
+            sink.buffer(record, message_dict.get("time_extracted"), message_dict.get("version"))
+            if sink.is_full:
+                self.drain_one(sink)
+        self._handle_max_record_age()
+
+    def _process_activate_version_message(self, message_dict: dict) -> None:
+        stream_name = message_dict["stream"]
+        for stream_map in self.mapper.stream_maps[stream_name]:
+            sink = self.get_sink(stream_map.stream_alias)
+            if not sink.process_activate_version_messages:
+                self.logger.warning("ACTIVATE_VERSION ignored for %s (disabled)", sink.stream_name)
+                continue
+            for earlier in [*self._sinks_to_clear, sink]:
+                if earlier.stream_name == sink.stream_name:
+                    self.drain_one(earlier)
+            sink.activate_version(message_dict["version"])
+
+    def process_endofpipe(self) -> None:
+        super().process_endofpipe()
+        if self._warehouse is not None:
+            self._warehouse.close()
+            self._warehouse = None
+
+
+if __name__ == "__main__":
+    TargetDatabricksUpsert.cli()

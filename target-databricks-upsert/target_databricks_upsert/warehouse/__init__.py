@@ -1,0 +1,31 @@
+"""Warehouse adapters: where the statements of `sql.py` are executed."""
+
+from __future__ import annotations
+
+from target_databricks_upsert.warehouse.base import Warehouse
+
+
+def open_warehouse(config: dict) -> Warehouse:
+    """The adapter named by the `warehouse` setting, connected."""
+    kind = config.get("warehouse", "duckdb")
+    if kind == "duckdb":
+        from target_databricks_upsert.warehouse.duckdb import DuckDBWarehouse
+
+        warehouse: Warehouse = DuckDBWarehouse(config.get("duckdb_path", "warehouse.duckdb"))
+    elif kind == "databricks":
+        try:
+            from target_databricks_upsert.warehouse.databricks import (  # type: ignore[import-not-found]
+                DatabricksWarehouse,
+            )
+        except ImportError as exc:
+            raise NotImplementedError(
+                "warehouse 'databricks' is not available in this version; use 'duckdb'"
+            ) from exc
+        warehouse = DatabricksWarehouse(config)
+    else:
+        raise ValueError(f"setting warehouse: unknown value {kind!r}; use 'duckdb' or 'databricks'")
+    warehouse.connect()
+    return warehouse
+
+
+__all__ = ["Warehouse", "open_warehouse"]
