@@ -108,6 +108,8 @@ class RunWorker:
     async def _wait_until_ready(self) -> None:
         """Return when pending events exist, their debounce window is over and backoff allows."""
         while True:
+            # Clear before reading the store: a notification from here on is not lost.
+            self._wakeup.clear()
             window = await asyncio.to_thread(self.store.pending_window)
             if window is None:
                 await self._sleep(self.settings.idle_check_seconds)
@@ -126,8 +128,7 @@ class RunWorker:
             await self._sleep(delay)
 
     async def _sleep(self, seconds: float) -> None:
-        """Sleep up to ``seconds``, waking early when a new event is stored."""
-        self._wakeup.clear()
+        """Sleep up to ``seconds``, waking early when a new event was stored since the clear."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), timeout=max(seconds, 0.01))
 
