@@ -74,3 +74,9 @@ def webhook_receiver_factory():
     yield start
     for receiver in receivers:
         receiver.close()
+
+
+@pytest.fixture(scope="session")
+def webhook_receiver_class() -> type[WebhookReceiver]:
+    """The receiver class itself, for module-scoped fixtures (conftest is not importable)."""
+    return WebhookReceiver

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 PAGE = "pageInfo { currentPage totalPages totalCount }"
@@ -101,7 +103,7 @@ def test_multi_key_sort_breaks_ties_with_the_second_key(wave_sandbox, business_i
     nodes = list_all(wave_sandbox, business_id, "invoices", "status invoiceDate",
                      "sort: [STATUS_ASC, INVOICE_DATE_DESC]")
     keys = [(n["status"], n["invoiceDate"]) for n in nodes]
-    for before, after in zip(keys, keys[1:], strict=False):
+    for before, after in itertools.pairwise(keys):
         assert before[0] < after[0] or (before[0] == after[0] and before[1] >= after[1])
 
 

@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from urllib.parse import parse_qsl
 
 from graphql import OperationDefinitionNode, get_operation_ast
 from graphql.execution.values import get_variable_values
@@ -163,7 +164,8 @@ class WaveSandboxApp:
 
     # -- OAuth ------------------------------------------------------------------------------
     async def token(self, request: Request) -> Response:
-        form = {k: str(v) for k, v in (await request.form()).items()}
+        # form-encoded, parsed here (Starlette's request.form() needs python-multipart)
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
         status, body = self.authority.token_grant(form, request.headers.get("authorization"))
         return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
