@@ -79,7 +79,7 @@ class OAuthRefresher:
         self.refreshes = 0
 
     def token(self) -> str:
-        if self._current is None or not self._current.access_token_valid(self._margin):
+        if self._current is None or not self._current.access_token_usable():
             self._current = self._fresh_tokens(rejected=None)
         assert self._current.access_token
         return self._current.access_token
@@ -103,15 +103,19 @@ class OAuthRefresher:
     def _fresh_tokens(self, rejected: str | None) -> StoredTokens:
         with self._store.lock():
             tokens = self._starting_point()
-            usable = tokens.access_token_valid(self._margin) and tokens.access_token != rejected
+            usable = tokens.access_token_usable() and tokens.access_token != rejected
             if usable:
                 return tokens  # another run (or an earlier refresh) already renewed it
+            requested_at = time.time()
             answer = self._post_refresh(tokens.refresh_token)
+            lifetime = float(answer.get("expires_in") or 3600)
             renewed = StoredTokens(
                 refresh_token=answer.get("refresh_token") or tokens.refresh_token,
                 config_refresh_fingerprint=tokens.config_refresh_fingerprint,
                 access_token=answer["access_token"],
-                expires_at=time.time() + float(answer.get("expires_in") or 3600),
+                expires_at=requested_at + lifetime,
+                # renew `margin` early, but never before a quarter of a short lifetime is used
+                renew_after=requested_at + lifetime - min(self._margin, lifetime / 4),
             )
             self._store.save(renewed)
             self.refreshes += 1

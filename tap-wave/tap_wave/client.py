@@ -39,6 +39,10 @@ TRANSIENT_CODES = frozenset({
 MAX_TOKEN_RENEWALS = 2
 
 
+class WindowShifted(Exception):
+    """The connection's totalCount changed between pages: offsets moved, a record may be missed."""
+
+
 @dataclass
 class RequestStats:
     """What one stream (or pass) cost: requests sent, retries made, records read."""
@@ -124,8 +128,11 @@ class WaveClient:
         operation: str,
         stats: RequestStats,
     ) -> Iterator[dict[str, Any]]:
-        """Yield the nodes of a connection at `connection` (a path in `data`), page by page."""
-        page = 1
+        """Yield the nodes of a connection at `connection` (a path in `data`), page by page.
+
+        Raises WindowShifted (after yielding that page) if the total changed while paging.
+        """
+        page, first_total = 1, None
         while True:
             data = self.execute(document, {**variables, "page": page, "pageSize": page_size},
                                 operation=operation, stats=stats)
@@ -136,6 +143,10 @@ class WaveClient:
                     yield node
             info = found.get("pageInfo") or {}
             current, total = info.get("currentPage") or page, info.get("totalPages") or 0
+            first_total = info.get("totalCount") if page == 1 else first_total
+            if info.get("totalCount") != first_total:
+                msg = f"{operation}: {first_total} records on page 1, {info.get('totalCount')} now"
+                raise WindowShifted(msg)
             if current >= total:
                 return
             if current != page:

@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from singer_sdk import Stream
 
 from tap_wave import queries, reconcile, schemas
-from tap_wave.client import RequestStats
+from tap_wave.client import RequestStats, WindowShifted
 from tap_wave.shaping import decimals_as_strings, shape
 
 if TYPE_CHECKING:
     from tap_wave.connection import WaveConnection
 
 logger = logging.getLogger("tap-wave")
+WINDOW_ATTEMPTS = 3
 
 
 def wave_datetime(moment: datetime) -> str:
@@ -73,18 +74,36 @@ class WaveStream(Stream):
                 variables["modifiedAtAfter"] = wave_datetime(start)
             variables["modifiedAtBefore"] = wave_datetime(self.wave.sync_started_at)
         emitted: reconcile.KnownIds = {}
-        for node in self.wave.client.paginate(
-            queries.document(self.query_name), variables,
-            connection=("business", self.connection), page_size=self.wave.page_size,
-            operation=f"{self.name} of business {business_id}", stats=self.stats,
-        ):
+        newest: str | None = None
+        for node in self.read_window(business_id, variables, emitted):
             record = self.to_record(node, business_id)
-            emitted[record["id"]] = self.fingerprint(node)
+            newest = max(newest or "", record.get("modified_at") or "") or None
             yield record
         if self.id_pass and (self.wave.reconcile_deletes or self.tracks_silent_changes):
             yield from self.reconcile_business(context, emitted)
         if self.replication_key:
-            self.bookmark_window_end(context)
+            self.bookmark(context, newest)
+
+    def read_window(self, business_id: str, variables: dict[str, Any],
+                    emitted: reconcile.KnownIds) -> Iterator[dict[str, Any]]:
+        """Every node of the window once, read again if records left it while paging."""
+        operation = f"{self.name} of business {business_id}"
+        for attempt in range(1, WINDOW_ATTEMPTS + 1):
+            try:
+                for node in self.wave.client.paginate(
+                    queries.document(self.query_name), variables,
+                    connection=("business", self.connection), page_size=self.wave.page_size,
+                    operation=operation, stats=self.stats,
+                ):
+                    if node["id"] not in emitted:
+                        emitted[node["id"]] = self.fingerprint(node)
+                        yield node
+                return
+            except WindowShifted as shift:
+                logger.warning("%s (pass %d of %d); reading the window again", shift, attempt,
+                               WINDOW_ATTEMPTS)
+        logger.warning("%s: records kept changing while paging; the next run reads them",
+                       operation)
 
     def to_record(self, node: Mapping[str, Any], business_id: str) -> dict[str, Any]:
         record = shape(node)
@@ -92,12 +111,16 @@ class WaveStream(Stream):
         self.stats.records += 1
         return decimals_as_strings(record, self.schema)
 
-    def bookmark_window_end(self, context: Any) -> None:
-        """Everything modified before the sync started has been read: resume from there."""
+    def bookmark(self, context: Any, newest: str | None) -> None:
+        """Resume after the newest modification in the window (modifiedAtAfter is exclusive).
+
+        Records re-read or deleted after the window never move the bookmark.
+        """
         state = self.get_context_state(context)
         state.pop("progress_markers", None)
-        state["replication_key"] = self.replication_key
-        state["replication_key_value"] = self.wave.sync_started_at.isoformat()
+        if newest:
+            state["replication_key"] = self.replication_key
+            state["replication_key_value"] = newest
 
     def reconcile_business(self, context: Any, emitted: reconcile.KnownIds) -> Iterator[dict]:
         business_id = context["business_id"]

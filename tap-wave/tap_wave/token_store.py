@@ -46,10 +46,12 @@ class StoredTokens:
     access_token: str | None = None
     expires_at: float = 0.0
     """Unix time at which the access token expires."""
+    renew_after: float = 0.0
+    """Unix time from which the access token is renewed (a margin before it expires)."""
 
-    def access_token_valid(self, margin: float, now: float | None = None) -> bool:
+    def access_token_usable(self, now: float | None = None) -> bool:
         current = time.time() if now is None else now
-        return bool(self.access_token) and self.expires_at - margin > current
+        return bool(self.access_token) and current < self.renew_after
 
 
 class TokenStore:

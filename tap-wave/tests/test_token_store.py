@@ -18,7 +18,7 @@ SECRET_ACCESS = "access-SECRET-5678"
 def tokens() -> StoredTokens:
     return StoredTokens(refresh_token=SECRET_REFRESH, access_token=SECRET_ACCESS,
                         config_refresh_fingerprint=fingerprint("from-config"),
-                        expires_at=time.time() + 3600)
+                        expires_at=time.time() + 3600, renew_after=time.time() + 3300)
 
 
 def test_round_trip_and_no_plaintext_on_disk(tmp_path):
@@ -59,11 +59,11 @@ def test_a_tampered_store_is_refused(tmp_path):
         store.load()
 
 
-def test_access_token_validity_honours_the_margin():
+def test_access_token_is_renewed_from_renew_after():
     stored = tokens()
-    stored.expires_at = 1000.0
-    assert stored.access_token_valid(margin=60, now=900)
-    assert not stored.access_token_valid(margin=60, now=950)
+    stored.expires_at, stored.renew_after = 1000.0, 940.0
+    assert stored.access_token_usable(now=900)
+    assert not stored.access_token_usable(now=950)
 
 
 def _hold_lock(path: str, key: str, held: multiprocessing.Event, release: multiprocessing.Event):
