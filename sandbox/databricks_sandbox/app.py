@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 from databricks.sql.thrift_api.TCLIService import TCLIService
 from starlette.applications import Starlette
@@ -61,10 +61,11 @@ def connection_info(config: SandboxConfig) -> dict:
     """What GET /sandbox/connection answers: connector kwargs and the target's settings."""
     return {
         "connect_kwargs": {
-            "server_hostname": config.base_url,
+            "server_hostname": f"{config.host}:{config.port}",
             "http_path": config.http_path,
             "access_token": config.pat,
             "_connection_uri": config.base_url + config.http_path,
+            "enable_telemetry": False,
             "catalog": config.catalog,
             "schema": config.schema,
         },
@@ -123,7 +124,7 @@ def create_app(config: SandboxConfig) -> Starlette:
         })
 
     async def token(request: Request) -> JSONResponse:
-        form = {k: str(v) for k, v in (await request.form()).items()}
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
         try:
             return JSONResponse(authority.issue(form, request.headers.get("authorization")))
         except TokenError as exc:

@@ -169,6 +169,14 @@ class Translator:
         for column in tree.find_all(exp.Column):
             column.set("db", None)
             column.set("catalog", None)
+        session_values = {exp.CurrentCatalog: ns.catalog, exp.CurrentSchema: ns.schema,
+                          exp.CurrentDatabase: ns.schema}
+        for node_type, value in session_values.items():
+            for node in list(tree.find_all(node_type)):
+                literal: exp.Expression = exp.Literal.string(value)
+                if isinstance(node.parent, exp.Select):  # keep Databricks' column name
+                    literal = exp.alias_(literal, node.sql("databricks").lower(), quoted=True)
+                node.replace(literal)
         return Translation(tree.sql(dialect="duckdb"), views)
 
     def _rewrite_table(self, table: exp.Table, ns: Namespace, cte_names: set[str],

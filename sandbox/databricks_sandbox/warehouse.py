@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from .metastore import Metastore, public_name
 from .staging import StagingArea, parse_staging
 from .statement_log import StatementLog
 from .translate import Namespace, Parameter, Translator, bind_parameters, parse
+
+# DuckDB suggests con.sql() for Arrow output; execute() is kept for DDL/DML uniformity.
+warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
 
 WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.TruncateTable)
 
