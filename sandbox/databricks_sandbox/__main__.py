@@ -1,0 +1,5 @@
+"""``python -m databricks_sandbox`` = the ``databricks-sandbox`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,169 @@
+"""Start a real ``databricks-sandbox`` process for tests and benchmarks, and talk to it.
+
+    with start_databricks_sandbox() as sandbox:
+        with databricks.sql.connect(**sandbox.connection()["connect_kwargs"]) as conn:
+            ...
+
+Options are the CLI flags in snake_case (``token_ttl=5``, ``fault_http_503=2``, ``data_dir=...``).
+The process listens on a free port and is killed on exit; without ``data_dir`` its data lives in
+a temporary directory removed on exit. If it does not become healthy the error carries its log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class DatabricksSandbox:
+    """A running simulated warehouse: its URLs, connection settings and control helpers."""
+
+    def __init__(self, base_url: str, data_dir: Path, process: subprocess.Popen,
+                 log_path: Path) -> None:
+        self.base_url = base_url
+        self.data_dir = data_dir
+        self.process = process
+        self.log_path = log_path
+        self.http = httpx.Client(timeout=30)
+
+    def connection(self) -> dict:
+        """``{"connect_kwargs": {...}, "target_config": {...}, ...}`` from /sandbox/connection."""
+        return self._control("GET", "/sandbox/connection")
+
+    def connect(self, **overrides):
+        """A ``databricks.sql`` connection with the PAT (``overrides`` replace/add kwargs)."""
+        import databricks.sql
+
+        return databricks.sql.connect(**{**self.connection()["connect_kwargs"], **overrides})
+
+    def oauth_credentials_provider(self, client_id: str | None = None,
+                                   client_secret: str | None = None):
+        """A ``credentials_provider`` for ``databricks.sql.connect`` doing OAuth M2M with
+        databricks-sdk against this sandbox (the service principal by default)."""
+        from databricks.sdk.core import Config, oauth_service_principal
+
+        target = self.connection()["target_config"]
+        config = Config(host=target["server_hostname"],
+                        client_id=client_id or target["client_id"],
+                        client_secret=client_secret or target["client_secret"])
+        return lambda: oauth_service_principal(config)
+
+    def connect_oauth(self, **overrides):
+        """A ``databricks.sql`` connection authenticated by OAuth M2M instead of the PAT."""
+        import databricks.sql
+
+        kwargs = {k: v for k, v in self.connection()["connect_kwargs"].items()
+                  if k != "access_token"}
+        kwargs["credentials_provider"] = self.oauth_credentials_provider()
+        return databricks.sql.connect(**{**kwargs, **overrides})
+
+    def statements(self, since: int = 0) -> list[dict]:
+        """Statements executed so far (oldest first), each with seq, timestamp, kind, status."""
+        return self._control("GET", f"/sandbox/statements?since={since}")
+
+    def reset_statements(self) -> int:
+        return self._control("POST", "/sandbox/statements/reset")["cleared"]
+
+    def set_faults(self, **settings) -> dict:
+        """``http_503``/``http_429``/``concurrent_append``/``metadata_changed`` = N,
+        ``expire_tokens=True``, ``token_ttl`` = seconds; returns the fault counters."""
+        return self._control("POST", "/sandbox/faults", settings)
+
+    def faults(self) -> dict:
+        return self._control("GET", "/sandbox/faults")
+
+    def expire_tokens(self) -> dict:
+        return self.set_faults(expire_tokens=True)
+
+    def tables(self) -> list[dict]:
+        """Every table with columns and Delta settings (clustering, partitioning, properties)."""
+        return self._control("GET", "/sandbox/tables")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def _control(self, method: str, path: str, body: dict | None = None):
+        response = self.http.request(method, self.base_url + path, json=body)
+        response.raise_for_status()
+        return response.json()
+
+    def close(self) -> None:
+        self.http.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def _cli_arguments(options: dict) -> list[str]:
+    argv: list[str] = []
+    for name, value in options.items():
+        if value is None or value is False:
+            continue
+        flag = "--" + name.replace("_", "-")
+        argv += [flag] if value is True else [flag, str(value)]
+    return argv
+
+
+@contextlib.contextmanager
+def start_databricks_sandbox(startup_timeout: float = 60.0, **options) -> Iterator[DatabricksSandbox]:
+    """Run ``databricks-sandbox serve`` with ``options`` on a free port until the block exits."""
+    options = dict(options)
+    options.setdefault("host", "127.0.0.1")
+    options.setdefault("port", free_port())
+    own_dir = options.get("data_dir") is None
+    data_dir = Path(options.get("data_dir") or tempfile.mkdtemp(prefix="databricks-sandbox-"))
+    options["data_dir"] = data_dir
+    log_path = data_dir.parent / f"{data_dir.name}.log" if own_dir else \
+        Path(tempfile.mkstemp(prefix="databricks-sandbox-", suffix=".log")[1])
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "databricks_sandbox", "serve", *_cli_arguments(options)],
+            stdout=log_file, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    sandbox = DatabricksSandbox(f"http://{options['host']}:{options['port']}", data_dir, process,
+                                log_path)
+    try:
+        _wait_healthy(sandbox, startup_timeout)
+        yield sandbox
+    finally:
+        sandbox.close()
+        with contextlib.suppress(OSError):
+            log_path.unlink()
+        if own_dir:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _wait_healthy(sandbox: DatabricksSandbox, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sandbox.process.poll() is not None:
+            raise RuntimeError(f"databricks-sandbox exited with {sandbox.process.returncode} "
+                               f"before it was ready; log:\n{sandbox.log()[-3000:]}")
+        try:
+            if sandbox.http.get(sandbox.base_url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"databricks-sandbox not healthy after {timeout}s; log:\n"
+                       f"{sandbox.log()[-3000:]}")
