@@ -96,7 +96,7 @@ def rows(db_path: Path, table: str, order_by: str | None = None, where: str = ""
     with duckdb.connect(str(db_path), read_only=True) as connection:
         relation = connection.execute(f"SELECT * FROM wave.{table} LIMIT 0")
         names = [d[0] for d in relation.description]
-        order = order_by or ", ".join(n for n in names if not n.startswith("_"))
+        order = order_by or ", ".join(f'"{n}"' for n in names if not n.startswith("_"))
         found = connection.execute(
             f"SELECT * FROM wave.{table} {'WHERE ' + where if where else ''} ORDER BY {order}"
         ).fetchall()
