@@ -23,7 +23,15 @@ from .invoices import (
     sales_tax_rate_on,
 )
 from .ledger import account_balance
-from .reference import ACCOUNT_SUBTYPES, ACCOUNT_TYPES, COUNTRIES, CURRENCIES, PROVINCES, money
+from .reference import (
+    ACCOUNT_SUBTYPES,
+    ACCOUNT_TYPES,
+    COUNTRIES,
+    CURRENCIES,
+    PROVINCES,
+    money,
+    quantize,
+)
 
 
 def _today(info: GraphQLResolveInfo) -> date:
@@ -227,7 +235,7 @@ def resolve_sales_tax_rate(sales_tax, _info, **kwargs):
 
 
 def resolve_account_balance(account, info):
-    return str(account_balance(account))
+    return str(quantize(account_balance(account), account["currency"]))
 
 
 def attach_read_resolvers(schema: GraphQLSchema) -> None:
