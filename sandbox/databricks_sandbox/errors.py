@@ -100,7 +100,7 @@ _DUCKDB_TRANSLATIONS: list[tuple[str, str, str, str]] = [
      "and catalog."),
     (r"Schema with name (\S+) does not exist", "SCHEMA_NOT_FOUND", "42704",
      "The schema `{0}` cannot be found."),
-    (r'Referenced column "?([^"\s]+)"? not found', "UNRESOLVED_COLUMN.WITH_SUGGESTION", "42703",
+    (r'Referenced column "?([^"\s]+)"? (?:was )?not found', "UNRESOLVED_COLUMN.WITH_SUGGESTION", "42703",
      "A column, variable, or function parameter with name `{0}` cannot be resolved."),
     (r'Values list "?([^"\s]+)"? does not have a column named "?([^"\s]+)"?',
      "UNRESOLVED_COLUMN.WITH_SUGGESTION", "42703",
