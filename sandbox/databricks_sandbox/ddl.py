@@ -62,8 +62,12 @@ def create_schema(wh: Warehouse, tree: exp.Create, ns: Namespace) -> None:
     wh.metastore.create_schema(catalog, schema)
 
 
+def _dropped(tree: exp.Drop) -> exp.Table:
+    return tree.this if tree.this is not None else tree.args["tables"][0]
+
+
 def drop_schema(wh: Warehouse, tree: exp.Drop, ns: Namespace) -> None:
-    catalog, schema = _schema_name(wh, tree.this, ns)
+    catalog, schema = _schema_name(wh, _dropped(tree), ns)
     if not wh.metastore.schema_exists(catalog, schema):
         if tree.args.get("exists"):
             return
@@ -199,7 +203,7 @@ def _recluster(wh: Warehouse, name: TableName, columns: list[str]) -> None:
 
 
 def drop_table(wh: Warehouse, tree: exp.Drop, ns: Namespace) -> None:
-    name = wh.translator.resolve(tree.this, ns)
+    name = wh.translator.resolve(_dropped(tree), ns)
     if not wh.metastore.columns(name.catalog, name.schema, name.name):
         if tree.args.get("exists"):
             return

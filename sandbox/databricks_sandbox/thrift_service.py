@@ -6,6 +6,7 @@ GetInfo). Statements execute synchronously; their results stay on the operation 
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from . import errors, results
 from .translate import Namespace, Parameter
 from .warehouse import StatementResult, Warehouse
 
+logger = logging.getLogger(__name__)
 SERVER_PROTOCOL = ttypes.TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V8
 OK = ttypes.TStatus(statusCode=ttypes.TStatusCode.SUCCESS_STATUS)
 S = ttypes.TOperationState
@@ -118,6 +120,11 @@ class WarehouseService:
             handle.modifiedRowCount = op.result.modified_rows
         except errors.DatabricksSQLError as exc:
             op.state, op.error = S.ERROR_STATE, exc
+        except Exception as exc:  # a simulator bug must still reach the client as an error
+            logger.exception("statement failed inside the simulator: %s", req.statement)
+            op.state = S.ERROR_STATE
+            op.error = errors.DatabricksSQLError(
+                "INTERNAL_ERROR", f"The sandbox failed to execute the statement: {exc!r}", "XX000")
         with self._lock:
             self._operations[handle.operationId.guid] = op
         direct = None

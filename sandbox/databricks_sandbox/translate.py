@@ -93,7 +93,7 @@ def bind_parameters(tree: exp.Expression, params: list[Parameter]) -> exp.Expres
     named = {p.name: p for p in params if p.name}
     positional = iter([p for p in params if not p.name])
     for marker in list(tree.find_all(exp.Placeholder)):
-        name = marker.name
+        name = marker.this
         if name:
             if name not in named:
                 raise errors.DatabricksSQLError(
