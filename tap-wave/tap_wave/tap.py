@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 
@@ -65,6 +66,19 @@ class TapWave(Tap):
                     description="Re-read invoices whose status (e.g. OVERDUE) or payments "
                     "changed without Wave updating modifiedAt."),
     ).to_dict()
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """Read numbers given as text (`TAP_WAVE_PAGE_SIZE=50` with --config=ENV), then validate.
+
+        singer-sdk parses only booleans and arrays from environment variables.
+        """
+        properties = self.config_jsonschema["properties"]
+        for name, value in list(self._config.items()):
+            kinds = properties.get(name, {}).get("type", [])
+            if isinstance(value, str) and {"integer", "number"} & set(kinds):
+                with contextlib.suppress(ValueError):
+                    self._config[name] = int(value) if "integer" in kinds else float(value)
+        return super()._validate_config(raise_errors=raise_errors)
 
     def discover_streams(self) -> list[WaveStream]:
         return [stream_type(self) for stream_type in STREAM_TYPES]
