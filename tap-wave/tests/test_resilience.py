@@ -19,7 +19,7 @@ def test_a_429_storm_ends_in_a_complete_sync(wave_sandbox_factory, tap):
 
 
 def test_server_errors_and_stalls_end_in_a_complete_sync(wave_sandbox_factory, tap):
-    books = wave_sandbox_factory(**SMALL, fault_rate=0.15, graphql_error_rate=0.1,
+    books = wave_sandbox_factory(**SMALL, fault_rate=0.15, graphql_error_rate=0.25,
                                  stall_seconds=0.3)
     run = tap.run(access_config(books, max_retries=8))
     stats = books.stats()
