@@ -1,0 +1,109 @@
+"""Drive the real pipeline against a Wave sandbox, and read back both sides for comparison.
+
+Used by the cross-package tests, the benchmarks and the demo: `tap-wave | target-databricks-upsert`
+through their real command lines, then the sandbox's books (read with GraphQL) and the warehouse's
+current rows (read with DuckDB) in one comparable shape.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+BIN = Path(sys.executable).parent
+
+INVOICES_PAGE = """
+query($b: ID!, $page: Int!) { business(id: $b) { invoices(page: $page, pageSize: 200) {
+  pageInfo { totalPages }
+  edges { node { id status total { value } amountDue { value } amountPaid { value }
+                 items { quantity } payments { id } } } } } }"""
+
+
+class PipelineError(RuntimeError):
+    """A pipeline command exited non-zero; the message carries the end of its stderr."""
+
+
+def tap_config(sandbox, **overrides) -> dict:
+    """tap-wave settings that reach the sandbox with its full-access token, unthrottled."""
+    return {"api_url": sandbox.graphql_url, "access_token": sandbox.access_token,
+            "requests_per_minute": 100000, **overrides}
+
+
+def run_tap_to_target(sandbox, workdir: Path, duckdb_path: Path, state: dict | None = None,
+                      tap_overrides: dict | None = None,
+                      target_overrides: dict | None = None) -> dict | None:
+    """Run `tap-wave | target-databricks-upsert` once; return the last STATE the target emitted."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    tap_json, target_json = workdir / "tap.json", workdir / "target.json"
+    tap_json.write_text(json.dumps(tap_config(sandbox, **(tap_overrides or {}))))
+    target_json.write_text(json.dumps({"duckdb_path": str(duckdb_path), **(target_overrides or {})}))
+    tap_cmd = [str(BIN / "tap-wave"), "--config", str(tap_json)]
+    if state:
+        state_json = workdir / "state.json"
+        state_json.write_text(json.dumps(state))
+        tap_cmd += ["--state", str(state_json)]
+    with (workdir / "tap.log").open("wb") as tap_log, (workdir / "target.log").open("wb") as tgt_log:
+        tap = subprocess.Popen(tap_cmd, stdout=subprocess.PIPE, stderr=tap_log)
+        target = subprocess.run([str(BIN / "target-databricks-upsert"), "--config", str(target_json)],
+                                stdin=tap.stdout, capture_output=True, check=False)
+        tap.stdout.close()
+        tap_code = tap.wait()
+        tgt_log.write(target.stderr)
+    for name, code in (("tap-wave", tap_code), ("target-databricks-upsert", target.returncode)):
+        if code != 0:
+            log = (workdir / ("tap.log" if name == "tap-wave" else "target.log")).read_text()
+            raise PipelineError(f"{name} exited {code}:\n{log[-3000:]}")
+    states = [line for line in target.stdout.decode().splitlines() if line.strip()]
+    return json.loads(states[-1]) if states else None
+
+
+def sandbox_invoices(sandbox) -> dict[tuple[str, str], dict]:
+    """Every invoice the sandbox holds now, keyed by (business_id, id), in a comparable shape."""
+    books = {}
+    for business_id in sandbox.business_ids():
+        page, pages = 1, 1
+        while page <= pages:
+            answer = sandbox.graphql(INVOICES_PAGE, {"b": business_id, "page": page})
+            assert not answer.get("errors"), answer["errors"]
+            connection = answer["data"]["business"]["invoices"]
+            pages = connection["pageInfo"]["totalPages"] or 0
+            for edge in connection["edges"]:
+                node = edge["node"]
+                books[(business_id, node["id"])] = {
+                    "status": node["status"],
+                    "total": Decimal(node["total"]["value"]),
+                    "amount_due": Decimal(node["amountDue"]["value"]),
+                    "amount_paid": Decimal(node["amountPaid"]["value"]),
+                    "items": len(node["items"]),
+                    "payments": sorted(p["id"] for p in node["payments"] or []),
+                }
+            page += 1
+    return books
+
+
+def warehouse_invoices(duckdb_path: Path, schema: str = "wave") -> dict[tuple[str, str], dict]:
+    """The live invoices of the warehouse (`NOT _is_deleted`), in `sandbox_invoices`' shape."""
+    with duckdb.connect(str(duckdb_path), read_only=True) as db:
+        rows = db.execute(f"""
+            SELECT i.business_id, i.id, i.status, i.total, i.amount_due, i.amount_paid,
+                   (SELECT count(*) FROM {schema}.invoice_items t
+                     WHERE t.business_id = i.business_id AND t.invoice_id = i.id
+                       AND NOT t._is_deleted),
+                   (SELECT list(p.id ORDER BY p.id) FROM {schema}.invoice_payments p
+                     WHERE p.business_id = i.business_id AND p.invoice_id = i.id
+                       AND NOT p._is_deleted)
+            FROM {schema}.invoices i WHERE NOT i._is_deleted""").fetchall()
+    return {(b, i): {"status": s, "total": Decimal(t), "amount_due": Decimal(d),
+                     "amount_paid": Decimal(p), "items": n, "payments": list(pay or [])}
+            for b, i, s, t, d, p, n, pay in rows}
+
+
+def warehouse_rows(duckdb_path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Run one read-only query against the DuckDB warehouse file."""
+    with duckdb.connect(str(duckdb_path), read_only=True) as db:
+        return db.execute(sql, params or []).fetchall()
