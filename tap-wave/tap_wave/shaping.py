@@ -13,8 +13,8 @@ Rules, applied recursively to every node the tap reads:
 - lists of objects stay nested (the target makes child tables of them), each item shaped alike;
   an item's `__typename` (e.g. which kind of discount) becomes `type`.
 
-Decimal values are never floats: `decimals_as_strings` turns whatever arrives for a field the
-stream schema marks `singer.decimal` into its exact string.
+Decimal values are never floats: `conform` turns whatever arrives for a field the stream
+schema marks `singer.decimal` into its exact string.
 """
 
 from __future__ import annotations
@@ -92,12 +92,21 @@ def shape(node: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def decimals_as_strings(record: dict[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
-    """Make every field the schema marks `singer.decimal` an exact decimal string, in place."""
+def conform(record: dict[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
+    """Fit a shaped record to its schema, in place.
+
+    Every field the schema marks `singer.decimal` becomes an exact decimal string. A null
+    object (e.g. an invoice without `source`) has no columns of its own: its null key is
+    dropped, its prefixed columns (`source_id`) are simply absent, which means null.
+    """
     properties = schema.get("properties", {})
-    for column, value in record.items():
+    for column, value in list(record.items()):
         column_schema = properties.get(column)
-        if column_schema is None or value is None:
+        if column_schema is None:
+            if value is None:
+                del record[column]
+            continue
+        if value is None:
             continue
         if column_schema.get("format") == DECIMAL_FORMAT and not isinstance(value, str):
             if isinstance(value, float | bool):
@@ -107,5 +116,5 @@ def decimals_as_strings(record: dict[str, Any], schema: Mapping[str, Any]) -> di
         elif isinstance(value, list) and "items" in column_schema:
             for item in value:
                 if isinstance(item, dict):
-                    decimals_as_strings(item, column_schema["items"])
+                    conform(item, column_schema["items"])
     return record

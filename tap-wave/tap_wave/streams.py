@@ -18,7 +18,7 @@ from singer_sdk import Stream
 
 from tap_wave import queries, reconcile, schemas
 from tap_wave.client import RequestStats, WindowShifted
-from tap_wave.shaping import decimals_as_strings, shape
+from tap_wave.shaping import conform, shape
 
 if TYPE_CHECKING:
     from tap_wave.connection import WaveConnection
@@ -109,7 +109,7 @@ class WaveStream(Stream):
         record = shape(node)
         record["business_id"] = business_id
         self.stats.records += 1
-        return decimals_as_strings(record, self.schema)
+        return conform(record, self.schema)
 
     def bookmark(self, context: Any, newest: str | None) -> None:
         """Resume after the newest modification in the window (modifiedAtAfter is exclusive).
@@ -189,7 +189,7 @@ class BusinessesStream(WaveStream):
             record = shape(node)
             record["business_id"] = record.pop("id")
             self.stats.records += 1
-            yield decimals_as_strings(record, self.schema)
+            yield conform(record, self.schema)
 
 
 class CustomersStream(WaveStream):

@@ -6,7 +6,7 @@ import decimal
 
 import pytest
 from tap_wave import schemas
-from tap_wave.shaping import decimals_as_strings, shape, snake_case
+from tap_wave.shaping import conform, shape, snake_case
 
 ADDRESS = {
     "addressLine1": "1 Main St", "addressLine2": None, "city": "Toronto", "postalCode": "M5V",
@@ -90,17 +90,23 @@ def test_decimals_are_exact_strings_never_floats():
     record = shape({"unitPrice": decimal.Decimal("19.990"), "balance": 3,
                     "rates": [{"effective": "2024-01-01", "rate": decimal.Decimal("0.13")}],
                     "name": "x"})
-    decimals_as_strings(record, schemas.PRODUCTS)
+    conform(record, schemas.PRODUCTS)
     assert record["unit_price"] == "19.990"
-    decimals_as_strings(record, schemas.ACCOUNTS)
+    conform(record, schemas.ACCOUNTS)
     assert record["balance"] == "3"
-    decimals_as_strings(record, schemas.SALES_TAXES)
+    conform(record, schemas.SALES_TAXES)
     assert record["rates"] == [{"effective": "2024-01-01", "rate": "0.13"}]
+
+
+def test_null_objects_leave_no_stray_column():
+    record = conform(shape({"id": "I", "source": None, "customer": {"id": "C"}}),
+                     schemas.INVOICES)
+    assert record == {"id": "I", "customer_id": "C"}
 
 
 def test_a_float_for_a_decimal_field_is_refused():
     with pytest.raises(TypeError, match="field balance: expected an exact decimal"):
-        decimals_as_strings({"balance": 0.1}, schemas.ACCOUNTS)
+        conform({"balance": 0.1}, schemas.ACCOUNTS)
 
 
 def test_money_fields_are_singer_decimals_in_the_schema():
