@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from tap_wave.tap import TapWave
 from tap_wave.testing import access_config, operation_requests, sandbox_totals
 
 SMALL = {"businesses": 2, "customers": 10, "vendors": 3, "products": 5, "invoices": 24,
@@ -154,3 +155,22 @@ def test_invoices_turning_overdue_are_re_read(books, tap):
 
     without = tap.run(access_config(books, reread_open_invoices=False), first.state)
     assert without.ids("invoices") == set()
+
+
+def test_records_leaving_the_window_while_paging_are_neither_skipped_nor_repeated(books, caplog):
+    business = books.business_ids()[0]
+    tap = TapWave(config=access_config(books, business_ids=[business], page_size=3))
+    customers = tap.streams["customers"]
+    records = customers.get_records({"business_id": business})
+    seen = [next(records)["id"] for _ in range(4)]  # page 2 is being read
+    mutate(books, "customerPatch", {"id": seen[0], "name": "Moved out of the window"})
+    seen += [record["id"] for record in records]
+
+    expected = {c["id"] for c in tap.wave.client.paginate(
+        "query($b: ID!, $page: Int!, $pageSize: Int!) { business(id: $b) { customers("
+        "page: $page, pageSize: $pageSize) { pageInfo { currentPage totalPages totalCount } "
+        "edges { node { id } } } } }", {"b": business}, connection=("business", "customers"),
+        page_size=50, operation="check", stats=customers.stats)}
+    assert len(seen) == len(set(seen)), "no record emitted twice"
+    assert set(seen) == expected, "no record skipped"
+    assert "reading the window again" in caplog.text
