@@ -6,7 +6,8 @@
   ``POST /oidc/v1/token``: OAuth M2M discovery and the client-credentials grant;
 * ``PUT/GET/DELETE /sandbox-files/Volumes/…``: the presigned volume-file URLs;
 * the connector's side channels (feature flags, telemetry), answered and ignored;
-* ``/sandbox/*``: control and inspection for tests (statements, faults, tables, connection).
+* ``/sandbox/*``: control and inspection for tests (statements, faults, tables, auth,
+  connection).
 """
 
 from __future__ import annotations
@@ -185,6 +186,9 @@ def create_app(config: SandboxConfig) -> Starlette:
             return JSONResponse({"error": str(exc)}, 400)
         return JSONResponse({**snapshot, "token_ttl": authority.token_ttl})
 
+    async def auth_state(request: Request) -> JSONResponse:
+        return JSONResponse({"tokens_issued": authority.issued, "token_ttl": authority.token_ttl})
+
     async def tables(request: Request) -> JSONResponse:
         return JSONResponse(await run_in_threadpool(warehouse.metastore.tables))
 
@@ -208,6 +212,7 @@ def create_app(config: SandboxConfig) -> Starlette:
         Route("/sandbox/statements/reset", statements_reset, methods=["POST"]),
         Route("/sandbox/faults", faults_endpoint, methods=["GET", "POST"]),
         Route("/sandbox/tables", tables),
+        Route("/sandbox/auth", auth_state),
         Route("/sandbox/connection", connection),
         Route("/healthz", healthz),
     ]

@@ -91,6 +91,10 @@ class DatabricksSandbox:
     def expire_tokens(self) -> dict:
         return self.set_faults(expire_tokens=True)
 
+    def auth_state(self) -> dict:
+        """``{"tokens_issued": N, "token_ttl": seconds}``."""
+        return self._control("GET", "/sandbox/auth")
+
     def tables(self) -> list[dict]:
         """Every table with columns and Delta settings (clustering, partitioning, properties)."""
         return self._control("GET", "/sandbox/tables")
