@@ -1,7 +1,8 @@
 """The TCLIService handler: sessions and operations as a Databricks SQL warehouse serves them to
 the connector's Thrift backend (OpenSession, ExecuteStatement with direct results,
 GetOperationStatus, GetResultSetMetadata, FetchResults, Cancel/CloseOperation, CloseSession,
-GetInfo). Statements execute synchronously; their results stay on the operation until closed.
+GetInfo, and the GetCatalogs/GetSchemas/GetTables/GetColumns metadata calls). Statements
+execute synchronously; their results stay on the operation until it is closed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from databricks.sql.thrift_api.TCLIService import TCLIService, ttypes
 from thrift.protocol import TBinaryProtocol
 from thrift.transport import TTransport
 
-from . import errors, results
+from . import errors, metadata_rpcs, results
 from .translate import Namespace, Parameter
 from .warehouse import StatementResult, Warehouse
 
@@ -134,6 +135,46 @@ class WarehouseService:
                 direct.resultSetMetadata = self._metadata(op)
                 direct.resultSet = self._fetch(op, req.getDirectResults.maxRows or 100000)
         return ttypes.TExecuteStatementResp(status=OK, operationHandle=handle, directResults=direct)
+
+    # -- metadata calls ---------------------------------------------------------------------
+    def GetCatalogs(self, req):
+        return self._metadata_call(req, ttypes.TGetCatalogsResp, ttypes.TOperationType.GET_CATALOGS,
+                                   lambda m: metadata_rpcs.catalogs(m))
+
+    def GetSchemas(self, req):
+        return self._metadata_call(req, ttypes.TGetSchemasResp, ttypes.TOperationType.GET_SCHEMAS,
+                                   lambda m: metadata_rpcs.schemas(m, req.catalogName,
+                                                                   req.schemaName))
+
+    def GetTables(self, req):
+        return self._metadata_call(req, ttypes.TGetTablesResp, ttypes.TOperationType.GET_TABLES,
+                                   lambda m: metadata_rpcs.tables(m, req.catalogName,
+                                                                  req.schemaName, req.tableName))
+
+    def GetColumns(self, req):
+        return self._metadata_call(
+            req, ttypes.TGetColumnsResp, ttypes.TOperationType.GET_COLUMNS,
+            lambda m: metadata_rpcs.columns(m, req.catalogName, req.schemaName, req.tableName,
+                                            req.columnName))
+
+    def _metadata_call(self, req, response_type, operation_type, build):
+        session = self._session(req.sessionHandle)
+        if session is None:
+            return response_type(status=self._invalid("SessionHandle"))
+        handle = ttypes.TOperationHandle(operationId=_handle_id(), operationType=operation_type,
+                                         hasResultSet=True)
+        table = results.normalize(build(self.warehouse.metastore))
+        op = Operation(session=session, handle=handle,
+                       result=StatementResult(table, ttypes.TOperationType._VALUES_TO_NAMES[
+                           operation_type]))
+        with self._lock:
+            self._operations[handle.operationId.guid] = op
+        direct = None
+        if req.getDirectResults is not None:
+            direct = ttypes.TSparkDirectResults(
+                operationStatus=self._status(op), resultSetMetadata=self._metadata(op),
+                resultSet=self._fetch(op, req.getDirectResults.maxRows or 100000))
+        return response_type(status=OK, operationHandle=handle, directResults=direct)
 
     def GetOperationStatus(self, req):
         op = self._operation(req.operationHandle)

@@ -5,6 +5,7 @@ refusals carrying Databricks error classes."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from decimal import Decimal
 
@@ -140,3 +141,23 @@ def test_drop_table_and_schema(cur, schema):
     cur.execute(f"DROP SCHEMA {schema} CASCADE")
     with pytest.raises(ServerOperationError, match="SCHEMA_NOT_FOUND"):
         cur.execute(f"USE SCHEMA {schema.split('.')[1]}")
+
+
+def test_async_execution(cur):
+    cur.execute_async("SELECT 42 AS answer")
+    while cur.is_query_pending():
+        time.sleep(0.05)
+    cur.get_async_execution_result()
+    assert cur.fetchone().answer == 42
+
+
+def test_connector_metadata_calls(cur, schema):
+    cur.execute(f"CREATE TABLE {schema}.meta (id STRING, amount DECIMAL(38,6))")
+    catalog, sch = schema.split(".")
+    assert catalog in [r.TABLE_CAT for r in cur.catalogs().fetchall()]
+    assert sch in [r.TABLE_SCHEM for r in cur.schemas(catalog_name=catalog).fetchall()]
+    assert [r.TABLE_NAME for r in cur.tables(catalog_name=catalog, schema_name=sch).fetchall()] \
+        == ["meta"]
+    columns = cur.columns(catalog_name=catalog, schema_name=sch, table_name="meta").fetchall()
+    assert [(c.COLUMN_NAME, c.TYPE_NAME) for c in columns] == [
+        ("id", "STRING"), ("amount", "DECIMAL(38,6)")]
