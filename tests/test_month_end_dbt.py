@@ -31,6 +31,8 @@ RECONCILIATION_TESTS = {
     "invoice_total_equals_subtotal_plus_taxes_minus_discounts",
     "invoice_amount_paid_equals_live_payments",
     "live_invoice_has_live_business",
+    "live_invoice_item_has_live_invoice",
+    "live_payment_has_live_invoice",
 }
 AGING_BUCKETS = ("current_amount", "past_due_1_30", "past_due_31_60", "past_due_61_90",
                  "past_due_over_90")
