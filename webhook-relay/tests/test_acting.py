@@ -123,6 +123,7 @@ def test_default_command_is_a_targeted_meltano_run(relay_factory, new_event, eve
         "customers", "transactions", "webhook_events",
     ]  # fmt: skip
     assert Path(run["env"]["TAP_WAVE_EVENTS_DB"]) == relay.db
+    assert run["env"]["TAP_WAVE_SYNC_MODE"] == "events"
     assert run["env"]["MELTANO_ENVIRONMENT"] == "prod"
     assert (relay.db.parent / "run-logs" / f"{run_id}.log").exists()
 

@@ -7,8 +7,8 @@ A run covers every business with pending events and only the tap streams those e
         tap-wave target-databricks-upsert
 
 with ``TAP_WAVE_BUSINESS_IDS`` (JSON list), ``TAP_WAVE__SELECT_FILTER`` (JSON list of streams,
-Meltano's stream-level select extra) and ``TAP_WAVE_EVENTS_DB`` (the store's path) in its
-environment. The command is a template so that deployments (and tests) can run something else.
+Meltano's stream-level select extra), ``TAP_WAVE_EVENTS_DB`` (the store's path) and
+``TAP_WAVE_SYNC_MODE=events`` (the tap reads only what the events name) in its environment. The command is a template so that deployments (and tests) can run something else.
 """
 
 from __future__ import annotations
@@ -138,6 +138,7 @@ class RunCommand:
                 "TAP_WAVE_BUSINESS_IDS": json.dumps(list(target.business_ids)),
                 "TAP_WAVE__SELECT_FILTER": json.dumps(list(target.streams)),
                 "TAP_WAVE_EVENTS_DB": self.events_db,
+                "TAP_WAVE_SYNC_MODE": "events",
                 "WEBHOOK_RELAY_RUN_ID": run_id,
                 "WEBHOOK_RELAY_MAX_SEQ": str(target.max_seq),
             }
