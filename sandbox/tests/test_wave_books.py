@@ -152,3 +152,13 @@ def test_same_seed_same_books_other_seed_other_books(wave_sandbox_factory):
     assert one == two
     assert invoices_of(first, one) == invoices_of(second, two)
     assert third.business_ids()[0] != one
+
+
+def test_business_names_are_distinct_within_a_sandbox():
+    from wave_sandbox.books import BookSizes, generate_books
+    from wave_sandbox.clock import SandboxClock
+
+    tiny = BookSizes(customers=1, vendors=1, products=1, invoices=1, estimates=1)
+    books = generate_books(SandboxClock(), 18, 2026, tiny)
+    names = [business["name"] for business in books.businesses]
+    assert len(set(names)) == len(names) == 18

@@ -49,15 +49,18 @@ def generate_books(clock: SandboxClock, businesses: int, seed: int, sizes: BookS
     books = Books(clock)
     anchor = datetime.combine(clock.start.date(), time(), tzinfo=UTC)  # start-day midnight
     rng = random.Random(seed)
+    names = random.Random(seed).sample(COMPANY_WORDS, len(COMPANY_WORDS))  # distinct per business
     for index in range(businesses):
-        _BusinessGenerator(books, random.Random(rng.getrandbits(64)), anchor, index, sizes).run()
+        _BusinessGenerator(books, random.Random(rng.getrandbits(64)), anchor, index, sizes,
+                           name_word=names[index % len(names)]).run()
     return books
 
 
 class _BusinessGenerator:
     def __init__(self, books: Books, rng: random.Random, anchor: datetime, index: int,
-                 sizes: BookSizes) -> None:
+                 sizes: BookSizes, name_word: str) -> None:
         self.books, self.rng, self.anchor, self.index, self.sizes = books, rng, anchor, index, sizes
+        self.name_word = name_word
         self.year_ago = anchor - timedelta(days=365)
 
     # -- helpers --------------------------------------------------------------------------
@@ -82,7 +85,8 @@ class _BusinessGenerator:
         profile = BUSINESS_PROFILES[self.index % len(BUSINESS_PROFILES)]
         business_uuid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         created = self.moment(self.year_ago - timedelta(days=900), self.year_ago)
-        name = f"{rng.choice(COMPANY_WORDS)} {profile['suffix']}"
+        rng.choice(COMPANY_WORDS)  # keeps the seeded sequence (and so the books) as it was
+        name = f"{self.name_word} {profile['suffix']}"
         self.country = profile["country"]
         business = {
             "id": encode_business_id(business_uuid), "_uuid": business_uuid, "name": name,
