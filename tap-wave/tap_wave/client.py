@@ -25,7 +25,7 @@ from typing import Any
 import requests
 
 from tap_wave.auth import AccessTokenSource
-from tap_wave.errors import TransientWaveError, Unauthenticated, WaveAPIError
+from tap_wave.errors import NotFound, TransientWaveError, Unauthenticated, WaveAPIError
 from tap_wave.pacing import RequestLimiter, RetryPolicy, parse_retry_after
 
 logger = logging.getLogger("tap-wave.client")
@@ -195,6 +195,8 @@ def _raise_for_graphql_errors(errors: list[dict[str, Any]], operation: str) -> N
     msg = f"{operation}: Wave answered with GraphQL errors: {summary}"
     if "NOT_FOUND" in codes:
         msg += " (is the business id right, and visible to this token?)"
+        if codes == {"NOT_FOUND"}:
+            raise NotFound(msg, paths=[tuple(e.get("path") or ()) for e in errors])
     raise WaveAPIError(msg)
 
 

@@ -1,12 +1,14 @@
 """One run's link to Wave, built from the settings: credentials, client, the run's businesses.
 
 Shared by every stream of a run, so there is one token source, one limiter (one request at a
-time, `requests_per_minute`) and one sync start (the upper bound of every incremental window).
+time, `requests_per_minute`), one sync start (the upper bound of every incremental window) and
+one view of the relay's event store (`events_db`, bounded to the run's events).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -18,10 +20,14 @@ from tap_wave import queries
 from tap_wave.auth import DEFAULT_TOKEN_URL, AccessTokenSource, FullAccessToken, OAuthRefresher
 from tap_wave.client import DEFAULT_API_URL, RequestStats, WaveClient
 from tap_wave.errors import ConfigurationError
+from tap_wave.event_store import EventStore
 from tap_wave.pacing import RequestLimiter, RetryPolicy
 from tap_wave.token_store import KEY_HELP, TokenStore
 
+logger = logging.getLogger("tap-wave")
 OAUTH_SETTINGS = ("client_id", "client_secret", "refresh_token")
+FULL, EVENTS = "full", "events"
+"""sync_mode values: the daily catch-up, or a relay run reading only what events name."""
 
 
 def token_source(config: Mapping[str, Any], session: requests.Session,
@@ -69,7 +75,13 @@ class WaveConnection:
         self.page_size = int(config.get("page_size") or 200)
         self.reconcile_deletes = bool(config.get("reconcile_deletes", True))
         self.reread_open_invoices = bool(config.get("reread_open_invoices", True))
-        self._requested_ids = list(config.get("business_ids") or [])
+        self._requested_ids = list(dict.fromkeys(config.get("business_ids") or []))
+        self.sync_mode = config.get("sync_mode") or FULL
+        self._events_db = config.get("events_db")
+        if self.sync_mode == EVENTS and not self._events_db:
+            msg = ("sync_mode is events, which reads the webhook relay's event store, but "
+                   "events_db is not set: set it to the relay's --db file, or use sync_mode full")
+            raise ConfigurationError(msg)
         retry = RetryPolicy(max_retries=int(config.get("max_retries", 6)))
         session = requests.Session()
         self.client = WaveClient(
@@ -102,5 +114,25 @@ class WaveConnection:
         return [by_id[b] for b in dict.fromkeys(self._requested_ids)]
 
     @property
+    def events_mode(self) -> bool:
+        return self.sync_mode == EVENTS
+
+    @functools.cached_property
+    def events(self) -> EventStore | None:
+        """The relay's event store, read-only and bounded to this run (None without events_db)."""
+        if not self._events_db:
+            return None
+        try:
+            return EventStore.from_settings(self._events_db)
+        except ConfigurationError as problem:
+            if self.events_mode:
+                raise
+            logger.warning("%s; webhook_events and transactions are not read this run", problem)
+            return None
+
+    @property
     def business_ids(self) -> list[str]:
+        """The run's businesses; in events mode those given, else those with events (no request)."""
+        if self.events_mode:
+            return self._requested_ids or self.events.business_ids()
         return [node["id"] for node in self.businesses()]

@@ -23,6 +23,14 @@ class WaveAPIError(TapWaveError):
     """Wave answered with an error the tap cannot retry, or kept failing after every retry."""
 
 
+class NotFound(WaveAPIError):
+    """Wave answered NOT_FOUND only; `paths` name the fields it could not resolve."""
+
+    def __init__(self, message: str, *, paths: list[tuple[str | int, ...]]) -> None:
+        super().__init__(message)
+        self.paths = paths
+
+
 class TransientWaveError(Exception):
     """A failure worth retrying (HTTP 429/5xx, timeouts, transient GraphQL error codes)."""
 

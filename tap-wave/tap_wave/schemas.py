@@ -1,7 +1,8 @@
 """JSON Schemas of the records the tap emits (the analytics shapes of shaping.py).
 
 Money amounts and Wave `Decimal`s are `singer.decimal` strings (exact, never floats); every
-per-business record carries `business_id`; `_sdc_deleted_at` is set on deletion records.
+per-business record carries `business_id`; `_sdc_deleted_at` is set on deletion records;
+records made from webhooks carry `_sdc_extracted_at` = when the relay received the webhook.
 """
 
 from __future__ import annotations
@@ -169,4 +170,35 @@ ESTIMATES = record(
     scalars(Str, "deposit_status", "deposit_unit", "deposit_payment_status"),
     th.Property("deposit_value", Dec),
     th.Property("dont_carry_over_notes_to_invoice", Bool),
+)
+
+RECEIVED = th.Property("_sdc_extracted_at", DateTime,
+                       description="When the webhook relay received the event.")
+
+WEBHOOK_EVENTS = record(
+    th.Property("id", Str(nullable=False), required=True, description="The event id."),
+    th.Property("type", Str, description="The event type, e.g. invoice.updated."),
+    th.Property("entity_id", Str, description="The Wave id of the entity the event names."),
+    th.Property("created_at", DateTime, description="When Wave says the event happened."),
+    th.Property("received_at", DateTime, description="When the webhook relay received it."),
+    th.Property("relay_seq", Int, description="Arrival order in the relay's event store."),
+    th.Property("body", Str, description="The authentic request body, exactly as received."),
+    RECEIVED,
+)
+
+TRANSACTIONS = record(
+    ID,
+    scalars(Str, "external_id", "description", "notes"),
+    th.Property("date", Date),
+    th.Property("anchor_account_id", Str),
+    th.Property("anchor_amount", Dec),
+    th.Property("anchor_direction", Str, description="DEPOSIT or WITHDRAWAL."),
+    th.Property("line_items", nested(
+        scalars(Str, "account_id", "customer_id", "description"),
+        th.Property("amount", Dec),
+        th.Property("balance", Str, description="INCREASE, DECREASE, DEBIT or CREDIT."),
+        th.Property("taxes", nested(th.Property("sales_tax_id", Str), th.Property("amount", Dec))),
+    )),
+    th.Property("created_at", DateTime),
+    RECEIVED,
 )

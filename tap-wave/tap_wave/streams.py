@@ -5,6 +5,10 @@ can filter by `modifiedAt` read the window [bookmark or start_date, sync start) 
 business is done, bookmark the window's end; the others (`accounts`, `businesses`) are read in
 full. Streams with an id pass (customers, estimates, invoices) then emit deletions, and
 invoices whose status or payments changed silently, per reconcile.py.
+
+`webhook_events` and `transactions` come from the webhook relay's event store (`events_db`). In
+`sync_mode: events` (a relay run) every other stream emits only the entities the events name,
+re-read by id or recorded as deleted, per events.py.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import Stream
 
-from tap_wave import queries, reconcile, schemas
+from tap_wave import events, queries, reconcile, schemas
 from tap_wave.client import RequestStats, WindowShifted
+from tap_wave.errors import NotFound
+from tap_wave.event_store import StoredEvent
 from tap_wave.shaping import conform, shape
 
 if TYPE_CHECKING:
@@ -47,6 +53,10 @@ class WaveStream(Stream):
     deletion_status: ClassVar[str | None] = None
     fingerprint: ClassVar[Callable[[Mapping[str, Any]], str]] = staticmethod(
         reconcile.no_fingerprint)
+    entity_query: ClassVar[str | None] = None
+    """File (and Business field) reading one entity by id, for re-reads."""
+    event_entities: ClassVar[tuple[str, ...]] = ()
+    """Event type prefixes naming this stream's entities (the stream's own first)."""
 
     def __init__(self, tap: Any) -> None:
         super().__init__(tap)
@@ -66,6 +76,10 @@ class WaveStream(Stream):
                     self.stats.records, self.stats.requests, self.stats.retries)
 
     def get_records(self, context: Any) -> Iterator[dict[str, Any]]:
+        if self.wave.events_mode:
+            if self.event_entities:
+                yield from events.entity_records(self, context)
+            return
         business_id = context["business_id"]
         variables: dict[str, Any] = {"businessId": business_id}
         if self.replication_key:
@@ -170,6 +184,23 @@ class WaveStream(Stream):
         """Read single entities again (only invoices need it)."""
         return iter(())
 
+    def read_one(self, business_id: str, entity_id: str) -> dict | None:
+        """The entity read again by id, shaped; None if Wave no longer has it."""
+        try:
+            data = self.wave.client.execute(
+                queries.document(self.entity_query), {"businessId": business_id, "id": entity_id},
+                operation=f"{self.entity_query} {entity_id} of business {business_id}",
+                stats=self.stats,
+            )
+        except NotFound as missing:
+            if missing.paths and all(len(path) > 1 for path in missing.paths):
+                logger.info("%s %s of business %s is gone from Wave; not re-read",
+                            self.entity_query, entity_id, business_id)
+                return None
+            raise  # the business itself (or the request) is wrong
+        node = (data.get("business") or {}).get(self.entity_query)
+        return None if node is None else self.to_record(node, business_id)
+
 
 class BusinessesStream(WaveStream):
     """Every business of the run (the token's, or those listed in `business_ids`)."""
@@ -184,6 +215,8 @@ class BusinessesStream(WaveStream):
         return None
 
     def get_records(self, context: Any) -> Iterator[dict[str, Any]]:
+        if self.wave.events_mode:  # no event names a business
+            return
         self.stats = self.wave.discovery_stats
         for node in self.wave.businesses():
             record = shape(node)
@@ -198,6 +231,8 @@ class CustomersStream(WaveStream):
     connection = "customers"
     schema = schemas.CUSTOMERS
     id_pass = "customer_ids"
+    entity_query = "customer"
+    event_entities = ("customer",)
 
 
 class VendorsStream(WaveStream):
@@ -212,6 +247,8 @@ class ProductsStream(WaveStream):
     query_name = "products"
     connection = "products"
     schema = schemas.PRODUCTS
+    entity_query = "product"
+    event_entities = ("product",)
 
 
 class AccountsStream(WaveStream):
@@ -237,16 +274,14 @@ class InvoicesStream(WaveStream):
     id_pass = "invoice_ids"
     deletion_status = "DELETED"
     fingerprint = staticmethod(reconcile.invoice_fingerprint)
+    entity_query = "invoice"
+    event_entities = ("invoice", "payment")
 
     def reread(self, business_id: str, entity_ids: Iterable[str]) -> Iterator[dict]:
         for invoice_id in entity_ids:
-            data = self.wave.client.execute(
-                queries.document("invoice"), {"businessId": business_id, "invoiceId": invoice_id},
-                operation=f"invoice {invoice_id} of business {business_id}", stats=self.stats,
-            )
-            node = (data.get("business") or {}).get("invoice")
-            if node is not None:  # deleted since the id pass: the next run records it
-                yield self.to_record(node, business_id)
+            record = self.read_one(business_id, invoice_id)
+            if record is not None:  # deleted since the id pass: the next run records it
+                yield record
 
 
 class EstimatesStream(WaveStream):
@@ -256,9 +291,54 @@ class EstimatesStream(WaveStream):
     schema = schemas.ESTIMATES
     id_pass = "estimate_ids"
     deletion_status = "DELETED"
+    entity_query = "estimate"
+    event_entities = ("estimate",)
+
+
+class EventSourcedStream(WaveStream):
+    """A stream read from the relay's event store only (nothing to read back from Wave).
+
+    Never a full table: each run sends only new events, so it must not retire earlier rows.
+    """
+
+    replication_key = None
+    emit_activate_version_messages = False
+
+    def get_records(self, context: Any) -> Iterator[dict[str, Any]]:
+        for event in events.stored_events(self, context):
+            record = self.event_record(event)
+            if record is not None:
+                self.stats.records += 1
+                yield record
+            events.handled(self, context, event)
+
+    def event_record(self, event: StoredEvent) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+
+class WebhookEventsStream(EventSourcedStream):
+    """Every authentic webhook, as the relay received it."""
+
+    name = "webhook_events"
+    schema = schemas.WEBHOOK_EVENTS
+
+    def event_record(self, event: StoredEvent) -> dict[str, Any]:
+        return events.webhook_event_record(event)
+
+
+class TransactionsStream(EventSourcedStream):
+    """Money transactions from `transaction.created` events (Wave cannot read them back)."""
+
+    name = "transactions"
+    schema = schemas.TRANSACTIONS
+
+    def event_record(self, event: StoredEvent) -> dict[str, Any] | None:
+        if event.type != events.TRANSACTION_CREATED:
+            return None
+        return events.transaction_record(event, self.schema)
 
 
 STREAM_TYPES: tuple[type[WaveStream], ...] = (
     BusinessesStream, CustomersStream, VendorsStream, ProductsStream, AccountsStream,
-    SalesTaxesStream, InvoicesStream, EstimatesStream,
+    SalesTaxesStream, InvoicesStream, EstimatesStream, TransactionsStream, WebhookEventsStream,
 )

@@ -11,7 +11,7 @@ from singer_sdk import typing as th
 
 from tap_wave.auth import DEFAULT_TOKEN_URL
 from tap_wave.client import DEFAULT_API_URL
-from tap_wave.connection import WaveConnection
+from tap_wave.connection import EVENTS, FULL, WaveConnection
 from tap_wave.errors import TapWaveError
 from tap_wave.streams import STREAM_TYPES, WaveStream
 
@@ -65,6 +65,15 @@ class TapWave(Tap):
                     title="Re-read open invoices",
                     description="Re-read invoices whose status (e.g. OVERDUE) or payments "
                     "changed without Wave updating modifiedAt."),
+        th.Property("events_db", th.StringType, title="Webhook event store",
+                    description="The webhook relay's event store (its --db SQLite file, or a "
+                    "file: URI), opened read-only. Source of webhook_events and transactions; "
+                    "read by sync_mode events."),
+        th.Property("sync_mode", th.StringType, default=FULL, allowed_values=[FULL, EVENTS],
+                    title="Sync mode",
+                    description="full: read every stream from Wave (the daily catch-up). events: "
+                    "read only what the new events in events_db name - each entity re-read by "
+                    "id, deletions recorded, modifiedAt bookmarks untouched (the relay's runs)."),
     ).to_dict()
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
