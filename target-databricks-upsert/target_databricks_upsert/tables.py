@@ -276,14 +276,16 @@ class _Builder:
             )
             return Obj(prop=prop, prefix=column, fields=fields)
         items = schema.get("items") if types == {"array"} else None
-        if isinstance(items, dict) and _types(items)[0] == {"object"} and items.get("properties"):
-            if in_keyed_table:
-                self._note_keywords(items)
-                child_name = f"{singular(table)}_{column}"
-                fields = self.object_fields(
-                    child_name, items["properties"], "", True, items.get("required", [])
-                )
-                return Child(prop=prop, table=TableSpec(child_name, fields, [], None))
+        is_object_list = (
+            isinstance(items, dict) and _types(items)[0] == {"object"} and items.get("properties")
+        )
+        if is_object_list and in_keyed_table:  # a keyless stream keeps its lists as JSON text
+            self._note_keywords(items)
+            child_name = f"{singular(table)}_{column}"
+            fields = self.object_fields(
+                child_name, items["properties"], "", True, items.get("required", [])
+            )
+            return Child(prop=prop, table=TableSpec(child_name, fields, [], None))
         if "type" not in schema and ("anyOf" in schema or "oneOf" in schema):
             kind, sql_type = _scalar_kind(_branch_schema(schema), _types(_branch_schema(schema))[0])
         else:

@@ -113,6 +113,8 @@ class TargetDatabricksUpsert(Target):
             sink.tally_record_read()
             sink.buffer(record, message_dict.get("time_extracted"), message_dict.get("version"))
             if sink.is_full:
+                self.logger.info("Target sink for '%s' is full (%s records); writing the batch",
+                                 sink.stream_name, sink.current_size)
                 self.drain_one(sink)
         self._handle_max_record_age()
 

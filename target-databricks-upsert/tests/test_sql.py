@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlglot
 from sqlglot.errors import ErrorLevel
-
 from target_databricks_upsert import sql
 from target_databricks_upsert.tables import stream_tables
 from target_databricks_upsert.testing import INVOICE_SCHEMA

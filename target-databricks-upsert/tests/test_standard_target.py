@@ -6,7 +6,6 @@ import tempfile
 from pathlib import Path
 
 from singer_sdk.testing import get_target_test_class
-
 from target_databricks_upsert.target import TargetDatabricksUpsert
 
 _WAREHOUSE = Path(tempfile.mkdtemp(prefix="tdu-standard-")) / "standard.duckdb"

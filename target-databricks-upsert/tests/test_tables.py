@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from target_databricks_upsert.errors import SchemaError
 from target_databricks_upsert.tables import conform, singular, stream_tables
 from target_databricks_upsert.testing import INVOICE_SCHEMA
