@@ -37,6 +37,7 @@ class UpsertSink(BatchSink):
             stream_name, self.schema, list(self.key_properties),
             self.config.get("partition_column") or "business_id",
         )
+        self.key_set = frozenset(self.key_properties)
         self._stage_prefix = f"stage_{uuid.uuid4().hex[:10]}"
         self._validator = None
         self._compiled: CompiledValidator | None = None

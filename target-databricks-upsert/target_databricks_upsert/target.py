@@ -109,7 +109,8 @@ class TargetDatabricksUpsert(Target):
                 continue
             self._assert_sink_exists(stream_map.stream_alias)
             sink = self.get_sink(stream_map.stream_alias, record=record)
-            sink._singer_validate_message(record)
+            if not sink.key_set <= record.keys():
+                sink._singer_validate_message(record)  # raises MissingKeyPropertiesError
             sink.tally_record_read()
             sink.buffer(record, message_dict.get("time_extracted"), message_dict.get("version"))
             if sink.is_full:

@@ -1,0 +1,78 @@
+"""Peak memory of target-databricks-upsert on a long input: it must be bounded by the batch size.
+
+Goal (issue 4): <= 250 MB peak RSS on 1,000,000 invoice records. The real CLI runs as a subprocess
+writing to a DuckDB file; the Singer lines are generated on the fly into its stdin (the input is
+never held in memory), while a sampler records the child's RSS. Prints the peak and its ratio to
+the goal, and the same for a tenth of the records to show it does not grow with the input.
+
+    .venv/bin/python -m bench.target_memory [--records 1000000] [--batch-size 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from target_databricks_upsert.testing import CLI, bench_invoice_lines
+
+GOAL_MB = 250
+
+
+def peak_rss_mb(records: int, batch_size: int, workdir: Path) -> tuple[float, float]:
+    """(peak RSS in MB, seconds) of one CLI run over `records` generated invoices."""
+    config = workdir / f"config-{records}.json"
+    config.write_text(json.dumps({"duckdb_path": str(workdir / f"w-{records}.duckdb"),
+                                  "batch_size_rows": batch_size}))
+    start = time.perf_counter()
+    process = subprocess.Popen([CLI, "--config", str(config)], stdin=subprocess.PIPE,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        watched = psutil.Process(process.pid)
+        while not done.is_set():
+            try:
+                peak = max(peak, watched.memory_info().rss)
+            except psutil.NoSuchProcess:
+                return
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    for line in bench_invoice_lines(records):
+        process.stdin.write(line)
+    process.stdin.close()
+    code = process.wait()
+    done.set()
+    sampler.join()
+    if code != 0:
+        raise SystemExit(f"target exited with {code}")
+    return peak / 2**20, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--batch-size", type=int, default=10_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-target-memory-") as tmp:
+        small, small_seconds = peak_rss_mb(args.records // 10, args.batch_size, Path(tmp))
+        large, large_seconds = peak_rss_mb(args.records, args.batch_size, Path(tmp))
+    print(f"peak RSS, batch_size_rows={args.batch_size:,}:")
+    print(f"  {args.records // 10:>9,} records: {small:6.0f} MB ({small_seconds:.0f} s)")
+    print(f"  {args.records:>9,} records: {large:6.0f} MB ({large_seconds:.0f} s) = "
+          f"{large / GOAL_MB:.0%} of the {GOAL_MB} MB goal "
+          f"({'met' if large <= GOAL_MB else 'NOT met'}); growth x{large / small:.2f} for 10x input")
+
+
+if __name__ == "__main__":
+    main()
