@@ -76,6 +76,8 @@ class WaveStream(Stream):
                     self.stats.records, self.stats.requests, self.stats.retries)
 
     def get_records(self, context: Any) -> Iterator[dict[str, Any]]:
+        if not context:  # the run has no business (none visible, or no events)
+            return
         if self.wave.events_mode:
             if self.event_entities:
                 yield from events.entity_records(self, context)
@@ -305,6 +307,8 @@ class EventSourcedStream(WaveStream):
     emit_activate_version_messages = False
 
     def get_records(self, context: Any) -> Iterator[dict[str, Any]]:
+        if not context:
+            return
         for event in events.stored_events(self, context):
             record = self.event_record(event)
             if record is not None:

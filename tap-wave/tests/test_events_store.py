@@ -119,3 +119,13 @@ def test_full_mode_without_a_store_yet_still_syncs_from_wave(wave_sandbox, tap, 
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.records["invoices"] and "webhook_events" not in run.records
     assert "webhook_events and transactions are not read this run" in run.stderr
+
+
+def test_an_events_run_over_an_empty_store_asks_wave_nothing(tap, store):
+    config = {"access_token": "unused", "api_url": "http://127.0.0.1:9/graphql/public",
+              "sync_mode": "events", "events_db": f"file:{store.path}?mode=ro"}
+
+    run = tap.run(config)
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert not run.records and set(run.state["bookmarks"]) >= {"invoices", "webhook_events"}

@@ -1,0 +1,148 @@
+"""How long a change made in Wave takes to be visible in the warehouse, through webhooks.
+
+Starts a Wave sandbox whose webhooks go to the real relay (`--debounce 0.3 --max-wait 3`), which
+starts real `meltano run`s (tap-wave in events mode -> target-databricks-upsert -> DuckDB) in a
+throwaway copy of the repo's Meltano project, after one full run. Then, one at a time, patches an
+invoice through the sandbox's GraphQL API and waits until the relay marks the webhook done - its
+run has exited 0, so the target has committed - and confirms the new value in DuckDB. DuckDB has
+a single writer, so the file is read only between runs: the figure is an upper bound of when the
+row became visible (it includes Meltano's shutdown after the commit).
+
+Two set-ups: Meltano as configured (catalog discovery before each run), and lean event runs given
+a catalog discovered once (`TAP_WAVE__CATALOG` in the relay's environment), which skips
+discovery. Prints p50 / p95 of each, their ratio to the 5 s goal, where the time goes, and
+Meltano's own start-up cost.
+
+    .venv/bin/python -m bench.webhook_latency [--samples 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+from wave_sandbox.testing import start_wave_sandbox
+from webhook_relay.testing import RelayProcess, start_webhook_relay
+
+from bench.meltano_project import MELTANO, discovered_catalog, make_project, meltano, point_at
+from bench.pipeline import warehouse_rows
+from bench.wave_changes import BusinessChanges
+
+GOAL_SECONDS = 5.0
+SECRET = "latency-bench-secret"
+BOOKS = {"businesses": 2, "seed": 9, "customers": 20, "vendors": 3, "products": 8,
+         "invoices": 60, "estimates": 5}
+
+
+def wall_seconds(command: list[str], repeats: int = 3) -> float:
+    """Median wall time of a command (start-up costs)."""
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True)
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def epoch(stamp: str) -> float:
+    return datetime.fromisoformat(stamp).timestamp()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def one_change(relay: RelayProcess, changes: BusinessChanges, invoice_id: str, memo: str,
+               warehouse: Path, timeout: float = 60.0) -> dict[str, float]:
+    """Patch an invoice; seconds until loaded, and the parts: delivery, queue, run."""
+    newest = max((e["seq"] for e in relay.events()), default=0)
+    started_wall, started = time.time(), time.perf_counter()
+    changes.patch_invoice(invoice_id, memo=memo)
+    deadline = started + timeout
+    while True:
+        mine = [e for e in relay.events() if e["seq"] > newest]
+        if mine and all(e["state"] == "done" for e in mine):
+            loaded = time.perf_counter() - started
+            break
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"{memo}: not loaded after {timeout}s; relay log:\n"
+                               + relay.log()[-2000:])
+        time.sleep(0.02)
+    (seen,), = warehouse_rows(warehouse, "SELECT memo FROM wave.invoices WHERE id = ?",
+                              [invoice_id])
+    if seen != memo:
+        raise AssertionError(f"the run finished but DuckDB shows memo {seen!r}, not {memo!r}")
+    run = next(r for r in reversed(relay.runs()) if r["max_seq"] >= mine[-1]["seq"])
+    received = epoch(mine[0]["received_at"])
+    return {"total": loaded, "delivery": received - started_wall,
+            "queue": epoch(run["started_at"]) - received,
+            "run": epoch(run["finished_at"]) - epoch(run["started_at"])}
+
+
+def measure(relay, changes, invoices, warehouse, samples: int, label: str) -> list[dict]:
+    results = []
+    for n in range(samples):
+        results.append(one_change(relay, changes, invoices[n % len(invoices)],
+                                  f"{label} {n}", warehouse))
+    return results
+
+
+def report(name: str, results: list[dict]) -> None:
+    totals = [r["total"] for r in results]
+    parts = {part: statistics.mean(r[part] for r in results)
+             for part in ("delivery", "queue", "run")}
+    for metric, value in (("p50", statistics.median(totals)), ("p95", percentile(totals, 0.95))):
+        print(f"{name:<34}{metric:<5}{value:>8.2f}{GOAL_SECONDS:>8.1f}{value / GOAL_SECONDS:>8.2f}")
+    print(f"{'':<34}mean parts: webhook delivery {parts['delivery']:.2f}s, debounce+queue "
+          f"{parts['queue']:.2f}s, meltano run {parts['run']:.2f}s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=8, help="changes per set-up (default 8)")
+    args = parser.parse_args()
+    bin_dir = Path(sys.executable).parent
+    with tempfile.TemporaryDirectory(prefix="webhook-latency-") as tmp:
+        root = Path(tmp)
+        project = make_project(root / "project")
+        warehouse = root / "warehouse.duckdb"
+        catalog = discovered_catalog(project, root / "catalog.json")
+        with start_webhook_relay(root / "relay" / "events.db", project, SECRET, debounce=0.3,
+                                 max_wait=3, extra_args=["--meltano-bin", str(MELTANO)]) as relay, \
+                start_wave_sandbox(**BOOKS, webhook_url=relay.webhook_url,
+                                   webhook_secret=SECRET) as sandbox:
+            point_at(project, sandbox, warehouse)
+            meltano(project, "--environment", "dev", "run", "tap-wave", "target-databricks-upsert")
+            business_id = sandbox.business_ids()[0]
+            changes = BusinessChanges(sandbox, business_id)
+            invoices = [row[0] for row in warehouse_rows(
+                warehouse, "SELECT id FROM wave.invoices WHERE business_id = ? ORDER BY id",
+                [business_id])]
+            one_change(relay, changes, invoices[0], "warm-up", warehouse)
+            as_configured = measure(relay, changes, invoices, warehouse, args.samples, "plain")
+            point_at(project, sandbox, warehouse, TAP_WAVE__CATALOG=str(catalog))
+            one_change(relay, changes, invoices[0], "warm-up lean", warehouse)
+            lean = measure(relay, changes, invoices, warehouse, args.samples, "lean")
+            last_log = relay.db.parent / "run-logs" / f"{relay.runs()[-1]['run_id']}.log"
+            lean_discovers = "Running catalog discovery" in last_log.read_text()
+        startup = wall_seconds([str(MELTANO), "--version"])
+        discovery = wall_seconds([str(bin_dir / "tap-wave"), "--discover"])
+    print(f"webhook -> warehouse latency: sandbox mutation to the row in DuckDB "
+          f"({args.samples} invoice patches per set-up, relay --debounce 0.3 --max-wait 3)")
+    print(f"{'set-up':<34}{'':<5}{'seconds':>8}{'goal':>8}{'ratio':>8}")
+    report("meltano as configured", as_configured)
+    report("lean event runs (catalog given)", lean)
+    print(f"meltano CLI start-up alone ({MELTANO.name} --version): {startup:.2f}s; "
+          f"tap-wave --discover: {discovery:.2f}s (skipped by lean runs: "
+          f"{'no' if lean_discovers else 'yes'})")
+
+
+if __name__ == "__main__":
+    main()
