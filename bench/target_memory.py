@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import psutil
-
 from target_databricks_upsert.testing import CLI, bench_invoice_lines
 
 GOAL_MB = 250

@@ -29,7 +29,6 @@ import duckdb
 import pyarrow as pa
 from singer_sdk import Target
 from singer_sdk.sinks import BatchSink
-
 from target_databricks_upsert.target import TargetDatabricksUpsert
 from target_databricks_upsert.testing import bench_invoice_lines
 
@@ -88,7 +87,7 @@ def raw_insert_seconds(loaded: Path, scratch: Path, batches: int,
 
 def dlt_merge(input_path: Path, workdir: Path) -> tuple[float, int] | None:
     try:
-        import dlt  # noqa: PLC0415 - optional, only for this comparison
+        import dlt
     except ImportError:
         return None
 
