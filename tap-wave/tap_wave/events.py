@@ -54,24 +54,29 @@ def handled(stream: WaveStream, context: Mapping[str, Any], event: StoredEvent) 
     stream.get_context_state(context)[EVENTS_SEQ] = event.seq
 
 
-def event_time(event: StoredEvent) -> str:
-    """When the event happened: its `createdAt` if it is a timestamp, else when it arrived."""
+def wave_timestamp(event: StoredEvent) -> str | None:
+    """The event's `createdAt` if it is a timestamp (the raw body keeps it either way)."""
     if event.created_at:
         try:
             datetime.fromisoformat(event.created_at)
         except ValueError:
-            logger.warning("event %s: createdAt %r is not a timestamp; using its arrival time",
-                           event.id, event.created_at)
+            logger.warning("event %s: createdAt %r is not a timestamp", event.id,
+                           event.created_at)
         else:
             return event.created_at
-    return event.received_at
+    return None
+
+
+def event_time(event: StoredEvent) -> str:
+    """When the event happened: its `createdAt`, else when the relay received it."""
+    return wave_timestamp(event) or event.received_at
 
 
 def webhook_event_record(event: StoredEvent) -> dict[str, Any]:
     """A `webhook_events` record: the event as received, its body as the raw JSON text."""
     return {
         "business_id": event.business_id, "id": event.id, "type": event.type,
-        "entity_id": event.entity_id, "created_at": event_time(event),
+        "entity_id": event.entity_id, "created_at": wave_timestamp(event),
         "received_at": event.received_at, "relay_seq": event.seq, "body": event.body,
         "_sdc_extracted_at": event.received_at,
     }
