@@ -25,6 +25,9 @@ from target_databricks_upsert.flatten import (
 from target_databricks_upsert.tables import TableSpec, stream_tables
 from target_databricks_upsert.validate import CompiledValidator, RecordLocator, records_to_arrow
 
+CHUNK_RECORDS = 1000
+"""Parsed records are converted to Arrow every this many, to keep a batch's memory small."""
+
 
 class UpsertSink(BatchSink):
     """Writes one stream's records to its root table and child tables."""
@@ -82,7 +85,9 @@ class UpsertSink(BatchSink):
     # Buffering: called by the target's fast path for every record.
 
     def _reset_buffer(self) -> None:
-        self.records: list[dict] = []
+        self.records: list[dict] = []  # parsed, not yet converted (at most CHUNK_RECORDS)
+        self.chunks: list[pa.StructArray] = []  # converted and validated
+        self.converted = 0
         self.time_extracted: list = []
         self.versions: list = []
         self.arrivals: list[int] = []
@@ -96,6 +101,21 @@ class UpsertSink(BatchSink):
         self.versions.append(version)
         self.arrivals.append(self._arrivals)
         self._arrivals += 1
+        if len(self.records) >= CHUNK_RECORDS:
+            self._convert_pending()
+
+    def _convert_pending(self) -> None:
+        """Validate and convert the parsed records to Arrow, and let the dicts go: a batch is
+        held as compact Arrow chunks, so memory is bounded by the batch size, not dict overhead."""
+        if not self.records:
+            return
+        locator = RecordLocator(self.stream_name, self.records, list(self.key_properties),
+                                offset=self.converted)
+        if self._compiled is not None:
+            self._compiled.check(self.records, locator)
+        self.chunks.append(records_to_arrow(self.records, self.root, locator))
+        self.converted += len(self.records)
+        self.records = []
 
     def process_record(self, record: dict, context: dict) -> None:
         """The SDK's per-record path (not used by the target's fast path) buffers too."""
@@ -104,18 +124,17 @@ class UpsertSink(BatchSink):
     # The batch.
 
     def process_batch(self, context: dict) -> None:
-        records, meta = self.records, BatchMeta(
+        self._convert_pending()
+        chunks, meta = self.chunks, BatchMeta(
             self.time_extracted, self.versions, self.arrivals,
             self.batch_started_at or dt.datetime.now(tz=dt.UTC),
         )
         self._reset_buffer()
-        if not records:
+        if not chunks:
             return
-        locator = RecordLocator(self.stream_name, records, list(self.key_properties))
-        if self._compiled is not None:
-            self._compiled.check(records, locator)
-        struct = records_to_arrow(records, self.root, locator)
-        del records
+        struct = pa.concat_arrays(chunks)
+        del chunks
+        locator = RecordLocator(self.stream_name, struct, list(self.key_properties))
         tables = flatten_batch(self.root, struct, audit_columns(struct, meta, locator), locator)
         tables, superseded = newest_per_key(self.root, tables)
         if superseded:

@@ -27,6 +27,8 @@ SETTINGS = th.PropertiesList(
                 description="Where to write: an embedded DuckDB file or a Databricks SQL warehouse."),
     th.Property("duckdb_path", th.StringType, default="warehouse.duckdb",
                 description="DuckDB database file (warehouse=duckdb)."),
+    th.Property("duckdb_memory_limit", th.StringType, default="128MB",
+                description="DuckDB memory_limit (warehouse=duckdb); bounds the engine's cache."),
     th.Property("schema", th.StringType, default="wave",
                 description="Schema (Databricks: inside `catalog`) holding every table."),
     th.Property("partition_column", th.StringType, default="business_id",

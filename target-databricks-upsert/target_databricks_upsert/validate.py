@@ -61,16 +61,22 @@ def decimal_type(sql_type: str) -> pa.DataType:
 
 
 class RecordLocator:
-    """Names a record of the batch by its key, for error messages."""
+    """Names a record of the batch by its key, for error messages. `records` are the parsed
+    records (before conversion) or the converted struct array; `offset` is the position of
+    `records[0]` in the batch."""
 
-    def __init__(self, stream: str, records: list[dict], key_properties: list[str]) -> None:
+    def __init__(self, stream: str, records: list[dict] | pa.StructArray,
+                 key_properties: list[str], offset: int = 0) -> None:
         self.stream, self.records, self.key_properties = stream, records, key_properties
+        self.offset = offset
 
     def key(self, index: int) -> str:
-        record = self.records[index]
         if not self.key_properties:
-            return f"#{index + 1} of the batch"
-        values = [record.get(k) for k in self.key_properties]
+            return f"#{self.offset + index + 1} of the batch"
+        if isinstance(self.records, pa.StructArray):
+            values = [self.records.field(k)[index].as_py() for k in self.key_properties]
+        else:
+            values = [self.records[index].get(k) for k in self.key_properties]
         return str(values[0]) if len(values) == 1 else "(" + ", ".join(map(str, values)) + ")"
 
     def error(self, index: int, field: str, problem: str) -> RecordValidationError:

@@ -11,7 +11,10 @@ def open_warehouse(config: dict) -> Warehouse:
     if kind == "duckdb":
         from target_databricks_upsert.warehouse.duckdb import DuckDBWarehouse
 
-        warehouse: Warehouse = DuckDBWarehouse(config.get("duckdb_path", "warehouse.duckdb"))
+        warehouse: Warehouse = DuckDBWarehouse(
+            config.get("duckdb_path", "warehouse.duckdb"),
+            memory_limit=config.get("duckdb_memory_limit", "128MB"),
+        )
     elif kind == "databricks":
         try:
             from target_databricks_upsert.warehouse.databricks import (  # type: ignore[import-not-found]

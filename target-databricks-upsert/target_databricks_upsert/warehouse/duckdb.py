@@ -61,8 +61,9 @@ def databricks_type(duckdb_type: str) -> str:
 class DuckDBWarehouse(Warehouse):
     """A DuckDB database file (created if missing)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, memory_limit: str = "128MB") -> None:
         self.path = path
+        self.memory_limit = memory_limit
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.RLock()
 
@@ -75,7 +76,9 @@ class DuckDBWarehouse(Warehouse):
     def connect(self) -> None:
         with self._lock:
             if self._connection is None:
-                self._connection = duckdb.connect(self.path)
+                self._connection = duckdb.connect(
+                    self.path, config={"memory_limit": self.memory_limit}
+                )
 
     def existing_columns(self, describe_sql: str) -> dict[str, str]:
         return {name: databricks_type(kind) for name, kind in self.query(describe_sql)}
