@@ -100,9 +100,48 @@ def describe_columns(load: Load, table: str) -> str:
     """Name and type of each column of a table (no rows if the table does not exist)."""
     *catalog, schema = load.namespace
     source = ".".join([*(quote(c) for c in catalog), "information_schema", "columns"])
+    # Unity Catalog's data_type is the bare name (DECIMAL); full_data_type has the precision.
+    type_column = "full_data_type" if catalog else "data_type"
     return (
-        f"SELECT column_name, data_type FROM {source} WHERE table_schema = {literal(schema)} "
+        f"SELECT column_name, {type_column} FROM {source} WHERE table_schema = {literal(schema)} "
         f"AND table_name = {literal(table)} ORDER BY ordinal_position"
+    )
+
+
+def _cast_columns(columns: list[tuple[str, str]], alias: str) -> str:
+    return ", ".join(f"CAST({alias}.{quote(c)} AS {t}) AS {quote(c)}" for c, t in columns)
+
+
+def inline_rows(columns: list[tuple[str, str]], rows: list[list[object]]) -> str:
+    """A staged relation written out as literals (small batches): `VALUES`, each column cast."""
+    names = ", ".join(quote(c) for c, _ in columns)
+    values = ", ".join("(" + ", ".join(literal(v) for v in row) + ")" for row in rows)
+    return f"(SELECT {_cast_columns(columns, 'v')} FROM VALUES {values} AS v({names}))"
+
+
+def volume_path(load: Load, volume: str, *parts: str) -> str:
+    """`/Volumes/<catalog>/<schema>/<volume>/<parts...>`."""
+    return "/" + "/".join(["Volumes", *load.namespace, volume, *parts])
+
+
+def create_volume(load: Load, volume: str) -> str:
+    return f"CREATE VOLUME IF NOT EXISTS {qualified(load, volume)}"
+
+
+def put_file(local_path: str, path: str) -> str:
+    """Upload a local file to a volume (the connector's staging protocol)."""
+    return f"PUT {literal(local_path)} INTO {literal(path)} OVERWRITE"
+
+
+def remove_file(path: str) -> str:
+    return f"REMOVE {literal(path)}"
+
+
+def parquet_rows(path: str, columns: list[tuple[str, str]]) -> str:
+    """A staged relation read from a Parquet file in a volume (large batches), each column cast."""
+    return (
+        f"(SELECT {_cast_columns(columns, 'f')} FROM read_files({literal(path)}, "
+        "format => 'parquet') AS f)"
     )
 
 
