@@ -119,13 +119,13 @@ def inline_rows(columns: list[tuple[str, str]], rows: list[list[object]]) -> str
     return f"(SELECT {_cast_columns(columns, 'v')} FROM VALUES {values} AS v({names}))"
 
 
-def volume_path(load: Load, volume: str, *parts: str) -> str:
+def volume_path(namespace: tuple[str, str], volume: str, *parts: str) -> str:
     """`/Volumes/<catalog>/<schema>/<volume>/<parts...>`."""
-    return "/" + "/".join(["Volumes", *load.namespace, volume, *parts])
+    return "/" + "/".join(["Volumes", *namespace, volume, *parts])
 
 
-def create_volume(load: Load, volume: str) -> str:
-    return f"CREATE VOLUME IF NOT EXISTS {qualified(load, volume)}"
+def create_volume(namespace: tuple[str, str], volume: str) -> str:
+    return f"CREATE VOLUME IF NOT EXISTS {'.'.join(quote(p) for p in (*namespace, volume))}"
 
 
 def put_file(local_path: str, path: str) -> str:

@@ -44,11 +44,28 @@ SETTINGS = th.PropertiesList(
     th.Property("catalog", th.StringType, description="Databricks Unity Catalog catalog."),
     th.Property("client_id", th.StringType, description="Databricks service principal id (OAuth M2M)."),
     th.Property("client_secret", th.StringType, secret=True,
-                description="Databricks service principal secret (OAuth M2M)."),
+                description="Databricks service principal secret (OAuth M2M); `enc:<token>` = "
+                            "encrypted with the Fernet key in TARGET_DATABRICKS_UPSERT_SECRET_KEY."),
     th.Property("access_token", th.StringType, secret=True,
-                description="Databricks personal access token (instead of client_id/secret)."),
+                description="Databricks personal access token (instead of client_id/secret); "
+                            "may be `enc:<token>` too."),
     th.Property("table_layout", th.StringType, default="cluster", allowed_values=["cluster", "partition"],
                 description="Databricks tables: CLUSTER BY (business_id) or PARTITIONED BY (business_id)."),
+    th.Property("inline_rows_max", th.IntegerType, default=200,
+                description="Databricks: a table's batch of up to this many rows is sent inline "
+                            "(VALUES); larger ones are staged as Parquet in a volume."),
+    th.Property("staging_volume", th.StringType, default="target_staging",
+                description="Databricks: volume (in catalog.schema, created if missing) holding "
+                            "staged Parquet files while they are merged."),
+    th.Property("connect_timeout_seconds", th.NumberType, default=15,
+                description="Databricks: how long to wait for the workspace to answer when "
+                            "connecting or fetching an OAuth token."),
+    th.Property("retry_attempts", th.IntegerType, default=6,
+                description="Databricks: attempts per statement on transient failures (HTTP "
+                            "429/503, Delta write conflicts, an expired token), with backoff."),
+    th.Property("token_refresh_margin_seconds", th.NumberType, default=300,
+                description="Databricks OAuth: renew the token before a statement when it expires "
+                            "within this many seconds."),
     th.Property("hard_delete", th.BooleanType, default=False,
                 description="ACTIVATE_VERSION deletes rows missing from the new version instead of "
                             "marking them _is_deleted."),
