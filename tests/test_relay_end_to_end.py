@@ -112,10 +112,10 @@ def test_each_change_reaches_the_warehouse(pipeline):
     changes.patch_invoice(invoice, memo="Net 15, thank you")
     pipeline.eventually(INVOICE, [invoice], lambda rows: rows[0][1] == "Net 15, thank you")
 
-    refund = changes.pay_invoice(invoice, "10.00")
-    pipeline.eventually(PAYMENTS, [invoice], [(refund, Decimal("10"), False)])
-    changes.delete_payment(refund)
-    pipeline.eventually(PAYMENTS, [invoice], [(refund, Decimal("10"), True)])  # kept, deleted
+    undone = changes.pay_invoice(invoice, "10.00")
+    pipeline.eventually(PAYMENTS, [invoice], [(undone, Decimal("10"), False)])
+    changes.delete_payment(undone)
+    pipeline.eventually(PAYMENTS, [invoice], [(undone, Decimal("10"), True)])  # kept, deleted
 
     total = pipeline.sandbox.graphql(
         "query($b: ID!, $i: ID!) { business(id: $b) { invoice(id: $i) { total { value } } } }",
@@ -124,7 +124,7 @@ def test_each_change_reaches_the_warehouse(pipeline):
     (_, memo, paid, deleted, _), = pipeline.eventually(
         INVOICE, [invoice], lambda rows: rows[0][0] == "PAID")
     assert (memo, paid, deleted) == ("Net 15, thank you", Decimal(total), False)
-    # Payment lines are keyed by position: the new payment is line 1 now, where the refund was.
+    # Payment lines are keyed by position: the new payment is line 1 now, where the undone one was.
     assert pipeline.rows(PAYMENTS, [invoice]) == [(payment, Decimal(total), False)]
 
     changes.delete_invoice(invoice)
