@@ -1,10 +1,12 @@
-"""Test and bench helpers: Singer message builders, running the real CLI, reading the DuckDB file.
+"""Test and bench helpers: Singer message builders, running the real CLI, reading the warehouse
+(a DuckDB file or a Databricks schema) back.
 
 Importable by this package's tests, by other packages' end-to-end tests and by bench/.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -74,11 +76,112 @@ def invoice(business: str, invoice_id: str, total: str = "10.00", items=None, **
     return record
 
 
-def run_cli(db_path: Path, messages, config: dict | None = None, check: bool = True,
+class DuckDBDestination:
+    """A DuckDB warehouse file written by the target (`warehouse: duckdb`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.config_path = path.with_suffix(".config.json")
+
+    def config(self) -> dict:
+        return {"duckdb_path": str(self.path)}
+
+    def fetch(self, table: str, where: str, order_by: str | None) -> tuple[list[str], list[tuple]]:
+        with duckdb.connect(str(self.path), read_only=True) as connection:
+            relation = connection.execute(f"SELECT * FROM wave.{table} LIMIT 0")
+            names = [d[0] for d in relation.description]
+            order = order_by or ", ".join(f'"{n}"' for n in names if not n.startswith("_"))
+            found = connection.execute(
+                f"SELECT * FROM wave.{table} {'WHERE ' + where if where else ''} ORDER BY {order}"
+            ).fetchall()
+        return names, found
+
+
+class DatabricksDestination:
+    """A schema of a Databricks SQL warehouse (real or simulated) written by the target.
+
+    `target_config` reaches it for the target; `connect_kwargs` are what `databricks.sql.connect`
+    needs to read the tables back, independently of the target's own adapter."""
+
+    def __init__(self, target_config: dict, connect_kwargs: dict, config_path: Path) -> None:
+        self.target_config = {**target_config, "warehouse": "databricks"}
+        self.connect_kwargs = connect_kwargs
+        self.config_path = config_path
+        self.name = f"{target_config['catalog']}.{target_config['schema']}"
+
+    def config(self) -> dict:
+        return dict(self.target_config)
+
+    def fetch(self, table: str, where: str, order_by: str | None) -> tuple[list[str], list[tuple]]:
+        import databricks.sql
+
+        with databricks.sql.connect(**self.connect_kwargs) as connection, \
+                connection.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM {self.name}.{table} LIMIT 0")
+            names = [d[0] for d in cursor.description]
+            order = order_by or ", ".join(f"`{n}`" for n in names if not n.startswith("_"))
+            cursor.execute(
+                f"SELECT * FROM {self.name}.{table} {'WHERE ' + where if where else ''} "
+                f"ORDER BY {order}"
+            )
+            found = [tuple(_as_utc(v) for v in row) for row in cursor.fetchall()]
+        return names, found
+
+    def execute(self, statement: str) -> None:
+        import databricks.sql
+
+        with databricks.sql.connect(**self.connect_kwargs) as connection, \
+                connection.cursor() as cursor:
+            cursor.execute(statement)
+
+
+def live_databricks(schema: str, config_path: Path) -> DatabricksDestination | None:
+    """A destination in a real workspace from DATABRICKS_SERVER_HOSTNAME, DATABRICKS_HTTP_PATH and
+    DATABRICKS_TOKEN or DATABRICKS_CLIENT_ID + DATABRICKS_CLIENT_SECRET (DATABRICKS_CATALOG,
+    default main); None when they are not set."""
+    env = os.environ
+    host, path = env.get("DATABRICKS_SERVER_HOSTNAME"), env.get("DATABRICKS_HTTP_PATH")
+    token, client_id = env.get("DATABRICKS_TOKEN"), env.get("DATABRICKS_CLIENT_ID")
+    if not (host and path and (token or (client_id and env.get("DATABRICKS_CLIENT_SECRET")))):
+        return None
+    config = {"server_hostname": host, "http_path": path, "schema": schema,
+              "catalog": env.get("DATABRICKS_CATALOG", "main")}
+    reader = {"server_hostname": host.removeprefix("https://"), "http_path": path}
+    if token:
+        config["access_token"] = reader["access_token"] = token
+    else:
+        from databricks.sdk.core import Config, oauth_service_principal
+
+        config.update(client_id=client_id, client_secret=env["DATABRICKS_CLIENT_SECRET"])
+        sdk_config = Config(host=f"https://{reader['server_hostname']}", client_id=client_id,
+                            client_secret=env["DATABRICKS_CLIENT_SECRET"], auth_type="oauth-m2m")
+        reader["credentials_provider"] = lambda: oauth_service_principal(sdk_config)
+    return DatabricksDestination(config, reader, config_path)
+
+
+def _as_utc(value):
+    """Databricks may answer TIMESTAMPs without a zone (in the session's, UTC by default)."""
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def as_destination(warehouse) -> DuckDBDestination | DatabricksDestination:
+    """A warehouse under test: a DuckDB file path, or a destination object as is."""
+    return DuckDBDestination(warehouse) if isinstance(warehouse, Path) else warehouse
+
+
+def write_config(warehouse, config: dict | None = None) -> Path:
+    """Write the target's config file for `warehouse` (plus `config`) and return its path."""
+    destination = as_destination(warehouse)
+    destination.config_path.write_text(json.dumps({**destination.config(), **(config or {})}))
+    return destination.config_path
+
+
+def run_cli(warehouse, messages, config: dict | None = None, check: bool = True,
             timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run the real `target-databricks-upsert` with the messages on stdin."""
-    config_path = db_path.with_suffix(".config.json")
-    config_path.write_text(json.dumps({"duckdb_path": str(db_path), **(config or {})}))
+    """Run the real `target-databricks-upsert` on `warehouse` with the messages on stdin."""
+    config_path = write_config(warehouse, config)
     text = messages if isinstance(messages, str) else "".join(json.dumps(m) + "\n" for m in messages)
     result = subprocess.run([CLI, "--config", str(config_path)], input=text, text=True,
                             capture_output=True, timeout=timeout, env={**os.environ})
@@ -91,15 +194,10 @@ def states(result: subprocess.CompletedProcess) -> list[dict]:
     return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
 
 
-def rows(db_path: Path, table: str, order_by: str | None = None, where: str = "") -> list[dict]:
-    """Every row of wave.<table> as dicts (ordered by its first columns unless told)."""
-    with duckdb.connect(str(db_path), read_only=True) as connection:
-        relation = connection.execute(f"SELECT * FROM wave.{table} LIMIT 0")
-        names = [d[0] for d in relation.description]
-        order = order_by or ", ".join(f'"{n}"' for n in names if not n.startswith("_"))
-        found = connection.execute(
-            f"SELECT * FROM wave.{table} {'WHERE ' + where if where else ''} ORDER BY {order}"
-        ).fetchall()
+def rows(warehouse, table: str, order_by: str | None = None, where: str = "") -> list[dict]:
+    """Every row of the target schema's `table` as dicts (ordered by its first columns unless
+    told), from a DuckDB file or a Databricks schema."""
+    names, found = as_destination(warehouse).fetch(table, where, order_by)
     return [dict(zip(names, row, strict=True)) for row in found]
 
 

@@ -1,13 +1,61 @@
-"""Fixtures for the target's tests (helpers live in target_databricks_upsert.testing)."""
+"""Fixtures for the target's tests (helpers live in target_databricks_upsert.testing).
+
+`warehouse` / `warehouse_factory` run a test once per warehouse: an embedded DuckDB file, a
+schema of the Databricks SQL warehouse simulator (one per session, reached by the real connector
+with its personal access token), and a schema of a real workspace (marker `databricks_live`, skipped
+unless DATABRICKS_SERVER_HOSTNAME, DATABRICKS_HTTP_PATH and credentials are set).
+"""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
+from target_databricks_upsert.testing import DatabricksDestination, live_databricks
+
+WAREHOUSES = [
+    "duckdb",
+    "databricks",
+    pytest.param("databricks_live", marks=pytest.mark.databricks_live),
+]
+
+
+def sandbox_destination(sandbox, config_path: Path, oauth: bool = False) -> DatabricksDestination:
+    """A fresh schema of the simulator `sandbox`, written with its personal access token (or its
+    service principal: OAuth costs each run databricks-sdk's import, seconds here)."""
+    info = sandbox.connection()
+    config = {**info["target_config"], "schema": f"t_{uuid.uuid4().hex[:12]}"}
+    if not oauth:
+        del config["client_id"], config["client_secret"]
+        config["access_token"] = info["pat"]
+    return DatabricksDestination(config, info["connect_kwargs"], config_path)
+
+
+@pytest.fixture(params=WAREHOUSES)
+def warehouse_factory(request, tmp_path: Path):
+    """`make(name)` -> a new, empty warehouse of the kind under test."""
+    made: list[DatabricksDestination] = []
+
+    def make(name: str = "warehouse"):
+        config_path = tmp_path / f"{name}.config.json"
+        if request.param == "duckdb":
+            return tmp_path / f"{name}.duckdb"
+        if request.param == "databricks":
+            return sandbox_destination(request.getfixturevalue("databricks_sandbox"), config_path)
+        destination = live_databricks(f"tdu_test_{uuid.uuid4().hex[:12]}", config_path)
+        if destination is None:
+            pytest.skip("set DATABRICKS_SERVER_HOSTNAME, DATABRICKS_HTTP_PATH and DATABRICKS_TOKEN "
+                        "(or DATABRICKS_CLIENT_ID/SECRET) to run against a real workspace")
+        made.append(destination)
+        return destination
+
+    yield make
+    for destination in made:
+        destination.execute(f"DROP SCHEMA IF EXISTS {destination.name} CASCADE")
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    """Where the test's DuckDB warehouse file goes."""
-    return tmp_path / "warehouse.duckdb"
+def warehouse(warehouse_factory):
+    """The warehouse under test: a DuckDB file path or a Databricks destination."""
+    return warehouse_factory()

@@ -6,6 +6,7 @@ import json
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 from target_databricks_upsert.testing import (
     CLI,
@@ -17,13 +18,14 @@ from target_databricks_upsert.testing import (
     schema_message,
     stable,
     state_message,
+    write_config,
 )
 
 SCHEMA = schema_message("invoices", INVOICE_SCHEMA)
 
 
-def test_schema_violating_record_fails_the_run_writes_nothing_and_keeps_state(db_path):
-    result = run_cli(db_path, [
+def test_schema_violating_record_fails_the_run_writes_nothing_and_keeps_state(warehouse):
+    result = run_cli(warehouse, [
         SCHEMA,
         record_message("invoices", invoice("B1", "I1")),
         state_message({"bookmarks": {"invoices": "I1"}}),
@@ -33,25 +35,25 @@ def test_schema_violating_record_fails_the_run_writes_nothing_and_keeps_state(db
     assert result.returncode != 0
     assert "invoices record (B1, I2): field total: '12,50' is not a valid decimal128(38, 6)" in result.stderr
     assert result.stdout.strip() == "", "no STATE may be emitted"
-    assert rows(db_path, "invoices") == []
+    assert rows(warehouse, "invoices") == []
 
 
-def test_wrong_json_type_names_the_record_and_field(db_path):
+def test_wrong_json_type_names_the_record_and_field(warehouse):
     bad_item = [{"description": "x", "taxes": [{"sales_tax_id": 7}]}]
-    result = run_cli(db_path, [SCHEMA, record_message("invoices", invoice("B2", "I9", items=bad_item))],
+    result = run_cli(warehouse, [SCHEMA, record_message("invoices", invoice("B2", "I9", items=bad_item))],
                      check=False)
     assert result.returncode != 0
     assert "invoices record (B2, I9): field items: value" in result.stderr
 
 
-def test_incompatible_type_change_is_a_clear_error(db_path):
-    run_cli(db_path, [SCHEMA, record_message("invoices", invoice("B1", "I1"))])
+def test_incompatible_type_change_is_a_clear_error(warehouse):
+    run_cli(warehouse, [SCHEMA, record_message("invoices", invoice("B1", "I1"))])
     changed = {**INVOICE_SCHEMA, "properties": {**INVOICE_SCHEMA["properties"], "total": {"type": "integer"}}}
-    result = run_cli(db_path, [schema_message("invoices", changed),
+    result = run_cli(warehouse, [schema_message("invoices", changed),
                                record_message("invoices", invoice("B1", "I2", total=5))], check=False)
     assert result.returncode != 0
     assert "total is DECIMAL(38,6) but the schema now says BIGINT" in result.stderr
-    assert [r["id"] for r in rows(db_path, "invoices")] == ["I1"]
+    assert [r["id"] for r in rows(warehouse, "invoices")] == ["I1"]
 
 
 def _big_input(count: int) -> str:
@@ -74,15 +76,16 @@ def _feed(process: subprocess.Popen, text: str) -> None:
         pass  # killed while we were still writing
 
 
-def test_kill_9_mid_load_then_rerun_loses_nothing_and_duplicates_nothing(tmp_path):
-    text = _big_input(20000)
+def test_kill_9_mid_load_then_rerun_loses_nothing_and_duplicates_nothing(warehouse_factory):
+    clean = warehouse_factory("clean")
+    # The Databricks simulator takes about a second per batch: 5 batches there, 20 on DuckDB.
+    count = 20000 if isinstance(clean, Path) else 5000
+    text = _big_input(count)
     config = {"batch_size_rows": 1000}
-    clean = tmp_path / "clean.duckdb"
     run_cli(clean, text, config)
 
-    killed = tmp_path / "killed.duckdb"
-    (killed.with_suffix(".config.json")).write_text(json.dumps({"duckdb_path": str(killed), **config}))
-    process = subprocess.Popen([CLI, "--config", str(killed.with_suffix(".config.json"))],
+    killed = warehouse_factory("killed")
+    process = subprocess.Popen([CLI, "--config", str(write_config(killed, config))],
                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
     feeder = threading.Thread(target=_feed, args=(process, text[: len(text) * 2 // 3]), daemon=True)
@@ -95,9 +98,9 @@ def test_kill_9_mid_load_then_rerun_loses_nothing_and_duplicates_nothing(tmp_pat
     process.wait()
     feeder.join(timeout=10)
     partial = len(rows(killed, "invoices"))
-    assert 0 < partial < 20000
+    assert 0 < partial < count
 
     run_cli(killed, text, config)
     for table in ("invoices", "invoice_items", "invoice_item_taxes"):
         assert stable(rows(killed, table)) == stable(rows(clean, table)), table
-    assert len(rows(killed, "invoice_items")) == 40000
+    assert len(rows(killed, "invoice_items")) == 2 * count
