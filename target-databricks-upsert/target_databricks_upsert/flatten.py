@@ -31,7 +31,7 @@ class BatchMeta:
 
     time_extracted: list  # message time_extracted (ISO string) or None
     versions: list  # message version (table version) or None
-    arrivals: list  # position of the record in the run's input for its stream
+    first_arrival: int  # position of the batch's first record in the run's input for its stream
     received_at: dt.datetime  # fallback extraction time: when the batch began
 
 
@@ -46,7 +46,8 @@ def audit_columns(struct: pa.StructArray, meta: BatchMeta, locator: RecordLocato
         pa.scalar(meta.received_at, pa.timestamp("us", tz="UTC")),
     )
     micros = pc.cast(pc.cast(extracted, pa.timestamp("us")), pa.int64())
-    order = pa.array(np.asarray(meta.arrivals, dtype=np.int64) % ARRIVALS_PER_MICROSECOND)
+    arrivals = np.arange(meta.first_arrival, meta.first_arrival + len(struct), dtype=np.int64)
+    order = pa.array(arrivals % ARRIVALS_PER_MICROSECOND)
     derived = pc.add(pc.multiply(micros, ARRIVALS_PER_MICROSECOND), order)
     sequence = pc.coalesce(pc.cast(fields["_sdc_sequence"], pa.int64()), derived)
     return {
@@ -115,8 +116,7 @@ def newest_per_key(root: TableSpec, tables: dict[str, pa.Table]) -> tuple[dict[s
     root_rows = tables[root.name]
     if not root.key or root_rows.num_rows == 0:
         return tables, 0
-    keys = root_rows.select(root.key)
-    if keys.group_by(root.key).aggregate([]).num_rows == root_rows.num_rows:
+    if _all_distinct(root_rows.select(root.key)):
         return tables, 0
     ranked = root_rows.select([*root.key, "_sequence", ROOT_INDEX]).sort_by(
         [("_sequence", "ascending"), (ROOT_INDEX, "ascending")]
@@ -129,6 +129,15 @@ def newest_per_key(root: TableSpec, tables: dict[str, pa.Table]) -> tuple[dict[s
         for name, table in tables.items()
     }
     return reduced, root_rows.num_rows - len(kept)
+
+
+def _all_distinct(keys: pa.Table) -> bool:
+    """Whether no key occurs twice (the common case, checked without a group-by). Keys are
+    compared as their columns' text joined by a unit separator: equal keys give equal text, so
+    all-distinct text proves all-distinct keys."""
+    text = [pc.cast(column, pa.string()) for column in keys.columns]
+    joined = text[0] if len(text) == 1 else pc.binary_join_element_wise(*text, "\x1f")
+    return pc.count_distinct(joined).as_py() == keys.num_rows
 
 
 def for_staging(table: pa.Table) -> pa.Table:

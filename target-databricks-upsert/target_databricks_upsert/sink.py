@@ -90,18 +90,22 @@ class UpsertSink(BatchSink):
         self.converted = 0
         self.time_extracted: list = []
         self.versions: list = []
-        self.arrivals: list[int] = []
         self.batch_started_at: dt.datetime | None = None
 
-    def buffer(self, record: dict, time_extracted, version) -> None:
+    def buffer(self, record: dict, time_extracted, version) -> bool:
+        """Append a parsed record to the batch; True when the batch is full."""
+        self._append(record, time_extracted, version)
+        self.tally_record_read()
+        return self.is_full
+
+    def _append(self, record: dict, time_extracted, version) -> None:
         if self.batch_started_at is None:
             self.batch_started_at = dt.datetime.now(tz=dt.UTC)
-        self.records.append(record)
+        records = self.records
+        records.append(record)
         self.time_extracted.append(time_extracted)
         self.versions.append(version)
-        self.arrivals.append(self._arrivals)
-        self._arrivals += 1
-        if len(self.records) >= CHUNK_RECORDS:
+        if len(records) >= CHUNK_RECORDS:
             self._convert_pending()
 
     def _convert_pending(self) -> None:
@@ -119,14 +123,15 @@ class UpsertSink(BatchSink):
 
     def process_record(self, record: dict, context: dict) -> None:
         """The SDK's per-record path (not used by the target's fast path) buffers too."""
-        self.buffer(record, None, None)
+        self._append(record, None, None)
 
     # The batch.
 
     def process_batch(self, context: dict) -> None:
         self._convert_pending()
+        first_arrival, self._arrivals = self._arrivals, self._arrivals + len(self.versions)
         chunks, meta = self.chunks, BatchMeta(
-            self.time_extracted, self.versions, self.arrivals,
+            self.time_extracted, self.versions, first_arrival,
             self.batch_started_at or dt.datetime.now(tz=dt.UTC),
         )
         self._reset_buffer()
