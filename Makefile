@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := sandbox tap-wave target-databricks-upsert webhook-relay
 PYPROJECTS := pyproject.toml $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+# Installs compile bytecode up front (this one, and Meltano's plugin venvs, which use uv too), so
+# every short-lived meltano/tap/target process starts fast even where PYTHONDONTWRITEBYTECODE is set.
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: install test lint demo bench clean
 

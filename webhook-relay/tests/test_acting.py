@@ -115,7 +115,7 @@ def test_default_command_is_a_targeted_meltano_run(relay_factory, new_event, eve
     assert str(uuid.UUID(run_id)) == run_id
     assert run["argv"][1:] == [
         "--environment", "prod", "run", "--state-id-suffix", "webhooks", "--run-id", run_id,
-        "tap-wave", "target-databricks-upsert",
+        "--force", "tap-wave", "target-databricks-upsert",
     ]  # fmt: skip
     assert Path(run["cwd"]) == relay.project
     assert json.loads(run["env"]["TAP_WAVE_BUSINESS_IDS"]) == ["biz-a", "biz-b"]

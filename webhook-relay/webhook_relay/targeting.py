@@ -3,12 +3,17 @@
 A run covers every business with pending events and only the tap streams those events touch
 (plus ``webhook_events``, which records every event as received). It is handed to Meltano as:
 
-    meltano --environment dev run --state-id-suffix relay --run-id <uuid> \\
+    meltano --environment dev run --state-id-suffix relay --run-id <uuid> --force \\
         tap-wave target-databricks-upsert
 
 with ``TAP_WAVE_BUSINESS_IDS`` (JSON list), ``TAP_WAVE__SELECT_FILTER`` (JSON list of streams,
 Meltano's stream-level select extra), ``TAP_WAVE_EVENTS_DB`` (the store's path) and
-``TAP_WAVE_SYNC_MODE=events`` (the tap reads only what the events name) in its environment. The command is a template so that deployments (and tests) can run something else.
+``TAP_WAVE_SYNC_MODE=events`` (the tap reads only what the events name) in its environment. The
+command is a template so that deployments (and tests) can run something else.
+
+``--force``: the run holds the project's run lock, which every runner of this project takes, so no
+other run of the state id can be going. Meltano's own check would otherwise refuse every run for
+five minutes after a run was killed (its job row stays RUNNING until its heartbeat is stale).
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ KNOWN_EVENT_TYPES = frozenset(
 
 DEFAULT_RUN_COMMAND = (
     "{meltano_bin} --environment {environment} run --state-id-suffix {state_id_suffix}"
-    " --run-id {run_id} tap-wave target-databricks-upsert"
+    " --run-id {run_id} --force tap-wave target-databricks-upsert"
 )
 TEMPLATE_FIELDS = ("meltano_bin", "environment", "state_id_suffix", "run_id", "project")
 
