@@ -62,7 +62,7 @@ SETTINGS = th.PropertiesList(
                             "may be `enc:<token>` too."),
     th.Property("table_layout", th.StringType, default="cluster", allowed_values=["cluster", "partition"],
                 description="Databricks tables: CLUSTER BY (business_id) or PARTITIONED BY (business_id)."),
-    th.Property("inline_rows_max", th.IntegerType, default=200,
+    th.Property("inline_rows_max", th.IntegerType, default=100,
                 description="Databricks: a table's batch of up to this many rows is sent inline "
                             "(VALUES); larger ones are staged as Parquet in a volume."),
     th.Property("staging_volume", th.StringType, default="target_staging",

@@ -6,11 +6,14 @@ Importable by this package's tests, by other packages' end-to-end tests and by b
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
@@ -188,6 +191,31 @@ def run_cli(warehouse, messages, config: dict | None = None, check: bool = True,
     if check and result.returncode != 0:
         raise AssertionError(f"target failed ({result.returncode}):\n{result.stderr[-4000:]}")
     return result
+
+
+def run_in_process(warehouse, lines: Iterable[str], config: dict | None = None) -> list[dict]:
+    """Run the target inside this process on Singer `lines` (any iterable, so a test can act
+    between two lines) and return the messages it wrote; no interpreter start-up per run."""
+    from target_databricks_upsert.target import TargetDatabricksUpsert
+
+    destination = as_destination(warehouse)
+    target = TargetDatabricksUpsert(config={**destination.config(), **(config or {})},
+                                    validate_config=True)
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    with contextlib.redirect_stdout(out):
+        target.listen(file_input=lines)
+    out.flush()
+    return [json.loads(line) for line in out.buffer.getvalue().decode().splitlines() if line]
+
+
+def lines_of(messages) -> list[str]:
+    return [json.dumps(m) + "\n" for m in messages]
+
+
+def last_statement(sandbox) -> int:
+    """The sequence number of the Databricks simulator's latest statement (0 if none)."""
+    log = sandbox.statements()
+    return log[-1]["seq"] if log else 0
 
 
 def states(result: subprocess.CompletedProcess) -> list[dict]:

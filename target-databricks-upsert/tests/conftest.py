@@ -59,3 +59,15 @@ def warehouse_factory(request, tmp_path: Path):
 def warehouse(warehouse_factory):
     """The warehouse under test: a DuckDB file path or a Databricks destination."""
     return warehouse_factory()
+
+
+@pytest.fixture
+def simulated_databricks(databricks_sandbox, tmp_path: Path):
+    """`make(name, oauth=False, sandbox=None)` -> a fresh schema of the session's simulator (or
+    of `sandbox`), for the Databricks-only tests."""
+
+    def make(name: str = "warehouse", oauth: bool = False, sandbox=None) -> DatabricksDestination:
+        return sandbox_destination(sandbox or databricks_sandbox,
+                                   tmp_path / f"{name}.config.json", oauth)
+
+    return make

@@ -45,7 +45,7 @@ from target_databricks_upsert.warehouse.secrets import Secrets
 LOGGER = logging.getLogger("target_databricks_upsert.databricks")
 logging.getLogger("databricks.sql").setLevel(logging.WARNING)  # not a per-request trace
 
-DEFAULT_INLINE_ROWS_MAX = 200
+DEFAULT_INLINE_ROWS_MAX = 100
 """Batches of a table up to this many rows are sent inline as VALUES; larger ones as Parquet."""
 
 CONNECTOR_RETRIES = {
