@@ -26,6 +26,7 @@ from singer_sdk.mapper import SameRecordTransform
 
 from target_databricks_upsert import __version__, sql
 from target_databricks_upsert.sink import UpsertSink
+from target_databricks_upsert.validate import skip_pyarrow_pandas_probe
 from target_databricks_upsert.warehouse import Warehouse, open_warehouse
 
 AGE_CHECK_EVERY = 1000
@@ -130,6 +131,7 @@ class TargetDatabricksUpsert(Target):
             return self._warehouse
 
     def listen(self, file_input=None) -> None:
+        skip_pyarrow_pandas_probe()
         thresholds = gc.get_threshold()
         gc.freeze()
         gc.set_threshold(max(thresholds[0], GC_FIRST_GENERATION), *thresholds[1:])

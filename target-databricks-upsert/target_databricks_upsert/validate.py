@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 
 import fastjsonschema
 import msgspec
@@ -28,6 +29,34 @@ METADATA_FIELDS = (
     ("_sdc_sequence", pa.decimal128(38, 0)),
 )
 UTC_MICROS = pa.timestamp("us", tz="UTC")
+
+
+class _PandasAbsent:
+    """Import hook making `import pandas` fail while pyarrow first looks for it."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "pandas":
+            raise ModuleNotFoundError(f"{name} is not used here", name=name)
+        return None
+
+
+def skip_pyarrow_pandas_probe() -> None:
+    """Stop `pa.array()` from importing pandas (about 1 s and 40 MB) on its first call.
+
+    pyarrow checks whether a Python input is a pandas object by importing pandas the first time
+    it converts one, and this target never passes pandas objects. The first conversion is made
+    here while `import pandas` fails, so pyarrow notes pandas as absent; pandas itself stays
+    importable, and pyarrow still imports it if asked for pandas output (`to_pandas`).
+    Call it from the main thread before other threads convert anything.
+    """
+    if "pandas" in sys.modules:
+        return
+    hook = _PandasAbsent()
+    sys.meta_path.insert(0, hook)
+    try:
+        pa.array([0])
+    finally:
+        sys.meta_path.remove(hook)
 
 
 def input_type(nodes, with_metadata: bool = False) -> pa.StructType:
@@ -276,4 +305,5 @@ __all__ = [
     "iter_children",
     "parse_timestamps",
     "records_to_arrow",
+    "skip_pyarrow_pandas_probe",
 ]
