@@ -15,6 +15,8 @@ import time
 
 from wave_sandbox.testing import start_wave_sandbox
 
+from bench.report import Figure, add_arguments, emit
+
 GOAL_SECONDS = 0.250
 MONEY = "value minorUnitValue currency { code }"
 PAGE_QUERY = f"""
@@ -42,6 +44,7 @@ query Invoices($b: ID!, $page: Int!) {{ business(id: $b) {{ id
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=10, help="timed pages (default 10)")
+    add_arguments(parser)
     args = parser.parse_args()
     with start_wave_sandbox(businesses=1, seed=1, invoices=1000, customers=300,
                             estimates=10) as sandbox:
@@ -57,11 +60,9 @@ def main() -> None:
     timings.sort()
     median = statistics.median(timings)
     p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
-    print(f"sandbox 200-invoice page ({nodes} invoices with items, taxes, payments; "
-          f"{len(timings)} pages over HTTP)")
-    print(f"{'metric':<10}{'seconds':>10}{'goal':>10}{'ratio':>8}")
-    for name, value in (("median", median), ("p95", p95)):
-        print(f"{name:<10}{value:>10.3f}{GOAL_SECONDS:>10.3f}{value / GOAL_SECONDS:>8.2f}")
+    emit([Figure("sandbox page (200 inv.)", f"{name} answer, {nodes} invoices/page", value, "s",
+                 f"goal {GOAL_SECONDS} s", value / GOAL_SECONDS, "<=1")
+          for name, value in (("median", median), ("p95", p95))], args.figures_json)
 
 
 if __name__ == "__main__":
