@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -138,6 +139,18 @@ class DatabricksDestination:
             cursor.execute(statement)
 
 
+def simulator_destination(sandbox, config_path: Path, oauth: bool = False) -> DatabricksDestination:
+    """A fresh schema of the Databricks simulator `sandbox` (a `databricks_sandbox` fixture),
+    written with its personal access token, or with its service principal when `oauth` (OAuth
+    costs each CLI run databricks-sdk's import, seconds here)."""
+    info = sandbox.connection()
+    config = {**info["target_config"], "schema": f"t_{uuid.uuid4().hex[:12]}"}
+    if not oauth:
+        del config["client_id"], config["client_secret"]
+        config["access_token"] = info["pat"]
+    return DatabricksDestination(config, info["connect_kwargs"], config_path)
+
+
 def live_databricks(schema: str, config_path: Path) -> DatabricksDestination | None:
     """A destination in a real workspace from DATABRICKS_SERVER_HOSTNAME, DATABRICKS_HTTP_PATH and
     DATABRICKS_TOKEN or DATABRICKS_CLIENT_ID + DATABRICKS_CLIENT_SECRET (DATABRICKS_CATALOG,
@@ -202,8 +215,13 @@ def run_in_process(warehouse, lines: Iterable[str], config: dict | None = None) 
     target = TargetDatabricksUpsert(config={**destination.config(), **(config or {})},
                                     validate_config=True)
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-    with contextlib.redirect_stdout(out):
-        target.listen(file_input=lines)
+    try:
+        with contextlib.redirect_stdout(out):
+            target.listen(file_input=lines)
+    finally:  # a failed run never reaches the end of the pipe, where the target closes it
+        warehouse = getattr(target, "_warehouse", None)
+        if warehouse is not None:
+            warehouse.close()
     out.flush()
     return [json.loads(line) for line in out.buffer.getvalue().decode().splitlines() if line]
 

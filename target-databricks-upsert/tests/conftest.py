@@ -12,24 +12,17 @@ import uuid
 from pathlib import Path
 
 import pytest
-from target_databricks_upsert.testing import DatabricksDestination, live_databricks
+from target_databricks_upsert.testing import (
+    DatabricksDestination,
+    live_databricks,
+    simulator_destination,
+)
 
 WAREHOUSES = [
     "duckdb",
     "databricks",
     pytest.param("databricks_live", marks=pytest.mark.databricks_live),
 ]
-
-
-def sandbox_destination(sandbox, config_path: Path, oauth: bool = False) -> DatabricksDestination:
-    """A fresh schema of the simulator `sandbox`, written with its personal access token (or its
-    service principal: OAuth costs each run databricks-sdk's import, seconds here)."""
-    info = sandbox.connection()
-    config = {**info["target_config"], "schema": f"t_{uuid.uuid4().hex[:12]}"}
-    if not oauth:
-        del config["client_id"], config["client_secret"]
-        config["access_token"] = info["pat"]
-    return DatabricksDestination(config, info["connect_kwargs"], config_path)
 
 
 @pytest.fixture(params=WAREHOUSES)
@@ -42,7 +35,7 @@ def warehouse_factory(request, tmp_path: Path):
         if request.param == "duckdb":
             return tmp_path / f"{name}.duckdb"
         if request.param == "databricks":
-            return sandbox_destination(request.getfixturevalue("databricks_sandbox"), config_path)
+            return simulator_destination(request.getfixturevalue("databricks_sandbox"), config_path)
         destination = live_databricks(f"tdu_test_{uuid.uuid4().hex[:12]}", config_path)
         if destination is None:
             pytest.skip("set DATABRICKS_SERVER_HOSTNAME, DATABRICKS_HTTP_PATH and DATABRICKS_TOKEN "
@@ -67,7 +60,7 @@ def simulated_databricks(databricks_sandbox, tmp_path: Path):
     of `sandbox`), for the Databricks-only tests."""
 
     def make(name: str = "warehouse", oauth: bool = False, sandbox=None) -> DatabricksDestination:
-        return sandbox_destination(sandbox or databricks_sandbox,
+        return simulator_destination(sandbox or databricks_sandbox,
                                    tmp_path / f"{name}.config.json", oauth)
 
     return make

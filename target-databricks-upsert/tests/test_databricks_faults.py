@@ -1,0 +1,99 @@
+"""Transient Databricks failures injected into the simulator mid-run: each is retried (the
+connector's own retries, then the adapter's backoff) and the tables end up exactly as after a
+clean run, audit counts included; a conflict outlasting the retry budget is one clear error."""
+
+from __future__ import annotations
+
+import pytest
+from databricks_sandbox.testing import start_databricks_sandbox
+from target_databricks_upsert.testing import (
+    INVOICE_SCHEMA,
+    invoice,
+    last_statement,
+    lines_of,
+    record_message,
+    rows,
+    run_in_process,
+    schema_message,
+    simulator_destination,
+    stable,
+)
+from target_databricks_upsert.warehouse.databricks import DatabricksStatementError
+
+TABLES = ("invoices", "invoice_items", "invoice_item_taxes")
+BATCH = 12
+CONFIG = {"batch_size_rows": BATCH, "inline_rows_max": 5}  # roots staged, some children inline
+
+
+def two_batches() -> list[str]:
+    items = [{"description": "a", "taxes": [{"sales_tax_id": "T", "amount": "0.5"}]}, {"description": "b"}]
+    return lines_of([schema_message("invoices", INVOICE_SCHEMA), *(
+        record_message("invoices", invoice(f"B{n % 2}", f"I{n}", total=f"{n}.25", items=items[: 1 + n % 2]),
+                       f"2024-05-01T00:00:{n:02d}Z")
+        for n in range(2 * BATCH))])
+
+
+def between_batches(lines: list[str], inject):
+    """The lines, calling `inject` once the first batch has been written."""
+    for index, line in enumerate(lines):
+        if index == 1 + BATCH + 1:  # the SCHEMA, a full batch (drained when full), one more line
+            inject()
+        yield line
+
+
+def audit(warehouse) -> list[tuple]:
+    return [(a["table_name"], a["business_id"], a["rows_inserted"], a["rows_updated"], a["rows_deleted"])
+            for a in rows(warehouse, "_load_audit", order_by="table_name, business_id")]
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with start_databricks_sandbox() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def clean(sandbox, tmp_path_factory):
+    warehouse = simulator_destination(sandbox, tmp_path_factory.mktemp("clean") / "c.config.json")
+    run_in_process(warehouse, two_batches(), CONFIG)
+    return {t: stable(rows(warehouse, t)) for t in TABLES}, audit(warehouse)
+
+
+@pytest.mark.parametrize(("fault", "oauth"), [
+    ("http_503", False), ("http_429", False), ("concurrent_append", False),
+    ("metadata_changed", False), ("expire_tokens", True),
+], ids=["503", "429", "concurrent-append", "metadata-changed", "token-expired"])
+def test_recovers_from_a_fault_with_tables_exactly_right(sandbox, simulated_databricks, clean,
+                                                         fault, oauth):
+    warehouse = simulated_databricks("faulted", oauth=oauth, sandbox=sandbox)
+    tokens_before = sandbox.auth_state()["tokens_issued"]
+    since = last_statement(sandbox)
+    run_in_process(warehouse, between_batches(two_batches(), lambda: sandbox.set_faults(**{fault: 1 if fault != "expire_tokens" else True})), CONFIG)
+
+    tables, audit_counts = clean
+    assert {t: stable(rows(warehouse, t)) for t in TABLES} == tables
+    assert audit(warehouse) == audit_counts, "a retried statement is never counted twice"
+    if fault == "expire_tokens":
+        assert sandbox.auth_state()["tokens_issued"] >= tokens_before + 2, "renewed after expiry"
+    else:
+        assert sandbox.faults()[fault] == 0, "the fault was met"
+    failed = [s for s in sandbox.statements(since) if s["status"] != "ok"]
+    if fault in ("concurrent_append", "metadata_changed"):
+        assert len(failed) == 1 and fault.upper() in failed[0]["error"].replace("DELTA_", "")
+    else:
+        assert failed == []
+
+
+def test_a_conflict_outlasting_the_retry_budget_is_one_clear_error(sandbox, simulated_databricks):
+    warehouse = simulated_databricks("doomed", sandbox=sandbox)
+    sandbox.set_faults(concurrent_append=3)
+    try:
+        with pytest.raises(DatabricksStatementError) as failure:
+            run_in_process(warehouse, two_batches(), {**CONFIG, "retry_attempts": 3})
+    finally:
+        sandbox.set_faults(concurrent_append=0)
+    message = str(failure.value)
+    assert message.startswith("Databricks failed MERGE INTO `main`.`")
+    assert "after 3 attempts: [DELTA_CONCURRENT_APPEND]" in message
+    assert "rerunning the same input is safe" in message
+    assert "VALUES" not in message and "read_files" not in message
