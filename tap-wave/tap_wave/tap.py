@@ -6,12 +6,16 @@ import contextlib
 import functools
 import sys
 
+import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_wave.auth import DEFAULT_TOKEN_URL
 from tap_wave.client import DEFAULT_API_URL
 from tap_wave.connection import EVENTS, FULL, WaveConnection
+from tap_wave.connection_check import Verdict, check_connection
 from tap_wave.errors import TapWaveError
 from tap_wave.streams import STREAM_TYPES, WaveStream
 
@@ -91,6 +95,24 @@ class TapWave(Tap):
 
     def discover_streams(self) -> list[WaveStream]:
         return [stream_type(self) for stream_type in STREAM_TYPES]
+
+    @classmethod
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        """`--test`: check credentials, businesses and scopes without syncing, then print one
+        line and exit 0 or 1 (connection_check.py). `--test=schema` is the SDK's."""
+        if value != CliTestOptionValue.All.value:
+            super().cb_test(ctx, param, value)
+            return
+        config = ctx.params["config"]
+        try:
+            tap = cls(config=config.config, parse_env_config=config.parse_env,
+                      validate_config=True)
+        except ConfigValidationError as invalid:
+            verdict = Verdict(False, f"{cls.name}: FAILED - settings: {'; '.join(invalid.errors)}")
+        else:
+            verdict = check_connection(tap.config, user_agent=f"tap-wave/{tap.plugin_version}")
+        click.echo(verdict.line)
+        ctx.exit(0 if verdict.passed else 1)
 
     @functools.cached_property
     def wave(self) -> WaveConnection:
