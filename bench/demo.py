@@ -22,6 +22,8 @@ import duckdb
 from wave_sandbox.testing import free_port, start_wave_sandbox
 from webhook_relay.testing import start_webhook_relay
 
+from bench.wave_changes import BusinessChanges
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".demo"
 WAREHOUSE = ROOT / "output" / "warehouse.duckdb"
@@ -74,45 +76,21 @@ def query(sql: str, params: list | None = None) -> list[tuple]:
         return db.execute(sql, params or []).fetchall()
 
 
-def graphql(sandbox, document: str, variables: dict, payload: str) -> dict:
-    answer = sandbox.graphql(document, variables)
-    if answer.get("errors") or not answer["data"][payload]["didSucceed"]:
-        raise SystemExit(f"sandbox refused {payload}: {answer}")
-    return answer["data"][payload]
-
-
 def make_changes(sandbox) -> dict:
     """An invoice paid, an invoice deleted, a card sale recorded: as a user would in Wave."""
     business_id = sandbox.business_ids()[0]
-    books = sandbox.graphql("""query($b: ID!) { business(id: $b) {
-        accounts(pageSize: 200) { edges { node { id type { value } subtype { value } } } }
+    changes = BusinessChanges(sandbox, business_id)
+    unpaid = sandbox.graphql("""query($b: ID!) { business(id: $b) {
         invoices(pageSize: 2, status: UNPAID) { edges { node { id invoiceNumber
                  amountDue { value } } } } } }""", {"b": business_id})["data"]["business"]
-    accounts = [edge["node"] for edge in books["accounts"]["edges"]]
-    cash = next(a["id"] for a in accounts if a["subtype"]["value"] == "CASH_AND_BANK")
-    income = next(a["id"] for a in accounts if a["type"]["value"] == "INCOME")
-    paid, deleted = (edge["node"] for edge in books["invoices"]["edges"])
-    graphql(sandbox, """mutation($input: InvoicePaymentCreateManualInput!) {
-        invoicePaymentCreateManual(input: $input) { didSucceed inputErrors { message } } }""",
-            {"input": {"invoiceId": paid["id"], "paymentAccountId": cash,
-                       "amount": paid["amountDue"]["value"], "paymentDate": time.strftime("%Y-%m-%d"),
-                       "paymentMethod": "BANK_TRANSFER", "exchangeRate": "1"}},
-            "invoicePaymentCreateManual")
+    paid, deleted = (edge["node"] for edge in unpaid["invoices"]["edges"])
+    changes.pay_invoice(paid["id"], paid["amountDue"]["value"], time.strftime("%Y-%m-%d"))
     say(f"    paid invoice {paid['invoiceNumber']} ({paid['amountDue']['value']})")
-    graphql(sandbox, """mutation($input: InvoiceDeleteInput!) { invoiceDelete(input: $input)
-        { didSucceed inputErrors { message } } }""", {"input": {"invoiceId": deleted["id"]}},
-            "invoiceDelete")
+    changes.delete_invoice(deleted["id"])
     say(f"    deleted invoice {deleted['invoiceNumber']}")
-    external_id = f"pos-demo-{int(time.time())}"
-    graphql(sandbox, """mutation($input: MoneyTransactionCreateInput!) {
-        moneyTransactionCreate(input: $input) { didSucceed inputErrors { message } } }""",
-            {"input": {"businessId": business_id, "externalId": external_id,
-                       "date": time.strftime("%Y-%m-%d"), "description": "Card sale",
-                       "anchor": {"accountId": cash, "amount": "120.50", "direction": "DEPOSIT"},
-                       "lineItems": [{"accountId": income, "amount": "120.50",
-                                      "balance": "INCREASE"}]}}, "moneyTransactionCreate")
-    say(f"    recorded card sale {external_id} (120.50)")
-    return {"paid": paid["id"], "deleted": deleted["id"], "transaction": external_id}
+    transaction = changes.create_transaction(amount="120.50", tax="0.00")
+    say("    recorded a card sale (120.50)")
+    return {"paid": paid["id"], "deleted": deleted["id"], "transaction": transaction}
 
 
 def show_changes(changes: dict) -> None:
@@ -122,7 +100,7 @@ def show_changes(changes: dict) -> None:
     (status, is_deleted), = query("SELECT status, _is_deleted FROM wave.invoices WHERE id = ?",
                                   [changes["deleted"]])
     say(f"    invoices: deleted one now status {status}, _is_deleted {is_deleted}")
-    rows = query("SELECT description, anchor_amount FROM wave.transactions WHERE external_id = ?",
+    rows = query("SELECT description, anchor_amount FROM wave.transactions WHERE id = ?",
                  [changes["transaction"]])
     say(f"    transactions: {rows[0][0]} {rows[0][1]}" if rows else "    transactions: not found")
 

@@ -9,45 +9,32 @@ from __future__ import annotations
 import pytest
 
 from bench.pipeline import run_tap_to_target, sandbox_invoices, warehouse_invoices, warehouse_rows
+from bench.wave_changes import BusinessChanges
 
 pytestmark = pytest.mark.slow
-
-
-def mutate(sandbox, document: str, variables: dict, payload: str) -> dict:
-    answer = sandbox.graphql(document, variables)
-    assert not answer.get("errors"), answer["errors"]
-    result = answer["data"][payload]
-    assert result["didSucceed"], result["inputErrors"]
-    return result
 
 
 @pytest.fixture
 def sandbox(wave_sandbox_factory):
     return wave_sandbox_factory(businesses=2, seed=21, customers=12, invoices=40,
-                                       estimates=8, products=8, vendors=3)
+                                estimates=8, products=8, vendors=3)
 
 
 @pytest.fixture
 def business(sandbox):
     business_id = sandbox.business_ids()[0]
     answer = sandbox.graphql("""query($b: ID!) { business(id: $b) {
-        accounts(pageSize: 200) { edges { node { id subtype { value } } } }
         invoices(pageSize: 200, status: UNPAID) { edges { node { id amountDue { value }
                  items { product { id } quantity unitPrice } } } } } }""", {"b": business_id})
     assert not answer.get("errors"), answer["errors"]
-    data = answer["data"]["business"]
-    cash = next(e["node"]["id"] for e in data["accounts"]["edges"]
-                if e["node"]["subtype"]["value"] == "CASH_AND_BANK")
-    return {"id": business_id, "cash": cash,
-            "unpaid": [e["node"] for e in data["invoices"]["edges"]]}
+    unpaid = [edge["node"] for edge in answer["data"]["business"]["invoices"]["edges"]]
+    return BusinessChanges(sandbox, business_id), unpaid
 
 
 def test_full_then_incremental_sync_matches_the_sandbox(sandbox, business, tmp_path):
+    changes, unpaid = business
     warehouse = tmp_path / "warehouse.duckdb"
-    spare = mutate(sandbox, """mutation($input: CustomerCreateInput!) { customerCreate(input: $input)
-        { didSucceed inputErrors { message } customer { id } } }""",
-                   {"input": {"businessId": business["id"], "name": "Soon Gone Ltd"}},
-                   "customerCreate")["customer"]["id"]
+    spare = changes.create_customer("Soon Gone Ltd")
 
     state = run_tap_to_target(sandbox, tmp_path / "run1", warehouse)
     assert state and "bookmarks" in state
@@ -63,24 +50,14 @@ def test_full_then_incremental_sync_matches_the_sandbox(sandbox, business, tmp_p
                                       "WHERE business_id = ? AND NOT _is_deleted", [business_id])[0]
             assert count == expected, (table, business_id)
 
-    paid, trimmed, doomed = business["unpaid"][:3]
-    mutate(sandbox, """mutation($input: InvoicePaymentCreateManualInput!) {
-        invoicePaymentCreateManual(input: $input) { didSucceed inputErrors { message } } }""",
-           {"input": {"invoiceId": paid["id"], "paymentAccountId": business["cash"],
-                      "amount": paid["amountDue"]["value"], "paymentDate": "2026-11-20",
-                      "paymentMethod": "BANK_TRANSFER", "exchangeRate": "1"}},
-           "invoicePaymentCreateManual")
+    paid, trimmed, doomed = unpaid[:3]
+    changes.pay_invoice(paid["id"], paid["amountDue"]["value"])
     first_line = trimmed["items"][0]
-    mutate(sandbox, """mutation($input: InvoicePatchInput!) { invoicePatch(input: $input)
-        { didSucceed inputErrors { message } } }""",
-           {"input": {"id": trimmed["id"], "items": [{
-               "productId": first_line["product"]["id"], "quantity": first_line["quantity"],
-               "unitPrice": first_line["unitPrice"], "taxes": []}]}}, "invoicePatch")
-    mutate(sandbox, """mutation($input: InvoiceDeleteInput!) { invoiceDelete(input: $input)
-        { didSucceed inputErrors { message } } }""", {"input": {"invoiceId": doomed["id"]}},
-           "invoiceDelete")
-    mutate(sandbox, """mutation($input: CustomerDeleteInput!) { customerDelete(input: $input)
-        { didSucceed inputErrors { message } } }""", {"input": {"id": spare}}, "customerDelete")
+    changes.patch_invoice(trimmed["id"], items=[{
+        "productId": first_line["product"]["id"], "quantity": first_line["quantity"],
+        "unitPrice": first_line["unitPrice"], "taxes": []}])
+    changes.delete_invoice(doomed["id"])
+    changes.delete_customer(spare)
 
     state = run_tap_to_target(sandbox, tmp_path / "run2", warehouse, state=state)
     assert warehouse_invoices(warehouse) == sandbox_invoices(sandbox)
