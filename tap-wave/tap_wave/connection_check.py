@@ -87,15 +87,15 @@ def _run_checks(config: Mapping[str, Any], user_agent: str) -> str:
     _check_reachable(session, api_url, "api_url")
     if oauth:
         _check_reachable(session, config.get("token_url") or DEFAULT_TOKEN_URL, "token_url")
-    credentials = _check_credentials(tokens, oauth)
+    _check_credentials(tokens)
     client = WaveClient(api_url=api_url, tokens=tokens, retry_policy=retry, session=session,
                         limiter=RequestLimiter(float(config.get("requests_per_minute") or 60)),
                         user_agent=user_agent)
     visible = _visible_businesses(client, tokens, int(config.get("page_size") or 200))
     run_ids = _check_business_ids(visible, list(config.get("business_ids") or []))
     _check_streams(client, tokens, run_ids[0], visible[run_ids[0]])
-    return (f"{credentials}, {_businesses_phrase(visible, config.get('business_ids'))}, "
-            "every stream readable")
+    return (f"{_credentials_phrase(tokens, oauth)}, "
+            f"{_businesses_phrase(visible, config.get('business_ids'))}, every stream readable")
 
 
 class WatchedTokens:
@@ -148,8 +148,8 @@ def unreachable_reason(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _check_credentials(tokens: WatchedTokens, oauth: bool) -> str:
-    """Get a token now (OAuth: refresh if the stored one is not usable); say what was proved."""
+def _check_credentials(tokens: WatchedTokens) -> None:
+    """Get a token now (OAuth: refresh unless the store holds a usable one)."""
     try:
         tokens.token()
     except ReauthorizationRequired:
@@ -159,6 +159,10 @@ def _check_credentials(tokens: WatchedTokens, oauth: bool) -> str:
         raise CheckFailed(msg) from None
     except WaveAPIError as problem:
         raise CheckFailed(f"OAuth refresh failed: {problem}") from None
+
+
+def _credentials_phrase(tokens: WatchedTokens, oauth: bool) -> str:
+    """What the check proved about the credentials (after every request it made)."""
     if not oauth:
         return "access token valid"
     if tokens.source.refreshes:
