@@ -11,6 +11,9 @@ statement again is exact (no audit count is added twice):
 - `token`: the workspace refused an OAuth token (expired or revoked before the SDK noticed):
   renew the credentials, reconnect, run the statement again.
 
+HTTP refusals count only when they answered the request submitting the statement: one met while
+polling a submitted statement may come after the statement ran.
+
 Anything else (SQL errors, a connection lost mid-statement, a refused personal access token) is
 not retried: it ends the run with one clear error.
 """
@@ -43,6 +46,9 @@ def classify(exc: BaseException, oauth: bool) -> str | None:
     if isinstance(exc, ServerOperationError):
         return "conflict" if any(m in text for m in CONFLICT_MARKERS) else None
     if isinstance(exc, RequestError):
+        context = getattr(exc, "context", None) or {}
+        if context.get("method") not in (None, "ExecuteStatement", "OpenSession"):
+            return None  # refused while polling a submitted statement: it may have run
         code = http_code(exc)
         if code in (401, 403) or "Invalid access token" in text:
             return "token" if oauth else None
