@@ -4,6 +4,9 @@ clean run, audit counts included; a conflict outlasting the retry budget is one 
 
 from __future__ import annotations
 
+import logging
+import time
+
 import pytest
 from databricks_sandbox.testing import start_databricks_sandbox
 from target_databricks_upsert.testing import (
@@ -97,3 +100,17 @@ def test_a_conflict_outlasting_the_retry_budget_is_one_clear_error(sandbox, simu
     assert "after 3 attempts: [DELTA_CONCURRENT_APPEND]" in message
     assert "rerunning the same input is safe" in message
     assert "VALUES" not in message and "read_files" not in message
+
+
+def test_a_token_about_to_expire_is_renewed_between_two_batches(tmp_path, caplog):
+    with start_databricks_sandbox(token_ttl=60) as workspace:
+        warehouse = simulator_destination(workspace, tmp_path / "t.config.json", oauth=True)
+        issued = workspace.auth_state()["tokens_issued"]
+        # renew when < 54 s are left (90% of the lifetime): 6 s after the token was fetched
+        config = {**CONFIG, "token_refresh_margin_seconds": 59}
+        with caplog.at_level(logging.INFO, logger="target_databricks_upsert.databricks"):
+            run_in_process(warehouse, between_batches(two_batches(), lambda: time.sleep(6.5)), config)
+        assert "renewing it before the next statement" in caplog.text
+        assert workspace.auth_state()["tokens_issued"] > issued + 1
+        assert all(s["status"] == "ok" for s in workspace.statements())
+        assert len(rows(warehouse, "invoices")) == 2 * BATCH

@@ -173,9 +173,9 @@ class DatabricksWarehouse(Warehouse):
 
     def _refresh_if_expiring(self) -> None:
         """Between statements: renew an OAuth token that expires within the margin."""
-        left = self.credentials.seconds_left()
-        if left is not None and left < self.refresh_margin:
-            LOGGER.info("OAuth token expires in %.0f s: renewing it before the next statement", left)
+        if self.credentials.expires_within(self.refresh_margin):
+            LOGGER.info("OAuth token expires in %.0f s: renewing it before the next statement",
+                        self.credentials.seconds_left())
             self.credentials.renew(self.credentials.generation)
 
     def close(self) -> None:

@@ -98,6 +98,7 @@ class Credentials:
         self._provider = None
         self._lock = threading.Lock()
         self.generation = 0
+        self.lifetime: float | None = None  # of the current OAuth token, when it was fetched
 
     @property
     def oauth(self) -> bool:
@@ -122,6 +123,14 @@ class Credentials:
         with self._lock:
             if self.generation == seen_generation:
                 self._renew_locked()
+
+    def expires_within(self, margin: float) -> bool:
+        """Whether the OAuth token expires within `margin` seconds (at most 90% of its lifetime,
+        so a token shorter-lived than the margin is not renewed before every statement)."""
+        left = self.seconds_left()
+        if left is None:
+            return False
+        return left < min(margin, 0.9 * (self.lifetime or margin))
 
     def seconds_left(self) -> float | None:
         """How long the current OAuth token stays valid (None for a PAT or before the first)."""
@@ -153,3 +162,4 @@ class Credentials:
             ) from None
         self._provider = provider
         self.generation += 1
+        self.lifetime = self.seconds_left()
