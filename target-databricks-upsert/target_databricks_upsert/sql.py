@@ -91,6 +91,16 @@ def create_load_audit(load: Load) -> str:
     )
 
 
+def drop_table(load: Load, name: str) -> str:
+    """Only for the connection check's probe table: a sync never drops a table."""
+    return f"DROP TABLE IF EXISTS {qualified(load, name)}"
+
+
+def current_principal() -> str:
+    """Who the session runs as (Databricks: the user, or the service principal's id)."""
+    return "SELECT current_user()"
+
+
 def add_columns(load: Load, table: str, columns: list[tuple[str, str]]) -> str:
     cols = ", ".join(f"{quote(c)} {t}" for c, t in columns)
     return f"ALTER TABLE {qualified(load, table)} ADD COLUMNS ({cols})"

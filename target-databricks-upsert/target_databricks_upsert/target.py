@@ -25,6 +25,7 @@ from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabiliti
 from singer_sdk.mapper import SameRecordTransform
 
 from target_databricks_upsert import __version__, sql
+from target_databricks_upsert.connection_check import test_option
 from target_databricks_upsert.sink import UpsertSink
 from target_databricks_upsert.validate import skip_pyarrow_pandas_probe
 from target_databricks_upsert.warehouse import Warehouse, open_warehouse
@@ -100,6 +101,13 @@ class TargetDatabricksUpsert(Target):
         TargetCapabilities.SOFT_DELETE,
         TargetCapabilities.HARD_DELETE,
     ]
+
+    @classmethod
+    def get_singer_command(cls):
+        """The SDK's command line plus `--test`, the connection check (connection_check.py)."""
+        command = super().get_singer_command()
+        command.params.append(test_option(cls))
+        return command
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

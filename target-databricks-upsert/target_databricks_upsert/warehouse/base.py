@@ -1,8 +1,9 @@
-"""The interface every warehouse adapter implements (DuckDB now, Databricks next).
+"""The interface every warehouse adapter implements (DuckDB, Databricks).
 
 The sink only ever talks to a `Warehouse`: it asks for the columns a table has, runs DDL from
 `sql.py`, stages Arrow tables and runs one batch's statements together. An adapter translates
-nothing but the dialect and the staging mechanism; all statements come from `sql.py`.
+nothing but the dialect and the staging mechanism; all statements come from `sql.py`. `probe`
+and `principal` serve the connection check (`--test`) through those same statements.
 """
 
 from __future__ import annotations
@@ -10,6 +11,23 @@ from __future__ import annotations
 import abc
 
 import pyarrow as pa
+
+from target_databricks_upsert import sql
+from target_databricks_upsert.errors import TargetError
+from target_databricks_upsert.tables import stream_tables
+
+PROBE_TABLE = "_connection_test"
+PROBE_SCHEMA = {"type": "object", "properties": {
+    "business_id": {"type": "string"}, "id": {"type": "string"}}}
+"""The connection check's table, declared like a stream's table (key, layout, audit columns)."""
+
+
+class ProbeFailed(TargetError):
+    """A step of `Warehouse.probe` failed; `step` says which, the cause is the engine's error."""
+
+    def __init__(self, step: str, target: str, cause: BaseException) -> None:
+        self.step, self.target, self.cause = step, target, cause
+        super().__init__(f"cannot {step} {target}: {cause}")
 
 
 class Warehouse(abc.ABC):
@@ -47,3 +65,25 @@ class Warehouse(abc.ABC):
     def query(self, sql_text: str) -> list[tuple]:
         """Run a read-only statement and return its rows (used for inspection and tests)."""
         raise NotImplementedError
+
+    def principal(self) -> str | None:
+        """Who the warehouse says this connection runs as; None where there is no such thing."""
+        rows = self.query(sql.current_principal())
+        return str(rows[0][0]) if rows and rows[0] else None
+
+    def probe(self, load: sql.Load) -> None:
+        """Prove a run can write here without writing data: create the schema if missing (as a
+        run does), then create and drop the table `_connection_test`, declared like a stream's.
+        Raises ProbeFailed naming the step that failed."""
+        table = stream_tables(PROBE_TABLE, PROBE_SCHEMA, ["business_id", "id"])
+        schema = ".".join(sql.quote(part) for part in load.namespace)
+        steps = (
+            ("create the schema", schema, sql.create_schema(load)),
+            ("create a table in", schema, sql.create_table(load, table)),
+            ("drop the table", sql.qualified(load, PROBE_TABLE), sql.drop_table(load, PROBE_TABLE)),
+        )
+        for step, target, statement in steps:
+            try:
+                self.execute_ddl([statement])
+            except Exception as exc:
+                raise ProbeFailed(step, target, exc) from exc

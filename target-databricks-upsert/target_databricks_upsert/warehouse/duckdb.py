@@ -118,6 +118,10 @@ class DuckDBWarehouse(Warehouse):
                 rows = self.connection.execute(duck).fetchall()
             return rows
 
+    def principal(self) -> None:
+        """An embedded file has no user to run as."""
+        return None
+
     def close(self) -> None:
         with self._lock:
             if self._connection is not None:
