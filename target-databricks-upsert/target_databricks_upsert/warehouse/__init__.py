@@ -16,14 +16,8 @@ def open_warehouse(config: dict) -> Warehouse:
             memory_limit=config.get("duckdb_memory_limit", "128MB"),
         )
     elif kind == "databricks":
-        try:
-            from target_databricks_upsert.warehouse.databricks import (  # type: ignore[import-not-found]
-                DatabricksWarehouse,
-            )
-        except ImportError as exc:
-            raise NotImplementedError(
-                "warehouse 'databricks' is not available in this version; use 'duckdb'"
-            ) from exc
+        from target_databricks_upsert.warehouse.databricks import DatabricksWarehouse
+
         warehouse = DatabricksWarehouse(config)
     else:
         raise ValueError(f"setting warehouse: unknown value {kind!r}; use 'duckdb' or 'databricks'")
