@@ -62,28 +62,37 @@ def run_tap_to_target(sandbox, workdir: Path, duckdb_path: Path, state: dict | N
     return json.loads(states[-1]) if states else None
 
 
-def sandbox_invoices(sandbox) -> dict[tuple[str, str], dict]:
-    """Every invoice the sandbox holds now, keyed by (business_id, id), in a comparable shape."""
-    books = {}
+def sandbox_nodes(sandbox, document: str, connection: str):
+    """Yield (business_id, node) for every node of `connection`, page by page, in every business.
+
+    `document` takes `$b: ID!, $page: Int!` and selects `business(id: $b) { <connection>(page:
+    $page, ...) { pageInfo { totalPages } edges { node { ... } } } }`.
+    """
     for business_id in sandbox.business_ids():
         page, pages = 1, 1
         while page <= pages:
-            answer = sandbox.graphql(INVOICES_PAGE, {"b": business_id, "page": page})
+            answer = sandbox.graphql(document, {"b": business_id, "page": page})
             assert not answer.get("errors"), answer["errors"]
-            connection = answer["data"]["business"]["invoices"]
-            pages = connection["pageInfo"]["totalPages"] or 0
-            for edge in connection["edges"]:
-                node = edge["node"]
-                books[(business_id, node["id"])] = {
-                    "status": node["status"],
-                    "total": Decimal(node["total"]["value"]),
-                    "amount_due": Decimal(node["amountDue"]["value"]),
-                    "amount_paid": Decimal(node["amountPaid"]["value"]),
-                    "items": len(node["items"]),
-                    "payments": sorted(p["id"] for p in node["payments"] or []),
-                }
+            found = answer["data"]["business"][connection]
+            pages = found["pageInfo"]["totalPages"] or 0
+            for edge in found["edges"]:
+                yield business_id, edge["node"]
             page += 1
-    return books
+
+
+def sandbox_invoices(sandbox) -> dict[tuple[str, str], dict]:
+    """Every invoice the sandbox holds now, keyed by (business_id, id), in a comparable shape."""
+    return {
+        (business_id, node["id"]): {
+            "status": node["status"],
+            "total": Decimal(node["total"]["value"]),
+            "amount_due": Decimal(node["amountDue"]["value"]),
+            "amount_paid": Decimal(node["amountPaid"]["value"]),
+            "items": len(node["items"]),
+            "payments": sorted(p["id"] for p in node["payments"] or []),
+        }
+        for business_id, node in sandbox_nodes(sandbox, INVOICES_PAGE, "invoices")
+    }
 
 
 def warehouse_invoices(duckdb_path: Path, schema: str = "wave") -> dict[tuple[str, str], dict]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.pipeline import run_tap_to_target, warehouse_rows
+from bench.pipeline import run_tap_to_target, sandbox_nodes, warehouse_rows
 
 pytestmark = pytest.mark.slow
 
@@ -76,18 +76,8 @@ def dbt_build(warehouse: Path, workdir: Path, as_of: datetime.date) -> set[str]:
 
 def sandbox_books(sandbox) -> list[dict]:
     """Every invoice the sandbox lists now, with its business id."""
-    invoices = []
-    for business_id in sandbox.business_ids():
-        page, pages = 1, 1
-        while page <= pages:
-            answer = sandbox.graphql(INVOICES_PAGE, {"b": business_id, "page": page})
-            assert not answer.get("errors"), answer["errors"]
-            connection = answer["data"]["business"]["invoices"]
-            pages = connection["pageInfo"]["totalPages"] or 0
-            invoices += [{**edge["node"], "business_id": business_id}
-                         for edge in connection["edges"]]
-            page += 1
-    return invoices
+    return [{**node, "business_id": business_id}
+            for business_id, node in sandbox_nodes(sandbox, INVOICES_PAGE, "invoices")]
 
 
 def money(node: dict, field: str) -> Decimal:
