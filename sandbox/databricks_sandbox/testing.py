@@ -12,35 +12,24 @@ a temporary directory removed on exit. If it does not become healthy the error c
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+from sandbox_support.process import ServerProcess, free_port, spawn
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class DatabricksSandbox:
+class DatabricksSandbox(ServerProcess):
     """A running simulated warehouse: its URLs, connection settings and control helpers."""
+
+    name = "databricks-sandbox"
 
     def __init__(self, base_url: str, data_dir: Path, process: subprocess.Popen,
                  log_path: Path) -> None:
-        self.base_url = base_url
+        super().__init__(base_url, process, log_path)
         self.data_dir = data_dir
-        self.process = process
-        self.log_path = log_path
-        self.http = httpx.Client(timeout=30)
 
     def connection(self) -> dict:
         """``{"connect_kwargs": {...}, "target_config": {...}, ...}`` from /sandbox/connection."""
@@ -99,34 +88,6 @@ class DatabricksSandbox:
         """Every table with columns and Delta settings (clustering, partitioning, properties)."""
         return self._control("GET", "/sandbox/tables")
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def _control(self, method: str, path: str, body: dict | None = None):
-        response = self.http.request(method, self.base_url + path, json=body)
-        response.raise_for_status()
-        return response.json()
-
-    def close(self) -> None:
-        self.http.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-
-def _cli_arguments(options: dict) -> list[str]:
-    argv: list[str] = []
-    for name, value in options.items():
-        if value is None or value is False:
-            continue
-        flag = "--" + name.replace("_", "-")
-        argv += [flag] if value is True else [flag, str(value)]
-    return argv
-
 
 @contextlib.contextmanager
 def start_databricks_sandbox(startup_timeout: float = 60.0, **options) -> Iterator[DatabricksSandbox]:
@@ -139,15 +100,11 @@ def start_databricks_sandbox(startup_timeout: float = 60.0, **options) -> Iterat
     options["data_dir"] = data_dir
     log_path = data_dir.parent / f"{data_dir.name}.log" if own_dir else \
         Path(tempfile.mkstemp(prefix="databricks-sandbox-", suffix=".log")[1])
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "databricks_sandbox", "serve", *_cli_arguments(options)],
-            stdout=log_file, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process = spawn("databricks_sandbox", options, log_path)
     sandbox = DatabricksSandbox(f"http://{options['host']}:{options['port']}", data_dir, process,
                                 log_path)
     try:
-        _wait_healthy(sandbox, startup_timeout)
+        sandbox.wait_healthy(startup_timeout)
         yield sandbox
     finally:
         sandbox.close()
@@ -155,19 +112,3 @@ def start_databricks_sandbox(startup_timeout: float = 60.0, **options) -> Iterat
             log_path.unlink()
         if own_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
-
-
-def _wait_healthy(sandbox: DatabricksSandbox, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if sandbox.process.poll() is not None:
-            raise RuntimeError(f"databricks-sandbox exited with {sandbox.process.returncode} "
-                               f"before it was ready; log:\n{sandbox.log()[-3000:]}")
-        try:
-            if sandbox.http.get(sandbox.base_url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"databricks-sandbox not healthy after {timeout}s; log:\n"
-                       f"{sandbox.log()[-3000:]}")

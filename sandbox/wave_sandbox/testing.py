@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+from sandbox_support.process import ServerProcess, free_port, spawn
 
 DEFAULT_CREDENTIALS = {"access_token": "sandbox-token", "client_id": "sandbox-client",
                        "client_secret": "sandbox-secret", "refresh_token": "sandbox-refresh"}
@@ -35,44 +33,23 @@ class SandboxHTTPError(RuntimeError):
         self.response = response
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def cli_arguments(options: dict) -> list[str]:
-    argv: list[str] = []
-    for name, value in options.items():
-        flag = "--" + name.replace("_", "-")
-        if value is None or value is False:
-            continue
-        if value is True:
-            argv.append(flag)
-        elif isinstance(value, list | tuple):
-            for item in value:
-                argv += [flag, str(item)]
-        else:
-            argv += [flag, str(value)]
-    return argv
-
-
-class WaveSandbox:
+class WaveSandbox(ServerProcess):
     """A running sandbox: its URLs, credentials and small client helpers."""
+
+    name = "wave-sandbox"
 
     def __init__(self, base_url: str, options: dict, process: subprocess.Popen,
                  log_path: Path) -> None:
-        self.base_url = base_url
+        super().__init__(base_url, process, log_path)
         self.graphql_url = base_url + "/graphql/public"
         self.token_url = base_url + "/oauth2/token/"
-        self.options, self.process, self.log_path = options, process, log_path
+        self.options = options
         credentials = {key: options.get(key, default)
                        for key, default in DEFAULT_CREDENTIALS.items()}
         self.access_token = credentials["access_token"]
         self.client_id = credentials["client_id"]
         self.client_secret = credentials["client_secret"]
         self.refresh_token = credentials["refresh_token"]
-        self.http = httpx.Client(timeout=30)
 
     def graphql(self, query: str, variables: dict | None = None,
                 token: str | None = None) -> dict:
@@ -110,24 +87,6 @@ class WaveSandbox:
     def now(self) -> str:
         return self._control("GET", "/sandbox/clock")["now"]
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def _control(self, method: str, path: str, body: dict | None = None) -> dict:
-        response = self.http.request(method, self.base_url + path, json=body)
-        response.raise_for_status()
-        return response.json()
-
-    def close(self) -> None:
-        self.http.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
 
 @contextlib.contextmanager
 def start_wave_sandbox(startup_timeout: float = 60.0, **options) -> Iterator[WaveSandbox]:
@@ -136,34 +95,14 @@ def start_wave_sandbox(startup_timeout: float = 60.0, **options) -> Iterator[Wav
     options.setdefault("host", "127.0.0.1")
     options.setdefault("port", free_port())
     log_fd, log_name = tempfile.mkstemp(prefix="wave-sandbox-", suffix=".log")
-    command = [sys.executable, "-m", "wave_sandbox", "serve", *cli_arguments(options)]
-    try:
-        process = subprocess.Popen(command, stdout=log_fd, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    finally:
-        os.close(log_fd)
+    os.close(log_fd)
+    process = spawn("wave_sandbox", options, Path(log_name))
     sandbox = WaveSandbox(f"http://{options['host']}:{options['port']}", options, process,
                           Path(log_name))
     try:
-        _wait_healthy(sandbox, startup_timeout)
+        sandbox.wait_healthy(startup_timeout)
         yield sandbox
     finally:
         sandbox.close()
         with contextlib.suppress(OSError):
             os.unlink(log_name)
-
-
-def _wait_healthy(sandbox: WaveSandbox, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if sandbox.process.poll() is not None:
-            raise RuntimeError(f"wave-sandbox exited with {sandbox.process.returncode} before "
-                               f"it was ready; log:\n{sandbox.log()[-3000:]}")
-        try:
-            if sandbox.http.get(sandbox.base_url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"wave-sandbox not healthy after {timeout}s; log:\n"
-                       f"{sandbox.log()[-3000:]}")

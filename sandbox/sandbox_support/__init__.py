@@ -1,0 +1,1 @@
+"""What the two sandboxes share that is not about Wave or Databricks: running them as processes."""
