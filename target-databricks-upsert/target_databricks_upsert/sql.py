@@ -6,6 +6,9 @@ package writes SQL. A batch of one stream becomes, in one transaction:
 1. per table (root first, then each child table): an audit MERGE counting what the write will do,
    then the MERGE of the staged rows with a newer-wins guard on `_sequence`;
 2. per child table: marking lines that are no longer in their (re-written) parent as deleted.
+
+A batch none of whose keys is in any of the stream's tables yet may instead be appended
+(`rows_of_batch_keys`, `batch_statements(all_new=True)`): the same rows and audit counts.
 """
 
 from __future__ import annotations
@@ -204,8 +207,10 @@ def audit_merge(load: Load, table_name: str, counts: str) -> str:
     )
 
 
-def write_rows(load: Load, table: TableSpec, source: str, parent: TableSpec | None) -> list[str]:
-    """Audit counts, then the upsert (or, for a keyless stream, an append) of staged rows."""
+def write_rows(load: Load, table: TableSpec, source: str, parent: TableSpec | None,
+               all_new: bool = False) -> list[str]:
+    """Audit counts, then the upsert (or, for a keyless stream or `all_new` rows, an append)
+    of staged rows."""
     rows = staged_rows(table, source, load, parent)
     target = qualified(load, table.name)
     data = [c for c, _ in table.data_columns]
@@ -214,7 +219,7 @@ def write_rows(load: Load, table: TableSpec, source: str, parent: TableSpec | No
     insert_vals = ", ".join(
         [*(f"s.{quote(c)}" for c in [*data, *staged_audit]), NOW, NOW, literal(load.load_id)]
     )
-    if not table.key:
+    if not table.key or all_new:
         counts = (
             f"SELECT {_business(table, 's')} AS business_id, COUNT(*) AS rows_inserted, "
             f"0 AS rows_updated, 0 AS rows_deleted FROM ({rows}) AS s GROUP BY 1"
@@ -313,10 +318,28 @@ def retire_old_versions(
     return [audit_merge(load, table.name, counts), change]
 
 
+def rows_of_batch_keys(load: Load, root: TableSpec, root_source: str) -> str:
+    """How many rows of the stream's tables (root and children) have a key of the batch."""
+    s = root_source
+    counts = [
+        f"(SELECT COUNT(*) FROM {qualified(load, t.name)} AS t JOIN {s} AS s "
+        f"ON {_on('t', 's', [(b, a) for a, b in t.root_key_map])})"
+        for t in [root, *root.descendants()]
+    ]
+    return f"SELECT {' + '.join(counts)} AS existing"
+
+
 def batch_statements(
-    load: Load, root: TableSpec, sources: dict[str, str]
+    load: Load, root: TableSpec, sources: dict[str, str], all_new: bool = False
 ) -> list[str]:
-    """All statements for one batch of a stream, in order; `sources` maps table -> staged relation."""
+    """All statements for one batch of a stream, in order; `sources` maps table -> staged relation.
+
+    With `all_new` (no table has a row of the batch's keys: `rows_of_batch_keys` is 0) every
+    MERGE would only insert, so the rows are appended (with the same audit counts).
+    """
+    if all_new:
+        return [statement for table in [root, *root.descendants()] if table.name in sources
+                for statement in write_rows(load, table, sources[table.name], None, all_new=True)]
     statements = write_rows(load, root, sources[root.name], None)
     parents = {root.name: None}
     for parent in [root, *root.descendants()]:

@@ -23,6 +23,8 @@ def every_statement(load: sql.Load) -> list[str]:
     statements += [sql.add_columns(load, "invoices", [("memo", "STRING"), ("paid", "DECIMAL(38,6)")])]
     statements += [sql.describe_columns(load, "invoices")]
     statements += sql.batch_statements(load, root, sources)
+    statements += [sql.rows_of_batch_keys(load, root, sources["invoices"])]
+    statements += sql.batch_statements(load, root, sources, all_new=True)
     statements += sql.batch_statements(load, keyless, {"events": "`stage_events`"})
     for table in tables:
         statements += sql.retire_old_versions(load, table, 7, 123, ["B1", "B'2"])
