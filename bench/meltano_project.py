@@ -17,6 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 MELTANO = Path(sys.executable).parent / "meltano"
 PLUGINS = ("tap-wave", "target-databricks-upsert")
+LOCAL_PACKAGES = (*PLUGINS, "webhook-relay")  # pip_url: -e ./<dir> in the repo's meltano.yml
 
 
 class MeltanoFailed(RuntimeError):
@@ -38,8 +39,8 @@ def make_project(directory: Path) -> Path:
     """The repo's project in `directory`, with the tap and the target installed."""
     directory.mkdir(parents=True, exist_ok=True)
     text = (REPO / "meltano.yml").read_text()
-    for plugin in PLUGINS:
-        text = text.replace(f"pip_url: -e ./{plugin}", f"pip_url: -e {REPO / plugin}")
+    for package in LOCAL_PACKAGES:
+        text = text.replace(f"pip_url: -e ./{package}", f"pip_url: -e {REPO / package}")
     (directory / "meltano.yml").write_text(text)
     meltano(directory, "install", *PLUGINS)
     return directory
