@@ -1,6 +1,6 @@
 """A stand-in for `meltano run` that the relay starts in tests: records what it got, then exits.
 
-Appends a "start" line (argv, cwd, TAP_WAVE_*/MELTANO_*/WEBHOOK_RELAY_* env, the pending events
+Appends a "start" line (argv, cwd, TAP_WAVE_*/MELTANO_*/WEBHOOK_RELAY_*/PYTHON* cache env, the pending events
 it answers for as read from TAP_WAVE_EVENTS_DB, whether the project's run lock is held) and an
 "end" line with its exit code to $RELAY_TEST_RECORD. $RELAY_TEST_CONTROL (JSON) says how long to
 sleep and how many of the first runs fail.
@@ -59,7 +59,7 @@ if record_path.exists():
         '"phase": "start"' in line for line in record_path.read_text().splitlines()
     )
 exit_code = 3 if previous_starts < control.get("fail_runs", 0) else 0
-prefixes = ("TAP_WAVE", "MELTANO_", "WEBHOOK_RELAY_")
+prefixes = ("TAP_WAVE", "MELTANO_", "WEBHOOK_RELAY_", "PYTHONPYCACHEPREFIX", "PYTHONDONTWRITEBYTECODE")
 append(
     {
         "phase": "start",

@@ -124,6 +124,9 @@ def test_default_command_is_a_targeted_meltano_run(relay_factory, new_event, eve
     ]  # fmt: skip
     assert Path(run["env"]["TAP_WAVE_EVENTS_DB"]) == relay.db
     assert run["env"]["TAP_WAVE_SYNC_MODE"] == "events"
+    # runs keep compiled bytecode beside the store, whatever the relay's own environment says
+    assert run["env"]["PYTHONPYCACHEPREFIX"] == str(relay.db.parent / "pycache")
+    assert "PYTHONDONTWRITEBYTECODE" not in run["env"]
     assert run["env"]["MELTANO_ENVIRONMENT"] == "prod"
     assert (relay.db.parent / "run-logs" / f"{run_id}.log").exists()
 

@@ -76,6 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--retry-max", type=float, default=300.0, help="longest retry delay")
     serve.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="do not keep the runs' compiled bytecode in <db dir>/pycache (slower run start-up)",
+    )
+    serve.add_argument(
         "--run-timeout", type=float, default=3600.0, help="terminate a run after this many seconds"
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
@@ -109,6 +114,7 @@ def _settings(args: argparse.Namespace) -> RelaySettings:
             state_id_suffix=args.state_id_suffix,
             project=str(project),
             events_db=str(db_path),
+            bytecode_cache="" if args.no_bytecode_cache else str(db_path.parent / "pycache"),
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc

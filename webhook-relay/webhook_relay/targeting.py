@@ -106,6 +106,7 @@ class RunCommand:
     state_id_suffix: str = "relay"
     project: str = "."
     events_db: str = ""
+    bytecode_cache: str = ""  # a directory: runs keep compiled bytecode there (PYTHONPYCACHEPREFIX)
 
     def __post_init__(self) -> None:
         if ":" in self.state_id_suffix:
@@ -148,4 +149,9 @@ class RunCommand:
                 "WEBHOOK_RELAY_MAX_SEQ": str(target.max_seq),
             }
         )
+        if self.bytecode_cache:
+            # Every run starts meltano, the tap and the target anew; with compiled bytecode kept
+            # between runs each starts in about half the time (the latency that matters here).
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = self.bytecode_cache
         return env
