@@ -12,6 +12,7 @@ buffers would otherwise make every collection rescan them, which cost as much as
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import gc
@@ -27,7 +28,7 @@ from singer_sdk.mapper import SameRecordTransform
 from target_databricks_upsert import __version__, sql
 from target_databricks_upsert.connection_check import test_option
 from target_databricks_upsert.sink import UpsertSink
-from target_databricks_upsert.validate import skip_pyarrow_pandas_probe
+from target_databricks_upsert.validate import lean_arrow
 from target_databricks_upsert.warehouse import Warehouse, open_warehouse
 
 AGE_CHECK_EVERY = 1000
@@ -40,7 +41,7 @@ SETTINGS = th.PropertiesList(
                 description="Where to write: an embedded DuckDB file or a Databricks SQL warehouse."),
     th.Property("duckdb_path", th.StringType, default="warehouse.duckdb",
                 description="DuckDB database file (warehouse=duckdb)."),
-    th.Property("duckdb_memory_limit", th.StringType, default="128MB",
+    th.Property("duckdb_memory_limit", th.StringType, default="32MB",
                 description="DuckDB memory_limit (warehouse=duckdb); bounds the engine's cache."),
     th.Property("schema", th.StringType, default="wave",
                 description="Schema (Databricks: inside `catalog`) holding every table."),
@@ -83,6 +84,20 @@ SETTINGS = th.PropertiesList(
                 description="ACTIVATE_VERSION deletes rows missing from the new version instead of "
                             "marking them _is_deleted."),
 )
+
+
+@contextlib.contextmanager
+def _relaxed_gc():
+    """Objects alive before the records (the imported libraries) are frozen out of the cyclic
+    garbage collector, and young-generation collections run less often."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(thresholds[0], GC_FIRST_GENERATION), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 class TargetDatabricksUpsert(Target):
@@ -139,15 +154,8 @@ class TargetDatabricksUpsert(Target):
             return self._warehouse
 
     def listen(self, file_input=None) -> None:
-        skip_pyarrow_pandas_probe()
-        thresholds = gc.get_threshold()
-        gc.freeze()
-        gc.set_threshold(max(thresholds[0], GC_FIRST_GENERATION), *thresholds[1:])
-        try:
+        with lean_arrow(), _relaxed_gc():
             super().listen(file_input)
-        finally:
-            gc.set_threshold(*thresholds)
-            gc.unfreeze()
 
     def _process_schema_message(self, message_dict: dict) -> None:
         super()._process_schema_message(message_dict)
