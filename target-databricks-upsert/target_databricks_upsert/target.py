@@ -41,7 +41,7 @@ SETTINGS = th.PropertiesList(
                 description="Where to write: an embedded DuckDB file or a Databricks SQL warehouse."),
     th.Property("duckdb_path", th.StringType, default="warehouse.duckdb",
                 description="DuckDB database file (warehouse=duckdb)."),
-    th.Property("duckdb_memory_limit", th.StringType, default="32MB",
+    th.Property("duckdb_memory_limit", th.StringType, default="64MB",
                 description="DuckDB memory_limit (warehouse=duckdb); bounds the engine's cache."),
     th.Property("schema", th.StringType, default="wave",
                 description="Schema (Databricks: inside `catalog`) holding every table."),
@@ -98,6 +98,11 @@ def _relaxed_gc():
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
+
+
+def _is_identity(stream_map) -> bool:
+    """Whether a stream map passes records through unchanged (no maps configured, no flattening)."""
+    return type(stream_map) is SameRecordTransform and not stream_map.flattening_enabled
 
 
 class TargetDatabricksUpsert(Target):
@@ -162,17 +167,17 @@ class TargetDatabricksUpsert(Target):
         gc.freeze()  # what the new sink imported and set up lives as long as the run
 
     def _process_record_message(self, message_dict: dict) -> None:
-        stream_name, record = message_dict.get("stream"), message_dict.get("record")
-        if stream_name is None or record is None:
+        stream_name, raw = message_dict.get("stream"), message_dict.get("record")
+        if stream_name is None or raw is None:
             self._assert_line_requires(message_dict, requires={"stream", "record"})
         stream_maps = self.mapper.stream_maps.get(stream_name)
         if stream_maps is None:
             self._assert_sink_exists(stream_name)
+        unmapped = len(stream_maps) == 1 and _is_identity(stream_maps[0])
         for stream_map in stream_maps:
-            if type(stream_map) is not SameRecordTransform or stream_map.flattening_enabled:
-                record = stream_map.transform(copy.copy(message_dict["record"]))
-                if record is None:
-                    continue
+            record = raw if unmapped else stream_map.transform(copy.copy(raw))
+            if record is None:
+                continue
             try:
                 sink = self.get_sink(stream_map.stream_alias)
             except KeyError:
