@@ -21,6 +21,8 @@ from pathlib import Path
 import psutil
 from target_databricks_upsert.testing import CLI, bench_invoice_lines
 
+from bench.report import Figure, add_arguments, emit
+
 GOAL_MB = 250
 
 
@@ -62,15 +64,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--batch-size", type=int, default=10_000)
+    add_arguments(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-target-memory-") as tmp:
-        small, small_seconds = peak_rss_mb(args.records // 10, args.batch_size, Path(tmp))
-        large, large_seconds = peak_rss_mb(args.records, args.batch_size, Path(tmp))
-    print(f"peak RSS, batch_size_rows={args.batch_size:,}:")
-    print(f"  {args.records // 10:>9,} records: {small:6.0f} MB ({small_seconds:.0f} s)")
-    print(f"  {args.records:>9,} records: {large:6.0f} MB ({large_seconds:.0f} s) = "
-          f"{large / GOAL_MB:.0%} of the {GOAL_MB} MB goal "
-          f"({'met' if large <= GOAL_MB else 'NOT met'}); growth x{large / small:.2f} for 10x input")
+        small, _ = peak_rss_mb(args.records // 10, args.batch_size, Path(tmp))
+        large, _ = peak_rss_mb(args.records, args.batch_size, Path(tmp))
+    emit([Figure("target peak memory", f"{args.records:,} records, batch {args.batch_size:,}",
+                 large, "MB", f"goal {GOAL_MB} MB", large / GOAL_MB, "<=1"),
+          Figure("target peak memory", f"growth for 10x input ({args.records // 10:,} -> "
+                 f"{args.records:,})", large / small, "x", f"{small:.0f} MB at 1/10",
+                 large / small, "<=1.2")], args.figures_json)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,8 @@ from singer_sdk.sinks import BatchSink
 from target_databricks_upsert.target import TargetDatabricksUpsert
 from target_databricks_upsert.testing import bench_invoice_lines
 
+from bench.report import Figure, add_arguments, emit
+
 TABLES = ("invoices", "invoice_items", "invoice_item_taxes", "invoice_payments")
 AUDIT = "_loaded_at, _updated_at, _load_id, _extracted_at, _sequence, _is_deleted, _deleted_at, _table_version"
 GOAL = 0.50
@@ -221,6 +223,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--dlt-records", type=int, default=10_000)
+    add_arguments(parser)
     args = parser.parse_args()
     logging.disable(logging.INFO)
     with tempfile.TemporaryDirectory(prefix="bench-target-") as tmp:
@@ -245,23 +248,25 @@ def main() -> None:
 
     raw_rate, ours_rate, insert_rate = rows / raw_seconds, rows / ours_seconds, rows / insert_seconds
     ratio = ours_rate / raw_rate
-    print(f"{args.records:,} invoice records -> {rows:,} rows in {', '.join(TABLES)}, "
-          f"{batches} batches")
-    print(f"  target-databricks-upsert (MERGE) {ours_rate:>10,.0f} rows/s "
-          f"({args.records / ours_seconds:,.0f} records/s)")
-    print(f"  raw loader ({decoder_name + ', flatten, Arrow, INSERT)':<31}{raw_rate:>10,.0f} rows/s: "
-          f"ours = {ratio:.0%} of it (goal >= {GOAL:.0%}: {'met' if ratio >= GOAL else 'NOT met'})")
-    print(f"  insert only, Arrow -> DuckDB     {insert_rate:>10,.0f} rows/s "
-          f"(informational: ours = {ours_rate / insert_rate:.0%})")
-    print(f"  naive singer-sdk target (no-op)  {args.records / naive_seconds:>10,.0f} records/s "
-          f"(ours is {naive_seconds / ours_seconds:.1f}x its speed)")
-    if dlt_result is None:
-        print("  dlt merge into DuckDB            not installed (pip install -e '.[bench]')")
-    else:
+    name = "target throughput"
+    figures = [
+        Figure(name, f"ours, {args.records:,} inv. -> {rows:,} rows", ours_rate, "rows/s",
+               f"raw loader ({decoder_name}+Arrow+INSERT)", ratio, f">={GOAL}"),
+        Figure(name, "raw loader (reference)", raw_rate, "rows/s"),
+        Figure(name, "ours vs insert-only Arrow->DuckDB", ours_rate, "rows/s",
+               f"insert only {insert_rate:,.0f} rows/s", ours_rate / insert_rate),
+        Figure(name, "ours vs naive singer-sdk target", args.records / ours_seconds, "records/s",
+               f"naive {args.records / naive_seconds:,.0f} records/s",
+               naive_seconds / ours_seconds),
+    ]
+    if dlt_result is not None:
         dlt_seconds, dlt_rows = dlt_result
-        print(f"  dlt merge into DuckDB            {dlt_rows / dlt_seconds:>10,.0f} rows/s "
-              f"(on {min(args.dlt_records, args.records):,} records; "
-              f"ours is {ours_rate / (dlt_rows / dlt_seconds):.1f}x)")
+        figures.append(Figure(name, "ours vs dlt merge into DuckDB", ours_rate, "rows/s",
+                              f"dlt {dlt_rows / dlt_seconds:,.0f} rows/s",
+                              ours_rate / (dlt_rows / dlt_seconds)))
+    else:
+        print("dlt merge into DuckDB: not installed (pip install -e '.[bench]')")
+    emit(figures, args.figures_json)
 
 
 if __name__ == "__main__":
