@@ -28,6 +28,7 @@ from . import staging as staging_mod
 from .auth import Authority, TokenError
 from .errors import DatabricksSQLError
 from .faults import Faults
+from .privileges import Privileges
 from .statement_log import StatementLog
 from .thrift_service import WarehouseService, process
 from .warehouse import Warehouse
@@ -47,7 +48,9 @@ class SandboxConfig:
     client_id: str = "sandbox-sp"
     client_secret: str = "sandbox-sp-secret"
     token_ttl: int = 3600
+    pat_user: str = "sandbox-user@example.com"
     faults: dict[str, int] = field(default_factory=dict)
+    deny: list[str] = field(default_factory=list)  # PRINCIPAL=CATALOG: read-only there
 
     @property
     def base_url(self) -> str:
@@ -79,6 +82,7 @@ def connection_info(config: SandboxConfig) -> dict:
             "client_secret": config.client_secret,
         },
         "pat": config.pat,
+        "pat_user": config.pat_user,
         "oidc_token_url": config.base_url + "/oidc/v1/token",
         "data_dir": str(config.data_dir),
     }
@@ -87,12 +91,14 @@ def connection_info(config: SandboxConfig) -> dict:
 def create_app(config: SandboxConfig) -> Starlette:
     faults = Faults(**config.faults)
     log = StatementLog()
+    grants = Privileges(config.deny)
     warehouse = Warehouse(config.data_dir, catalogs=[config.catalog],
-                          public_base_url=config.base_url, faults=faults, log=log)
+                          public_base_url=config.base_url, faults=faults, log=log,
+                          privileges=grants)
     warehouse.metastore.create_schema(config.catalog, config.schema)
     authority = Authority(issuer=config.base_url + "/oidc", pat=config.pat,
                           client_id=config.client_id, client_secret=config.client_secret,
-                          token_ttl=config.token_ttl)
+                          token_ttl=config.token_ttl, pat_user=config.pat_user)
     processor = TCLIService.Processor(WarehouseService(warehouse, config.catalog))
 
     async def thrift(request: Request) -> Response:
@@ -108,7 +114,8 @@ def create_app(config: SandboxConfig) -> Starlette:
             return Response(status_code=status, headers={REASON_HEADER: reason,
                                                          "Retry-After": "1"})
         body = await request.body()
-        reply = await run_in_threadpool(process, processor, body)
+        principal = authority.principal(request.headers["authorization"])
+        reply = await run_in_threadpool(process, processor, body, principal)
         return Response(reply, media_type="application/x-thrift")
 
     async def databricks_config(request: Request) -> JSONResponse:
@@ -172,19 +179,23 @@ def create_app(config: SandboxConfig) -> Starlette:
 
     async def faults_endpoint(request: Request) -> JSONResponse:
         if request.method == "GET":
-            return JSONResponse({**faults.snapshot(), "token_ttl": authority.token_ttl})
+            return JSONResponse({**faults.snapshot(), "token_ttl": authority.token_ttl,
+                                 "deny": grants.rules()})
         body = await request.json()
         if not isinstance(body, dict):
             return JSONResponse({"error": "body must be a JSON object"}, 400)
-        if body.pop("expire_tokens", False):
-            authority.expire_all()
-        if "token_ttl" in body:
-            authority.token_ttl = int(body.pop("token_ttl"))
         try:
+            if "deny" in body:
+                grants.replace(body.pop("deny"))
+            if body.pop("expire_tokens", False):
+                authority.expire_all()
+            if "token_ttl" in body:
+                authority.token_ttl = int(body.pop("token_ttl"))
             snapshot = faults.set(**body)
         except (TypeError, ValueError) as exc:
             return JSONResponse({"error": str(exc)}, 400)
-        return JSONResponse({**snapshot, "token_ttl": authority.token_ttl})
+        return JSONResponse({**snapshot, "token_ttl": authority.token_ttl,
+                             "deny": grants.rules()})
 
     async def auth_state(request: Request) -> JSONResponse:
         return JSONResponse({"tokens_issued": authority.issued, "token_ttl": authority.token_ttl})

@@ -39,9 +39,10 @@ class Authority:
     """Issues and checks the warehouse's credentials."""
 
     def __init__(self, *, issuer: str, pat: str, client_id: str, client_secret: str,
-                 token_ttl: int = 3600):
+                 token_ttl: int = 3600, pat_user: str = "sandbox-user@example.com"):
         self.issuer = issuer
         self.pat = pat
+        self.pat_user = pat_user
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_ttl = token_ttl
@@ -103,6 +104,15 @@ class Authority:
         if revoked or claims.get("exp", 0) <= time.time():
             return Refusal(403, "Invalid access token. Token is expired.")
         return None
+
+    def principal(self, authorization: str) -> str:
+        """Who an accepted credential (see :meth:`check`) belongs to: the personal access
+        token's user, or the service principal an OAuth token was issued to."""
+        token = authorization.partition(" ")[2]
+        if secrets.compare_digest(token, self.pat):
+            return self.pat_user
+        claims = jwt.decode(token, self._key, algorithms=["HS256"], options={"verify_exp": False})
+        return str(claims.get("sub", ""))
 
 
 def _basic_credentials(authorization: str | None) -> tuple[str | None, str | None]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import uvicorn
 
 from .app import SandboxConfig, create_app
+from .privileges import parse_rule
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--schema", default="default",
                        help="schema created at start, the session default (default: default)")
     serve.add_argument("--pat", default="sandbox-pat", help="personal access token accepted")
+    serve.add_argument("--pat-user", default="sandbox-user@example.com",
+                       help="the user the personal access token belongs to (current_user())")
     serve.add_argument("--client-id", default="sandbox-sp", help="service principal id (OAuth M2M)")
     serve.add_argument("--client-secret", default="sandbox-sp-secret",
                        help="service principal secret (OAuth M2M)")
@@ -43,8 +46,21 @@ def _parser() -> argparse.ArgumentParser:
                        help="fail the next N writes with DELTA_CONCURRENT_APPEND")
     serve.add_argument("--fault-metadata-changed", type=int, default=0, metavar="N",
                        help="fail the next N writes with DELTA_METADATA_CHANGED")
+    serve.add_argument("--deny", action="append", default=[], metavar="PRINCIPAL=CATALOG",
+                       type=_deny_rule,
+                       help="make PRINCIPAL (the --pat-user or a --client-id) read-only in "
+                            "CATALOG: creating or modifying objects there fails with "
+                            "INSUFFICIENT_PERMISSIONS (repeatable)")
     serve.add_argument("--log-level", default="warning")
     return parser
+
+
+def _deny_rule(text: str) -> str:
+    try:
+        parse_rule(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -55,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host, port=args.port, data_dir=data_dir, warehouse_id=args.warehouse_id,
         catalog=args.catalog.lower(), schema=args.schema.lower(), pat=args.pat,
         client_id=args.client_id, client_secret=args.client_secret, token_ttl=args.token_ttl,
+        pat_user=args.pat_user, deny=args.deny,
         faults={"http_503": args.fault_http_503, "http_429": args.fault_http_429,
                 "concurrent_append": args.fault_concurrent_append,
                 "metadata_changed": args.fault_metadata_changed})

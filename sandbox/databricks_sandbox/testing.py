@@ -71,7 +71,8 @@ class DatabricksSandbox(ServerProcess):
 
     def set_faults(self, **settings) -> dict:
         """``http_503``/``http_429``/``concurrent_append``/``metadata_changed`` = N,
-        ``expire_tokens=True``, ``token_ttl`` = seconds; returns the fault counters."""
+        ``expire_tokens=True``, ``token_ttl`` = seconds, ``deny=["PRINCIPAL=CATALOG", ...]``
+        (replaces the read-only rules); returns the fault counters and rules."""
         return self._control("POST", "/sandbox/faults", settings)
 
     def faults(self) -> dict:

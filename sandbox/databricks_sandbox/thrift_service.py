@@ -7,6 +7,7 @@ execute synchronously; their results stay on the operation until it is closed.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import uuid
@@ -25,6 +26,8 @@ logger = logging.getLogger(__name__)
 SERVER_PROTOCOL = ttypes.TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V8
 OK = ttypes.TStatus(statusCode=ttypes.TStatusCode.SUCCESS_STATUS)
 S = ttypes.TOperationState
+CALLER: contextvars.ContextVar[str] = contextvars.ContextVar("caller", default="")
+"""The principal whose HTTP request is being processed (set by :func:`process`)."""
 
 
 def _error_status(message: str, sqlstate: str | None = None,
@@ -41,6 +44,7 @@ def _handle_id() -> ttypes.THandleIdentifier:
 class Session:
     ns: Namespace
     handle: ttypes.TSessionHandle
+    principal: str = ""  # who opened it: its statements run as this principal
 
 
 @dataclass
@@ -79,7 +83,8 @@ class WarehouseService:
                                            serverProtocolVersion=SERVER_PROTOCOL)
         handle = ttypes.TSessionHandle(sessionId=_handle_id(), serverProtocolVersion=SERVER_PROTOCOL)
         with self._lock:
-            self._sessions[handle.sessionId.guid] = Session(Namespace(catalog, schema), handle)
+            self._sessions[handle.sessionId.guid] = Session(Namespace(catalog, schema), handle,
+                                                             CALLER.get())
         return ttypes.TOpenSessionResp(
             status=OK, serverProtocolVersion=SERVER_PROTOCOL, sessionHandle=handle,
             configuration={}, canUseMultipleCatalogs=True,
@@ -115,7 +120,8 @@ class WarehouseService:
                   for p in req.parameters or []]
         try:
             op.result = self.warehouse.execute(session.ns, req.statement, params,
-                                               session_id=session.handle.sessionId.guid.hex())
+                                               session_id=session.handle.sessionId.guid.hex(),
+                                               principal=session.principal)
             op.result = StatementResult(results.normalize(op.result.table), op.result.kind,
                                         op.result.modified_rows, op.result.staging)
             handle.modifiedRowCount = op.result.modified_rows
@@ -255,8 +261,17 @@ class WarehouseService:
         return ttypes.TFetchResultsResp(status=OK, hasMoreRows=more, results=rows)
 
 
-def process(processor: TCLIService.Processor, body: bytes) -> bytes:
-    """Run one Thrift binary-protocol call (an HTTP POST body) and return the reply body."""
+def process(processor: TCLIService.Processor, body: bytes, principal: str = "") -> bytes:
+    """Run one Thrift binary-protocol call (an HTTP POST body) made by ``principal`` and return
+    the reply body."""
+    token = CALLER.set(principal)
+    try:
+        return _process(processor, body)
+    finally:
+        CALLER.reset(token)
+
+
+def _process(processor: TCLIService.Processor, body: bytes) -> bytes:
     itrans = TTransport.TMemoryBuffer(body)
     otrans = TTransport.TMemoryBuffer()
     iprot = TBinaryProtocol.TBinaryProtocol(itrans, string_length_limit=None,

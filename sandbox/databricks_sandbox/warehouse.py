@@ -18,9 +18,10 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from . import catalog_commands, ddl, errors, merge
+from . import catalog_commands, ddl, errors, merge, privileges
 from .faults import Faults
 from .metastore import Metastore, public_name
+from .privileges import Privileges
 from .staging import StagingArea, parse_staging
 from .statement_log import StatementLog
 from .translate import Namespace, Parameter, Translator, bind_parameters, parse
@@ -43,7 +44,7 @@ class Warehouse:
     """One simulated SQL warehouse over a data directory."""
 
     def __init__(self, data_dir: Path, *, catalogs: list[str], public_base_url: str,
-                 faults: Faults, log: StatementLog):
+                 faults: Faults, log: StatementLog, privileges: Privileges | None = None):
         self.data_dir = data_dir
         self.volumes_root = data_dir / "volumes"
         self.volumes_root.mkdir(parents=True, exist_ok=True)
@@ -57,6 +58,7 @@ class Warehouse:
         self.staging = StagingArea(public_base_url)
         self.faults = faults
         self.log = log
+        self.privileges = privileges or Privileges()
 
     def close(self) -> None:
         with self.lock:
@@ -90,13 +92,15 @@ class Warehouse:
 
     # -- statements -----------------------------------------------------------------------
     def execute(self, ns: Namespace, statement: str, params: list[Parameter],
-                session_id: str = "") -> StatementResult:
-        """Execute one statement in a session's namespace; log it; raise DatabricksSQLError."""
+                session_id: str = "", principal: str = "") -> StatementResult:
+        """Execute one statement in a session's namespace as ``principal`` (what
+        ``current_user()`` answers, whose privileges are checked); log it; raise
+        DatabricksSQLError."""
         started = time.perf_counter()
         kind = "UNKNOWN"
         try:
             with self.lock:
-                result = self._dispatch(ns, statement, params)
+                result = self._dispatch(ns, statement, params, principal)
             kind = result.kind
         except errors.DatabricksSQLError as exc:
             kind = getattr(exc, "statement_kind", kind)
@@ -113,19 +117,28 @@ class Warehouse:
             status="error" if error else "ok", error=error, rows=rows,
             duration_ms=(time.perf_counter() - started) * 1000)
 
-    def _dispatch(self, ns: Namespace, statement: str, params: list[Parameter]) -> StatementResult:
+    def _dispatch(self, ns: Namespace, statement: str, params: list[Parameter],
+                  principal: str) -> StatementResult:
         staging = parse_staging(statement)
         if staging is not None:
+            self.privileges.require(principal, privileges.for_staging(staging.operation,
+                                                                      staging.volume_path))
             local = self.translator.volume_path(staging.volume_path)
             return StatementResult(self.staging.answer(staging, local), staging.operation,
                                    staging=True)
         command = catalog_commands.match_command(statement)
         if command is not None:
             kind, match, handler = command
+            self.privileges.require(principal, privileges.for_volume_command(
+                kind, match.groupdict().get("name") or "", ns))
             return StatementResult(handler(self, match, ns), kind)
         tree = bind_parameters(parse(statement), params)
         kind = _kind(tree)
+        if principal:  # current_user() names the caller, as on Databricks
+            tree = tree.transform(lambda node: exp.Literal.string(principal)
+                                  if isinstance(node, exp.CurrentUser) else node)
         try:
+            self.privileges.require(principal, privileges.for_tree(tree, kind, ns))
             return StatementResult(*self._run_tree(tree, ns, kind))
         except errors.DatabricksSQLError as exc:
             exc.statement_kind = kind
