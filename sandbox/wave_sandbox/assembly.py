@@ -37,7 +37,8 @@ def build_sandbox(args: argparse.Namespace) -> WaveSandboxApp:
     settings = OAuthSettings(args.access_token, args.client_id, args.client_secret,
                              args.refresh_token, args.token_ttl)
     first_business = books.businesses[0]["id"] if books.businesses else None
-    authority = TokenAuthority(settings, clock, user["id"], first_business)
+    authority = TokenAuthority(settings, clock, user["id"], first_business,
+                               dict(args.scoped_token or []))
     faults = FaultInjector(args.seed, args.rate_limit, args.fault_rate, args.stall_seconds,
                            args.graphql_error_rate)
     events = WebhookSender(clock, args.seed, args.webhook_url, args.webhook_secret)

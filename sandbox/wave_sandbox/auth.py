@@ -1,6 +1,7 @@
 """Bearer-token checks and Wave's OAuth2 refresh-token grant with rotation.
 
-A full-access token always works. ``POST /oauth2/token/`` with ``grant_type=refresh_token``
+A full-access token always works and holds every scope; so do OAuth access tokens. Scoped
+tokens (``--scoped-token``) never expire and hold only their own scopes (see ``scopes``). ``POST /oauth2/token/`` with ``grant_type=refresh_token``
 returns a new access token (valid ``token_ttl`` seconds of *sandbox* time) and a new refresh token;
 the refresh token just used stops working (``invalid_grant``), as Wave's rotate.
 """
@@ -14,14 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .clock import SandboxClock
+from .scopes import FULL_ACCESS
 
-SCOPES = "account:* business:* customer:* invoice:* product:* sales_tax:* transaction:* user:*"
+SCOPES = " ".join(sorted(FULL_ACCESS))
 
 
 @dataclass(frozen=True)
 class TokenCheck:
     ok: bool
     reason: str = ""  # why not, for the UNAUTHENTICATED message
+    scopes: frozenset[str] = frozenset()  # what the token may do, when ok
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,10 @@ class TokenAuthority:
     """Issues, rotates and checks tokens."""
 
     def __init__(self, settings: OAuthSettings, clock: SandboxClock, user_id: str,
-                 business_id: str | None) -> None:
+                 business_id: str | None,
+                 scoped_tokens: dict[str, frozenset[str]] | None = None) -> None:
         self.settings, self.clock = settings, clock
+        self.scoped_tokens = dict(scoped_tokens or {})
         self.user_id, self.business_id = user_id, business_id
         self._access: dict[str, datetime] = {}
         self._refresh: set[str] = {settings.refresh_token}
@@ -52,14 +57,17 @@ class TokenAuthority:
         if scheme.lower() != "bearer" or not token:
             return TokenCheck(False, "The Authorization header must be 'Bearer <token>'.")
         if secrets.compare_digest(token, self.settings.access_token):
-            return TokenCheck(True)
+            return TokenCheck(True, scopes=FULL_ACCESS)
+        for scoped, scopes in self.scoped_tokens.items():
+            if secrets.compare_digest(token, scoped):
+                return TokenCheck(True, scopes=scopes)
         with self._lock:
             expires = self._access.get(token)
         if expires is None:
             return TokenCheck(False, "The access token is not valid.")
         if self.clock.now() >= expires:
             return TokenCheck(False, "The access token has expired; refresh it.")
-        return TokenCheck(True)
+        return TokenCheck(True, scopes=FULL_ACCESS)
 
     def token_grant(self, form: dict[str, str], authorization: str | None) -> tuple[int, dict]:
         """Answer ``POST /oauth2/token/``: (HTTP status, JSON body)."""

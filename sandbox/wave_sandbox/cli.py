@@ -10,6 +10,7 @@ from .auth import OAuthSettings
 from .books import BookSizes
 from .clock import parse_datetime
 from .faults import RateLimit
+from .scopes import parse_scoped_token
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--page-size-max", type=int, default=200)
     serve.add_argument("--access-token", default=oauth.access_token,
                        help="full-access token that always works")
+    serve.add_argument("--scoped-token", type=_scoped_token, action="append", default=None,
+                       metavar="TOKEN=SCOPE[,SCOPE...]",
+                       help="a never-expiring token holding only these scopes (e.g. "
+                            "t1=business:read,invoice:read); repeat for several")
     serve.add_argument("--client-id", default=oauth.client_id)
     serve.add_argument("--client-secret", default=oauth.client_secret)
     serve.add_argument("--refresh-token", default=oauth.refresh_token,
@@ -57,6 +62,13 @@ def _datetime(text: str):
         raise argparse.ArgumentTypeError(f"not an ISO-8601 date-time: {text!r}") from None
 
 
+def _scoped_token(text: str) -> tuple[str, frozenset[str]]:
+    try:
+        return parse_scoped_token(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _rate_limit(text: str) -> RateLimit | None:
     try:
         return RateLimit.parse(text)
@@ -75,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.webhook_url and not args.webhook_secret:
         print("wave-sandbox: --webhook-url needs --webhook-secret", file=sys.stderr)
+        return 2
+    scoped = [token for token, _scopes in args.scoped_token or []]
+    if args.access_token in scoped or len(set(scoped)) < len(scoped):
+        print("wave-sandbox: each --scoped-token needs its own token, different from "
+              "--access-token", file=sys.stderr)
         return 2
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")

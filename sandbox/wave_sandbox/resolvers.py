@@ -32,6 +32,7 @@ from .reference import (
     money,
     quantize,
 )
+from .scopes import enforce_read_scopes
 
 
 def _today(info: GraphQLResolveInfo) -> date:
@@ -239,7 +240,7 @@ def resolve_account_balance(account, info):
 
 
 def attach_read_resolvers(schema: GraphQLSchema) -> None:
-    """Install the resolvers above on the schema's fields."""
+    """Install the resolvers above on the schema's fields, each read behind its OAuth scope."""
     resolvers = {
         ("Query", "businesses"): resolve_businesses,
         ("Query", "business"): resolve_business,
@@ -278,3 +279,4 @@ def attach_read_resolvers(schema: GraphQLSchema) -> None:
     }
     for (type_name, field_name), resolver in resolvers.items():
         schema.get_type(type_name).fields[field_name].resolve = resolver
+    enforce_read_scopes(schema)

@@ -48,6 +48,7 @@ class RequestContext:
     user: dict
     oauth_application: dict
     events: Any  # webhooks.EventSink
+    scopes: frozenset[str]  # the bearer token's OAuth scopes (scopes.FULL_ACCESS for most)
 
 
 @dataclass
@@ -155,7 +156,7 @@ class WaveSandboxApp:
             return _graphql_response(None, [error_entry(check.reason, codes.UNAUTHENTICATED,
                                                         request_id)])
         context = RequestContext(self.books, self.books.clock.today(), self.page_size_max,
-                                 self.user, self.oauth_application, self.events)
+                                 self.user, self.oauth_application, self.events, check.scopes)
         result = run_document(self.schema, parsed.document, context, variables, operation_name)
         errors = None
         if result.errors:

@@ -136,3 +136,22 @@ def test_schema_test_mode_is_still_the_sdks(tap, wave_sandbox):
                           capture_output=True, text=True, timeout=120, check=True)
     streams = {json.loads(line)["stream"] for line in done.stdout.splitlines()}
     assert streams == {s.name for s in STREAM_TYPES}
+
+
+def test_token_lacking_a_scope_names_it(tap, wave_sandbox_factory):
+    every_scope = ["business:read", *STREAM_SCOPES.values()]
+    held = ",".join(scope for scope in every_scope if scope != "invoice:read")
+    sandbox = wave_sandbox_factory(**SMALL_BOOKS, scoped_token=[f"no-invoices={held}"])
+    assert check(tap, access_config(sandbox, access_token="no-invoices")) == (1, (
+        "tap-wave: FAILED - missing scope: invoice:read - authorize the Wave app again with "
+        "these scopes and set the new refresh token\n"))
+
+
+def test_token_lacking_business_read_names_it(tap, wave_sandbox_factory):
+    sandbox = wave_sandbox_factory(**SMALL_BOOKS,
+                                   scoped_token=[f"no-business={','.join(STREAM_SCOPES.values())}"])
+    assert check(tap, access_config(sandbox, access_token="no-business")) == (1, (
+        "tap-wave: FAILED - missing scope: business:read - Wave refused to read the business "
+        "list (business list: Wave answered with GraphQL errors: FORBIDDEN: The access token "
+        "lacks the 'business:read' scope needed to read Query.businesses; authorize the "
+        "application with 'business:read'. (at businesses))\n"))
