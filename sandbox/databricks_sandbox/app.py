@@ -48,7 +48,7 @@ class SandboxConfig:
     client_id: str = "sandbox-sp"
     client_secret: str = "sandbox-sp-secret"
     token_ttl: int = 3600
-    pat_user: str = "sandbox-user@example.com"
+    pat_user: str | None = None  # who the PAT belongs to; None: the service principal
     faults: dict[str, int] = field(default_factory=dict)
     deny: list[str] = field(default_factory=list)  # PRINCIPAL=CATALOG: read-only there
 
@@ -82,7 +82,7 @@ def connection_info(config: SandboxConfig) -> dict:
             "client_secret": config.client_secret,
         },
         "pat": config.pat,
-        "pat_user": config.pat_user,
+        "pat_user": config.pat_user or config.client_id,
         "oidc_token_url": config.base_url + "/oidc/v1/token",
         "data_dir": str(config.data_dir),
     }

@@ -39,10 +39,10 @@ class Authority:
     """Issues and checks the warehouse's credentials."""
 
     def __init__(self, *, issuer: str, pat: str, client_id: str, client_secret: str,
-                 token_ttl: int = 3600, pat_user: str = "sandbox-user@example.com"):
+                 token_ttl: int = 3600, pat_user: str | None = None):
         self.issuer = issuer
         self.pat = pat
-        self.pat_user = pat_user
+        self.pat_user = pat_user or client_id  # a PAT belongs to a user or service principal
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_ttl = token_ttl

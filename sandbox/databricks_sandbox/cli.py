@@ -31,8 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--schema", default="default",
                        help="schema created at start, the session default (default: default)")
     serve.add_argument("--pat", default="sandbox-pat", help="personal access token accepted")
-    serve.add_argument("--pat-user", default="sandbox-user@example.com",
-                       help="the user the personal access token belongs to (current_user())")
+    serve.add_argument("--pat-user", default=None,
+                       help="who the personal access token belongs to, as current_user() names "
+                            "it (default: the --client-id service principal)")
     serve.add_argument("--client-id", default="sandbox-sp", help="service principal id (OAuth M2M)")
     serve.add_argument("--client-secret", default="sandbox-sp-secret",
                        help="service principal secret (OAuth M2M)")

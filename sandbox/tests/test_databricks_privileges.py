@@ -26,9 +26,10 @@ def _whoami(cursor) -> str:
 
 @pytest.fixture
 def read_only_sp(databricks_sandbox_factory, tmp_path):
-    """A sandbox started with --deny sandbox-sp=main, a schema with a table and a volume file
-    made by the (unrestricted) PAT user; yields (sandbox, schema)."""
-    sandbox = databricks_sandbox_factory(deny=["sandbox-sp=main"])
+    """A sandbox started with --deny sandbox-sp=main and a PAT of its own user, a schema with a
+    table and a volume file made by that (unrestricted) user; yields (sandbox, schema)."""
+    sandbox = databricks_sandbox_factory(pat_user="sandbox-user@example.com",
+                                         deny=["sandbox-sp=main"])
     schema = f"p_{uuid.uuid4().hex[:8]}"
     local = tmp_path / "seed.csv"
     local.write_text("id\n1\n")
@@ -83,22 +84,21 @@ def test_denied_principal_cannot_create_or_modify(read_only_sp, tmp_path):
         cur.execute("CREATE SCHEMA main.by_the_user")
 
 
-def test_deny_rules_set_at_runtime_apply_to_that_principal_only(databricks_sandbox):
-    schema = f"p_{uuid.uuid4().hex[:8]}"
-    user = databricks_sandbox.connection()["pat_user"]
-    assert databricks_sandbox.set_faults(deny=[f"{user}=main"])["deny"] == [f"{user}=main"]
-    try:
-        with databricks_sandbox.connect() as conn, conn.cursor() as cur:
-            _denied(cur, f"CREATE SCHEMA main.{schema}",
-                    "User does not have CREATE SCHEMA on Catalog 'main'")
-            cur.execute("SELECT 1")
-            assert cur.fetchone()[0] == 1
-        with databricks_sandbox.connect_oauth() as conn, conn.cursor() as cur:
-            cur.execute(f"CREATE SCHEMA main.{schema}")
-    finally:
-        assert databricks_sandbox.set_faults(deny=[])["deny"] == []
-    with databricks_sandbox.connect() as conn, conn.cursor() as cur:
-        cur.execute(f"CREATE TABLE main.{schema}.t (id STRING)")
+def test_deny_rules_set_at_runtime_apply_to_that_principal_only(databricks_sandbox_factory):
+    sandbox = databricks_sandbox_factory(pat_user="analyst@example.com")
+    assert sandbox.connection()["pat_user"] == "analyst@example.com"
+    rules = ["analyst@example.com=main", "sandbox-sp=finance"]
+    assert sandbox.set_faults(deny=rules)["deny"] == rules
+    with sandbox.connect() as conn, conn.cursor() as cur:
+        _denied(cur, "CREATE SCHEMA main.s1", "User does not have CREATE SCHEMA on Catalog 'main'")
+        cur.execute("SELECT 1")
+        assert cur.fetchone()[0] == 1
+    with sandbox.connect_oauth() as conn, conn.cursor() as cur:  # denied elsewhere only
+        cur.execute("CREATE SCHEMA main.s1")
+    assert sandbox.set_faults(deny=[])["deny"] == []
+    with sandbox.connect() as conn, conn.cursor() as cur:
+        assert _whoami(cur) == "analyst@example.com"
+        cur.execute("CREATE TABLE main.s1.t (id STRING)")
 
 
 def test_malformed_deny_rule_is_refused(databricks_sandbox):

@@ -147,3 +147,18 @@ def test_missing_settings(tmp_path):
                  tmp_path) == (1, (
         "target-databricks-upsert: FAILED - warehouse databricks needs the setting catalog "
         "(e.g. main)\n"))
+
+
+def test_no_privilege_on_the_catalog(databricks_sandbox_factory, tmp_path):
+    user = "loader@example.com"
+    sandbox = databricks_sandbox_factory(pat_user=user, deny=[f"{user}=main"])
+    info = sandbox.connection()
+    config = {**{k: v for k, v in info["target_config"].items()
+                 if k not in ("client_id", "client_secret")},
+              "warehouse": "databricks", "access_token": info["pat"], "schema": "wave"}
+    assert check(config, tmp_path) == (1, (
+        f"target-databricks-upsert: FAILED - no privilege to create the schema `main`.`wave` as "
+        f"{user}: grant USE CATALOG on main and CREATE SCHEMA (or USE SCHEMA and CREATE TABLE on "
+        "main.wave) ([INSUFFICIENT_PERMISSIONS] Insufficient privileges: User does not have "
+        "CREATE SCHEMA on Catalog 'main'.)\n"))
+    assert not [t for t in sandbox.tables() if t["schema"] == "wave"]
