@@ -129,7 +129,8 @@ def main() -> None:
     WAREHOUSE.unlink(missing_ok=True)
     say("Installing the Meltano plugins (tap-wave, target-databricks-upsert, dbt-duckdb)...")
     install_env = {**os.environ, "MELTANO_ENVIRONMENT": "dev"}
-    meltano(["install"], install_env, "install.log")
+    meltano(["install", "tap-wave", "target-databricks-upsert", "dbt-duckdb"], install_env,
+            "install.log")
 
     with contextlib.ExitStack() as stack:
         say(f"Starting the Wave sandbox: {SANDBOX['businesses']} businesses, "
