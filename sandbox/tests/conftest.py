@@ -1,4 +1,4 @@
-"""Shared fixtures for the sandbox tests: a real HTTP webhook receiver."""
+"""Shared fixtures for the sandbox tests: a real HTTP webhook receiver, a simulator cursor."""
 
 from __future__ import annotations
 
@@ -80,3 +80,10 @@ def webhook_receiver_factory():
 def webhook_receiver_class() -> type[WebhookReceiver]:
     """The receiver class itself, for module-scoped fixtures (conftest is not importable)."""
     return WebhookReceiver
+
+
+@pytest.fixture
+def cur(databricks_sandbox):
+    """A cursor of the real databricks-sql-connector on the session's simulator (PAT)."""
+    with databricks_sandbox.connect() as conn, conn.cursor() as cursor:
+        yield cursor

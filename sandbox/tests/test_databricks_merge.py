@@ -11,12 +11,6 @@ from databricks.sql.exc import ServerOperationError
 
 
 @pytest.fixture
-def cur(databricks_sandbox):
-    with databricks_sandbox.connect() as conn, conn.cursor() as cursor:
-        yield cursor
-
-
-@pytest.fixture
 def table(cur):
     schema = f"main.m_{uuid.uuid4().hex[:10]}"
     cur.execute(f"CREATE SCHEMA {schema}")

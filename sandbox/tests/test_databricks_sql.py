@@ -17,12 +17,6 @@ COLUMNS = ("id STRING NOT NULL, amount DECIMAL(38,6), updated_at TIMESTAMP, day 
 
 
 @pytest.fixture
-def cur(databricks_sandbox):
-    with databricks_sandbox.connect() as conn, conn.cursor() as cursor:
-        yield cursor
-
-
-@pytest.fixture
 def schema(cur):
     name = f"s_{uuid.uuid4().hex[:10]}"
     cur.execute(f"CREATE SCHEMA IF NOT EXISTS main.{name}")

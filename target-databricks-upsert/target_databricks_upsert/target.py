@@ -29,7 +29,11 @@ from target_databricks_upsert import __version__, sql
 from target_databricks_upsert.connection_check import test_option
 from target_databricks_upsert.sink import UpsertSink
 from target_databricks_upsert.validate import lean_arrow
-from target_databricks_upsert.warehouse import Warehouse, open_warehouse
+from target_databricks_upsert.warehouse import (
+    DEFAULT_DUCKDB_MEMORY_LIMIT,
+    Warehouse,
+    open_warehouse,
+)
 
 AGE_CHECK_EVERY = 1000
 """Records between two checks of the SDK's max record age (a clock read per record is wasted)."""
@@ -41,7 +45,7 @@ SETTINGS = th.PropertiesList(
                 description="Where to write: an embedded DuckDB file or a Databricks SQL warehouse."),
     th.Property("duckdb_path", th.StringType, default="warehouse.duckdb",
                 description="DuckDB database file (warehouse=duckdb)."),
-    th.Property("duckdb_memory_limit", th.StringType, default="64MB",
+    th.Property("duckdb_memory_limit", th.StringType, default=DEFAULT_DUCKDB_MEMORY_LIMIT,
                 description="DuckDB memory_limit (warehouse=duckdb); bounds the engine's cache."),
     th.Property("schema", th.StringType, default="wave",
                 description="Schema (Databricks: inside `catalog`) holding every table."),

@@ -7,6 +7,7 @@ from sqlglot.errors import ErrorLevel
 from target_databricks_upsert import sql
 from target_databricks_upsert.tables import stream_tables
 from target_databricks_upsert.testing import INVOICE_SCHEMA
+from target_databricks_upsert.warehouse import DEFAULT_DUCKDB_MEMORY_LIMIT
 from target_databricks_upsert.warehouse.duckdb import DuckDBWarehouse, to_duckdb
 
 LOAD = sql.Load(namespace=("main", "wave"), load_id="load-'1'", started_at="2024-05-01T00:00:00+00:00",
@@ -53,7 +54,7 @@ def test_databricks_tables_are_delta_clustered_by_business_with_change_feed():
 def test_transpiled_statements_run_on_duckdb(tmp_path):
     load = sql.Load(namespace=("wave",), load_id="l1", started_at="2024-05-01T00:00:00+00:00",
                     target_version="0.1.0")
-    warehouse = DuckDBWarehouse(str(tmp_path / "w.duckdb"))
+    warehouse = DuckDBWarehouse(str(tmp_path / "w.duckdb"), DEFAULT_DUCKDB_MEMORY_LIMIT)
     warehouse.connect()
     statements = every_statement(load)
     ddl = [s for s in statements if s.startswith(("CREATE", "ALTER"))]

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from target_databricks_upsert.warehouse.base import Warehouse
 
+# DuckDB's buffer limit (the `duckdb_memory_limit` default): it bounds the target's memory; 32MB
+# was too little for MERGEs of updated rows.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "64MB"
+
 
 def open_warehouse(config: dict) -> Warehouse:
     """The adapter named by the `warehouse` setting, connected."""
@@ -13,7 +17,7 @@ def open_warehouse(config: dict) -> Warehouse:
 
         warehouse: Warehouse = DuckDBWarehouse(
             config.get("duckdb_path", "warehouse.duckdb"),
-            memory_limit=config.get("duckdb_memory_limit", "128MB"),
+            memory_limit=config.get("duckdb_memory_limit", DEFAULT_DUCKDB_MEMORY_LIMIT),
         )
     elif kind == "databricks":
         from target_databricks_upsert.warehouse.databricks import DatabricksWarehouse

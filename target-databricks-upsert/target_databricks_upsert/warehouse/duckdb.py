@@ -61,7 +61,7 @@ def databricks_type(duckdb_type: str) -> str:
 class DuckDBWarehouse(Warehouse):
     """A DuckDB database file (created if missing)."""
 
-    def __init__(self, path: str, memory_limit: str = "128MB") -> None:
+    def __init__(self, path: str, memory_limit: str) -> None:
         self.path = path
         self.memory_limit = memory_limit
         self._connection: duckdb.DuckDBPyConnection | None = None
