@@ -84,7 +84,7 @@ class UpsertSink(BatchSink):
         missing = [(c, t) for c, t in wanted if c not in existing]
         if missing:
             self.logger.info("Adding columns %s to %s", [c for c, _ in missing], table.name)
-            self.warehouse.execute_ddl([sql.add_columns(self.load, table.name, missing)])
+            self.warehouse.execute_ddl(sql.add_columns(self.load, table.name, missing))
 
     # Buffering: called by the target's fast path for every record.
 

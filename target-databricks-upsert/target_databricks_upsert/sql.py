@@ -1,7 +1,12 @@
 """Every SQL statement the target runs, written in Databricks SQL.
 
-The DuckDB warehouse runs these same statements through a sqlglot transpile; nothing else in the
-package writes SQL. A batch of one stream becomes, in one transaction:
+Nothing else in the package writes SQL. The embedded DuckDB warehouse runs the same statements
+rendered with `Load.dialect = DUCKDB`: DuckDB reads Databricks' backtick identifiers, STRING,
+DECIMAL(p,s), conditional MERGE clauses and `current_timestamp`, so the dialect switch covers only
+what differs (see `Dialect`). The unit tests parse every Databricks statement with sqlglot's
+Databricks dialect and check that each DuckDB rendering means what sqlglot's transpile of the
+Databricks one means (sqlglot is a test dependency: at 20 MB it does not fit the target's memory
+budget). A batch of one stream becomes, in one transaction:
 
 1. per table (root first, then each child table): an audit MERGE counting what the write will do,
    then the MERGE of the staged rows with a newer-wins guard on `_sequence`;
@@ -15,8 +20,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlglot import exp
-
 from target_databricks_upsert.tables import (
     AUDIT_COLUMNS,
     LOAD_AUDIT_COLUMNS,
@@ -25,12 +28,46 @@ from target_databricks_upsert.tables import (
     TableSpec,
 )
 
-NOW = "current_timestamp()"
+NOW = "current_timestamp"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What the DuckDB rendering of a statement changes; everything else is written once."""
+
+    name: str
+    timestamp_type: str  # the contract's TIMESTAMP: an instant, shown in UTC
+    backslash_escapes: bool  # Databricks string literals read \' and \\; DuckDB's only ''
+    delta_tables: bool  # USING DELTA, CLUSTER/PARTITIONED BY, TBLPROPERTIES
+    add_columns_at_once: bool  # ADD COLUMNS (a, b) in one ALTER, or one ADD COLUMN each
+
+    def literal(self, value: object) -> str:
+        """A literal for a Python string, number, boolean or None."""
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        if isinstance(value, int):
+            return str(value)
+        text = str(value)
+        if self.backslash_escapes:
+            return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        return "'" + text.replace("'", "''") + "'"
+
+    def column_type(self, databricks_type: str) -> str:
+        """A column type of `tables.py` (Databricks spelling) in this dialect."""
+        return self.timestamp_type if databricks_type == "TIMESTAMP" else databricks_type
+
+
+DATABRICKS = Dialect("databricks", "TIMESTAMP", backslash_escapes=True, delta_tables=True,
+                     add_columns_at_once=True)
+DUCKDB = Dialect("duckdb", "TIMESTAMPTZ", backslash_escapes=False, delta_tables=False,
+                 add_columns_at_once=False)
 
 
 @dataclass(frozen=True)
 class Load:
-    """What every statement of one run stamps on the rows it writes."""
+    """What every statement of one run stamps on the rows it writes, and the dialect it speaks."""
 
     namespace: tuple[str, ...]  # (schema,) or (catalog, schema)
     load_id: str
@@ -38,26 +75,24 @@ class Load:
     target_version: str
     tap_version: str | None = None
     table_layout: str = "cluster"  # cluster | partition
+    dialect: Dialect = DATABRICKS
+
+    def literal(self, value: object) -> str:
+        return self.dialect.literal(value)
 
 
 def quote(identifier: str) -> str:
-    """A Databricks identifier in backticks."""
+    """An identifier in backticks (Databricks' quoting, which DuckDB reads too)."""
     return "`" + identifier.replace("`", "``") + "`"
 
 
 def literal(value: object) -> str:
-    """A Databricks literal for a Python string, number, boolean or None."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    return exp.Literal.string(str(value)).sql(dialect="databricks")
+    """A Databricks literal (for the statements only the Databricks warehouse runs)."""
+    return DATABRICKS.literal(value)
 
 
-def timestamp_literal(iso: str) -> str:
-    return f"CAST({literal(iso)} AS TIMESTAMP)"
+def timestamp_literal(load: Load, iso: str) -> str:
+    return f"CAST({load.literal(iso)} AS {load.dialect.column_type('TIMESTAMP')})"
 
 
 def qualified(load: Load, table: str) -> str:
@@ -70,16 +105,17 @@ def create_schema(load: Load) -> str:
 
 def _create_table(load: Load, name: str, columns, not_null: set[str], layout_column: str | None):
     cols = ", ".join(
-        f"{quote(c)} {t}{' NOT NULL' if c in not_null else ''}" for c, t in columns
+        f"{quote(c)} {load.dialect.column_type(t)}{' NOT NULL' if c in not_null else ''}"
+        for c, t in columns
     )
+    create = f"CREATE TABLE IF NOT EXISTS {qualified(load, name)} ({cols})"
+    if not load.dialect.delta_tables:
+        return create
     layout = ""
     if layout_column:
         word = "PARTITIONED BY" if load.table_layout == "partition" else "CLUSTER BY"
         layout = f" {word} ({quote(layout_column)})"
-    return (
-        f"CREATE TABLE IF NOT EXISTS {qualified(load, name)} ({cols}) USING DELTA{layout} "
-        "TBLPROPERTIES ('delta.enableChangeDataFeed' = 'true')"
-    )
+    return f"{create} USING DELTA{layout} TBLPROPERTIES ('delta.enableChangeDataFeed' = 'true')"
 
 
 def create_table(load: Load, table: TableSpec) -> str:
@@ -104,20 +140,24 @@ def current_principal() -> str:
     return "SELECT current_user()"
 
 
-def add_columns(load: Load, table: str, columns: list[tuple[str, str]]) -> str:
-    cols = ", ".join(f"{quote(c)} {t}" for c, t in columns)
-    return f"ALTER TABLE {qualified(load, table)} ADD COLUMNS ({cols})"
+def add_columns(load: Load, table: str, columns: list[tuple[str, str]]) -> list[str]:
+    """One ALTER adding every column (Databricks), or one per column (DuckDB)."""
+    alter = f"ALTER TABLE {qualified(load, table)}"
+    defs = [f"{quote(c)} {load.dialect.column_type(t)}" for c, t in columns]
+    if load.dialect.add_columns_at_once:
+        return [f"{alter} ADD COLUMNS ({', '.join(defs)})"]
+    return [f"{alter} ADD COLUMN {d}" for d in defs]
 
 
 def describe_columns(load: Load, table: str) -> str:
-    """Name and type of each column of a table (no rows if the table does not exist)."""
+    """Name and type of each column of a table, in no order (no rows if the table does not exist)."""
     *catalog, schema = load.namespace
     source = ".".join([*(quote(c) for c in catalog), "information_schema", "columns"])
     # Unity Catalog's data_type is the bare name (DECIMAL); full_data_type has the precision.
     type_column = "full_data_type" if catalog else "data_type"
     return (
-        f"SELECT column_name, {type_column} FROM {source} WHERE table_schema = {literal(schema)} "
-        f"AND table_name = {literal(table)} ORDER BY ordinal_position"
+        f"SELECT column_name, {type_column} FROM {source} "
+        f"WHERE table_schema = {load.literal(schema)} AND table_name = {load.literal(table)}"
     )
 
 
@@ -192,8 +232,8 @@ def audit_merge(load: Load, table_name: str, counts: str) -> str:
     a = qualified(load, LOAD_AUDIT_TABLE)
     insert_cols = ", ".join(quote(c) for c, _ in LOAD_AUDIT_COLUMNS)
     return (
-        f"MERGE INTO {a} AS a USING (SELECT {literal(load.load_id)} AS load_id, "
-        f"{literal(table_name)} AS table_name, n.business_id, n.rows_inserted, n.rows_updated, "
+        f"MERGE INTO {a} AS a USING (SELECT {load.literal(load.load_id)} AS load_id, "
+        f"{load.literal(table_name)} AS table_name, n.business_id, n.rows_inserted, n.rows_updated, "
         f"n.rows_deleted FROM ({counts}) AS n) AS c "
         "ON a.load_id = c.load_id AND a.table_name = c.table_name AND a.business_id = c.business_id "
         f"WHEN MATCHED THEN UPDATE SET finished_at = {NOW}, "
@@ -201,9 +241,9 @@ def audit_merge(load: Load, table_name: str, counts: str) -> str:
         "rows_updated = a.rows_updated + c.rows_updated, "
         "rows_deleted = a.rows_deleted + c.rows_deleted "
         f"WHEN NOT MATCHED THEN INSERT ({insert_cols}) VALUES (c.load_id, c.table_name, "
-        f"c.business_id, {timestamp_literal(load.started_at)}, {NOW}, c.rows_inserted, "
-        f"c.rows_updated, c.rows_deleted, {literal(load.tap_version)}, "
-        f"{literal(load.target_version)})"
+        f"c.business_id, {timestamp_literal(load, load.started_at)}, {NOW}, c.rows_inserted, "
+        f"c.rows_updated, c.rows_deleted, {load.literal(load.tap_version)}, "
+        f"{load.literal(load.target_version)})"
     )
 
 
@@ -217,7 +257,7 @@ def write_rows(load: Load, table: TableSpec, source: str, parent: TableSpec | No
     staged_audit = ["_extracted_at", "_sequence", "_is_deleted", "_deleted_at", "_table_version"]
     insert_cols = ", ".join(quote(c) for c in [*data, *staged_audit, "_loaded_at", "_updated_at", "_load_id"])
     insert_vals = ", ".join(
-        [*(f"s.{quote(c)}" for c in [*data, *staged_audit]), NOW, NOW, literal(load.load_id)]
+        [*(f"s.{quote(c)}" for c in [*data, *staged_audit]), NOW, NOW, load.literal(load.load_id)]
     )
     if not table.key or all_new:
         counts = (
@@ -243,7 +283,7 @@ def write_rows(load: Load, table: TableSpec, source: str, parent: TableSpec | No
     stamp = (
         "`_extracted_at` = s.`_extracted_at`, `_sequence` = s.`_sequence`, "
         f"`_table_version` = s.`_table_version`, `_updated_at` = {NOW}, "
-        f"`_load_id` = {literal(load.load_id)}"
+        f"`_load_id` = {load.literal(load.load_id)}"
     )
     keep_known = "".join(f"{quote(c)} = COALESCE(s.{quote(c)}, t.{quote(c)}), " for c in values)
     overwrite = "".join(f"{quote(c)} = s.{quote(c)}, " for c in values)
@@ -280,7 +320,7 @@ def mark_removed_lines(load: Load, root: TableSpec, child: TableSpec, root_sourc
     merge = (
         f"MERGE INTO {target} AS t USING ({gone}) AS g ON {_on('t', 'g', [(k, k) for k in child.key])} "
         "WHEN MATCHED THEN UPDATE SET `_is_deleted` = TRUE, `_deleted_at` = g.removed_at, "
-        f"`_sequence` = g.new_sequence, `_updated_at` = {NOW}, `_load_id` = {literal(load.load_id)}"
+        f"`_sequence` = g.new_sequence, `_updated_at` = {NOW}, `_load_id` = {load.literal(load.load_id)}"
     )
     return [audit_merge(load, child.name, counts), merge]
 
@@ -300,10 +340,10 @@ def retire_old_versions(
     target = qualified(load, table.name)
     fence = (
         "NOT `_is_deleted` AND (`_table_version` IS NULL OR "
-        f"`_table_version` < {literal(int(version))}) AND `_sequence` < {literal(int(before_sequence))}"
+        f"`_table_version` < {load.literal(int(version))}) AND `_sequence` < {load.literal(int(before_sequence))}"
     )
     if businesses is not None and table.partition_column:
-        fence += f" AND {quote(table.partition_column)} IN ({', '.join(literal(b) for b in businesses)})"
+        fence += f" AND {quote(table.partition_column)} IN ({', '.join(load.literal(b) for b in businesses)})"
     counts = (
         f"SELECT {_business(table, 'r')} AS business_id, 0 AS rows_inserted, 0 AS rows_updated, "
         f"COUNT(*) AS rows_deleted FROM {target} AS r WHERE {fence} GROUP BY 1"
@@ -313,7 +353,7 @@ def retire_old_versions(
     else:
         change = (
             f"UPDATE {target} SET `_is_deleted` = TRUE, `_deleted_at` = {NOW}, "
-            f"`_updated_at` = {NOW}, `_load_id` = {literal(load.load_id)} WHERE {fence}"
+            f"`_updated_at` = {NOW}, `_load_id` = {load.literal(load.load_id)} WHERE {fence}"
         )
     return [audit_merge(load, table.name, counts), change]
 

@@ -150,6 +150,7 @@ class TargetDatabricksUpsert(Target):
             target_version=__version__,
             tap_version=config.get("tap_version"),
             table_layout=config.get("table_layout", "cluster"),
+            dialect=sql.DUCKDB if config.get("warehouse", "duckdb") == "duckdb" else sql.DATABRICKS,
         )
 
     @property

@@ -1,22 +1,17 @@
-"""The embedded warehouse: a DuckDB file running `sql.py`'s Databricks statements.
+"""The embedded warehouse: a DuckDB file running `sql.py`'s statements (rendered with its DuckDB
+dialect switch, `sql.DUCKDB`, so nothing is translated here).
 
-Statements are transpiled with sqlglot (Databricks -> DuckDB); the only dialect fixes made here are
-structural: Delta table properties are dropped and `ADD COLUMNS (a, b)` becomes one `ADD COLUMN`
-per column. Staged Arrow tables are registered as views. One connection is shared by all sinks
-behind a lock, so batches of different streams (drained in parallel threads) commit one at a time.
+Staged Arrow tables are registered as views. One connection is shared by all sinks behind a lock,
+so batches of different streams (drained in parallel threads) commit one at a time.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
 
 import duckdb
 import pyarrow as pa
-import sqlglot
-from sqlglot import exp
-from sqlglot.errors import ErrorLevel
 
 from target_databricks_upsert.warehouse.base import Warehouse
 
@@ -27,27 +22,6 @@ _DUCKDB_TO_DATABRICKS = {
     "INTEGER": "INT",
     "DOUBLE": "DOUBLE",
 }
-
-
-@functools.lru_cache(maxsize=512)
-def to_duckdb(statement: str) -> tuple[str, ...]:
-    """One Databricks statement as the DuckDB statement(s) that do the same."""
-    tree = sqlglot.parse_one(statement, read="databricks")
-    for properties in list(tree.find_all(exp.Properties)):
-        properties.pop()
-    if isinstance(tree, exp.Alter) and any(isinstance(a, exp.Schema) for a in tree.args["actions"]):
-        split = []
-        for action in tree.args["actions"]:
-            for column in action.expressions if isinstance(action, exp.Schema) else [action]:
-                single = tree.copy()
-                single.set("actions", [column.copy()])
-                split.append(single)
-        trees = split
-    else:
-        trees = [tree]
-    return tuple(
-        t.sql(dialect="duckdb", unsupported_level=ErrorLevel.IGNORE) for t in trees
-    )
 
 
 def databricks_type(duckdb_type: str) -> str:
@@ -86,8 +60,7 @@ class DuckDBWarehouse(Warehouse):
     def execute_ddl(self, statements: list[str]) -> None:
         with self._lock:
             for statement in statements:
-                for duck in to_duckdb(statement):
-                    self.connection.execute(duck)
+                self.connection.execute(statement)
 
     def stage(self, name: str, rows: pa.Table) -> str:
         with self._lock:
@@ -104,8 +77,7 @@ class DuckDBWarehouse(Warehouse):
             connection.begin()
             try:
                 for statement in statements:
-                    for duck in to_duckdb(statement):
-                        connection.execute(duck)
+                    connection.execute(statement)
             except BaseException:
                 connection.rollback()
                 raise
@@ -113,10 +85,7 @@ class DuckDBWarehouse(Warehouse):
 
     def query(self, sql_text: str) -> list[tuple]:
         with self._lock:
-            rows: list[tuple] = []
-            for duck in to_duckdb(sql_text):
-                rows = self.connection.execute(duck).fetchall()
-            return rows
+            return self.connection.execute(sql_text).fetchall()
 
     def principal(self) -> None:
         """An embedded file has no user to run as."""
