@@ -6,6 +6,7 @@ import json
 import subprocess
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 
 from target_databricks_upsert.testing import (
@@ -104,3 +105,25 @@ def test_kill_9_mid_load_then_rerun_loses_nothing_and_duplicates_nothing(warehou
     for table in ("invoices", "invoice_items", "invoice_item_taxes"):
         assert stable(rows(killed, table)) == stable(rows(clean, table)), table
     assert len(rows(killed, "invoice_items")) == 2 * count
+
+
+def test_duckdb_out_of_memory_names_the_setting_keeps_state_and_a_rerun_with_more_loses_nothing(
+        tmp_path):
+    """A re-sync whose every record is an update, in too small a DuckDB: one clear error, nothing
+    of the failed batch committed and no STATE past it; the rerun with the default limit lands."""
+    warehouse = tmp_path / "w.duckdb"
+    config = {"batch_size_rows": 2000}
+    run_cli(warehouse, _big_input(4000), config)
+    updated = _big_input(4000).replace('.25"', '.75"')
+    result = run_cli(warehouse, updated, {**config, "duckdb_memory_limit": "2MB"}, check=False)
+    assert result.returncode != 0
+    assert "DuckDB ran out of memory within duckdb_memory_limit=2MB" in result.stderr
+    assert "raise duckdb_memory_limit" in result.stderr
+    assert result.stdout.strip() == "", "no STATE may be emitted past the failed batch"
+    assert {r["total"] for r in rows(warehouse, "invoices", where="id = 'I000001'")} == {
+        Decimal("1.25")}
+
+    states = run_cli(warehouse, updated, config).stdout.strip().splitlines()
+    assert json.loads(states[-1])["bookmarks"]["invoices"] == 3999
+    totals = [r["total"] for r in rows(warehouse, "invoices")]
+    assert len(totals) == 4000 and all(str(t).endswith(".750000") for t in totals)

@@ -3,17 +3,27 @@ dialect switch, `sql.DUCKDB`, so nothing is translated here).
 
 Staged Arrow tables are registered as views. One connection is shared by all sinks behind a lock,
 so batches of different streams (drained in parallel threads) commit one at a time.
+
+Memory: DuckDB keeps what committed MERGEs changed in memory until its next checkpoint, which by
+default comes every 16 MB of WAL (five batches of updated invoices, ~35 MB that cannot be
+evicted). Checkpointing every `CHECKPOINT_THRESHOLD` bounds that to about one batch, so the whole
+engine fits `memory_limit`; one engine thread is enough for one batch at a time and needs less.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 
 import duckdb
 import pyarrow as pa
 
+from target_databricks_upsert.errors import TargetError
 from target_databricks_upsert.warehouse.base import Warehouse
+
+CHECKPOINT_THRESHOLD = "4MB"
+THREADS = 1
 
 _DUCKDB_TO_DATABRICKS = {
     "VARCHAR": "STRING",
@@ -50,15 +60,17 @@ class DuckDBWarehouse(Warehouse):
     def connect(self) -> None:
         with self._lock:
             if self._connection is None:
-                self._connection = duckdb.connect(
-                    self.path, config={"memory_limit": self.memory_limit}
-                )
+                self._connection = duckdb.connect(self.path, config={
+                    "memory_limit": self.memory_limit,
+                    "checkpoint_threshold": CHECKPOINT_THRESHOLD,
+                    "threads": THREADS,
+                })
 
     def existing_columns(self, describe_sql: str) -> dict[str, str]:
         return {name: databricks_type(kind) for name, kind in self.query(describe_sql)}
 
     def execute_ddl(self, statements: list[str]) -> None:
-        with self._lock:
+        with self._lock, self._memory_bounded():
             for statement in statements:
                 self.connection.execute(statement)
 
@@ -72,7 +84,7 @@ class DuckDBWarehouse(Warehouse):
             self.connection.unregister(name)
 
     def execute_transaction(self, statements: list[str]) -> None:
-        with self._lock:
+        with self._lock, self._memory_bounded():
             connection = self.connection
             connection.begin()
             try:
@@ -84,8 +96,20 @@ class DuckDBWarehouse(Warehouse):
             connection.commit()
 
     def query(self, sql_text: str) -> list[tuple]:
-        with self._lock:
+        with self._lock, self._memory_bounded():
             return self.connection.execute(sql_text).fetchall()
+
+    @contextlib.contextmanager
+    def _memory_bounded(self):
+        """DuckDB's out-of-memory error, saying which setting bounds it and that nothing is lost."""
+        try:
+            yield
+        except duckdb.OutOfMemoryException as exc:
+            raise TargetError(
+                f"DuckDB ran out of memory within duckdb_memory_limit={self.memory_limit} "
+                f"({exc}). The batch was not committed and the state not advanced past it: "
+                "raise duckdb_memory_limit (or lower batch_size_rows) and rerun."
+            ) from exc
 
     def principal(self) -> None:
         """An embedded file has no user to run as."""
