@@ -28,7 +28,7 @@ from target_databricks_upsert.tables import (
     TableSpec,
 )
 
-NOW = "current_timestamp"
+NOW = "current_timestamp"  # Databricks: "the braces are optional"; DuckDB reads only this form
 
 
 @dataclass(frozen=True)
