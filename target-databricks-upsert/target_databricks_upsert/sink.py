@@ -42,9 +42,9 @@ class UpsertSink(BatchSink):
             self.config.get("partition_column") or "business_id",
         )
         self.key_set = frozenset(self.key_properties)
-        # Embedded DuckDB: a batch of keys no table has yet is appended rather than MERGEd (a
-        # cheap count of existing rows first; INSERT costs a third of MERGE there).
-        self._append_new_keys = bool(self.root.key) and self.config.get("warehouse", "duckdb") == "duckdb"
+        # Where the warehouse says appending is cheaper (DuckDB), a batch of keys no table has
+        # yet is appended rather than MERGEd, after a cheap count of existing rows.
+        self._append_new_keys = bool(self.root.key) and self.warehouse.appends_new_keys
         self._stage_prefix = f"stage_{uuid.uuid4().hex[:10]}"
         self._validator = None
         self._compiled: CompiledValidator | None = None

@@ -35,7 +35,6 @@ NOW = "current_timestamp"  # Databricks: "the braces are optional"; DuckDB reads
 class Dialect:
     """What the DuckDB rendering of a statement changes; everything else is written once."""
 
-    name: str
     timestamp_type: str  # the contract's TIMESTAMP: an instant, shown in UTC
     backslash_escapes: bool  # Databricks string literals read \' and \\; DuckDB's only ''
     delta_tables: bool  # USING DELTA, CLUSTER/PARTITIONED BY, TBLPROPERTIES
@@ -59,9 +58,9 @@ class Dialect:
         return self.timestamp_type if databricks_type == "TIMESTAMP" else databricks_type
 
 
-DATABRICKS = Dialect("databricks", "TIMESTAMP", backslash_escapes=True, delta_tables=True,
+DATABRICKS = Dialect("TIMESTAMP", backslash_escapes=True, delta_tables=True,
                      add_columns_at_once=True)
-DUCKDB = Dialect("duckdb", "TIMESTAMPTZ", backslash_escapes=False, delta_tables=False,
+DUCKDB = Dialect("TIMESTAMPTZ", backslash_escapes=False, delta_tables=False,
                  add_columns_at_once=False)
 
 

@@ -136,23 +136,21 @@ class TableSpec:
 
 def iter_leaves(nodes) -> list[Leaf]:
     """Every scalar column of a row object, nested objects expanded."""
-    out: list[Leaf] = []
-    for node in nodes:
-        if isinstance(node, Leaf):
-            out.append(node)
-        elif isinstance(node, Obj):
-            out.extend(iter_leaves(node.fields))
-    return out
+    return _nodes_of_kind(nodes, Leaf)
 
 
 def iter_children(nodes) -> list[Child]:
     """Every list-of-objects field of a row object, including those inside nested objects."""
-    out: list[Child] = []
+    return _nodes_of_kind(nodes, Child)
+
+
+def _nodes_of_kind(nodes, kind: type) -> list:
+    out: list = []
     for node in nodes:
-        if isinstance(node, Child):
+        if isinstance(node, kind):
             out.append(node)
         elif isinstance(node, Obj):
-            out.extend(iter_children(node.fields))
+            out.extend(_nodes_of_kind(node.fields, kind))
     return out
 
 

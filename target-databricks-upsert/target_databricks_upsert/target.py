@@ -33,6 +33,7 @@ from target_databricks_upsert.warehouse import (
     DEFAULT_DUCKDB_MEMORY_LIMIT,
     Warehouse,
     open_warehouse,
+    warehouse_class,
 )
 
 AGE_CHECK_EVERY = 1000
@@ -150,7 +151,7 @@ class TargetDatabricksUpsert(Target):
             target_version=__version__,
             tap_version=config.get("tap_version"),
             table_layout=config.get("table_layout", "cluster"),
-            dialect=sql.DUCKDB if config.get("warehouse", "duckdb") == "duckdb" else sql.DATABRICKS,
+            dialect=warehouse_class(config).dialect,
         )
 
     @property

@@ -9,24 +9,25 @@ from target_databricks_upsert.warehouse.base import Warehouse
 DEFAULT_DUCKDB_MEMORY_LIMIT = "48MB"
 
 
-def open_warehouse(config: dict) -> Warehouse:
-    """The adapter named by the `warehouse` setting, connected."""
+def warehouse_class(config) -> type[Warehouse]:
+    """The adapter named by the `warehouse` setting (its module imported only when chosen)."""
     kind = config.get("warehouse", "duckdb")
     if kind == "duckdb":
         from target_databricks_upsert.warehouse.duckdb import DuckDBWarehouse
 
-        warehouse: Warehouse = DuckDBWarehouse(
-            config.get("duckdb_path", "warehouse.duckdb"),
-            memory_limit=config.get("duckdb_memory_limit", DEFAULT_DUCKDB_MEMORY_LIMIT),
-        )
-    elif kind == "databricks":
+        return DuckDBWarehouse
+    if kind == "databricks":
         from target_databricks_upsert.warehouse.databricks import DatabricksWarehouse
 
-        warehouse = DatabricksWarehouse(config)
-    else:
-        raise ValueError(f"setting warehouse: unknown value {kind!r}; use 'duckdb' or 'databricks'")
+        return DatabricksWarehouse
+    raise ValueError(f"setting warehouse: unknown value {kind!r}; use 'duckdb' or 'databricks'")
+
+
+def open_warehouse(config: dict) -> Warehouse:
+    """The adapter named by the `warehouse` setting, connected."""
+    warehouse = warehouse_class(config).from_config(config)
     warehouse.connect()
     return warehouse
 
 
-__all__ = ["Warehouse", "open_warehouse"]
+__all__ = ["Warehouse", "open_warehouse", "warehouse_class"]

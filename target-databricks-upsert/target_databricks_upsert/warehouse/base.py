@@ -33,6 +33,17 @@ class ProbeFailed(TargetError):
 class Warehouse(abc.ABC):
     """A connection to the place tables are written to. Safe to use from several threads."""
 
+    dialect: sql.Dialect = sql.DATABRICKS
+    """How `sql.py` renders the statements this warehouse runs."""
+    appends_new_keys: bool = False
+    """Whether a batch none of whose keys is in its tables yet is appended instead of MERGEd
+    (worth a count query where INSERT is much cheaper than MERGE)."""
+
+    @classmethod
+    def from_config(cls, config: dict) -> Warehouse:
+        """The adapter for the target's settings, not yet connected."""
+        return cls(config)
+
     @abc.abstractmethod
     def connect(self) -> None:
         """Open the connection (idempotent)."""

@@ -19,7 +19,9 @@ import threading
 import duckdb
 import pyarrow as pa
 
+from target_databricks_upsert import sql
 from target_databricks_upsert.errors import TargetError
+from target_databricks_upsert.warehouse import DEFAULT_DUCKDB_MEMORY_LIMIT
 from target_databricks_upsert.warehouse.base import Warehouse
 
 CHECKPOINT_THRESHOLD = "4MB"
@@ -44,6 +46,14 @@ def databricks_type(duckdb_type: str) -> str:
 
 class DuckDBWarehouse(Warehouse):
     """A DuckDB database file (created if missing)."""
+
+    dialect = sql.DUCKDB
+    appends_new_keys = True  # INSERT costs a third of MERGE here
+
+    @classmethod
+    def from_config(cls, config: dict) -> DuckDBWarehouse:
+        return cls(config.get("duckdb_path", "warehouse.duckdb"),
+                   config.get("duckdb_memory_limit", DEFAULT_DUCKDB_MEMORY_LIMIT))
 
     def __init__(self, path: str, memory_limit: str) -> None:
         self.path = path
