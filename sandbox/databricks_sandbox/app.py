@@ -51,6 +51,7 @@ class SandboxConfig:
     pat_user: str | None = None  # who the PAT belongs to; None: the service principal
     faults: dict[str, int] = field(default_factory=dict)
     deny: list[str] = field(default_factory=list)  # PRINCIPAL=CATALOG: read-only there
+    analyzer: str = "spark"  # spark | none: Spark's analyzer in front of DuckDB, or not
 
     @property
     def base_url(self) -> str:
@@ -94,8 +95,9 @@ def create_app(config: SandboxConfig) -> Starlette:
     grants = Privileges(config.deny)
     warehouse = Warehouse(config.data_dir, catalogs=[config.catalog],
                           public_base_url=config.base_url, faults=faults, log=log,
-                          privileges=grants)
+                          privileges=grants, analyzer=config.analyzer)
     warehouse.metastore.create_schema(config.catalog, config.schema)
+    warehouse.analyzer.start()
     authority = Authority(issuer=config.base_url + "/oidc", pat=config.pat,
                           client_id=config.client_id, client_secret=config.client_secret,
                           token_ttl=config.token_ttl, pat_user=config.pat_user)
@@ -207,7 +209,7 @@ def create_app(config: SandboxConfig) -> Starlette:
         return JSONResponse(connection_info(config))
 
     async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "ok", "analyzer": warehouse.analyzer.status()})
 
     routes = [
         Route("/sql/1.0/warehouses/{warehouse_id}", thrift, methods=["POST"]),

@@ -159,6 +159,9 @@ def describe_table(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
 
 
 Handler = Callable[["Warehouse", re.Match, Namespace], pa.Table]
+DATABRICKS_ONLY = frozenset({"CREATE CATALOG", "CREATE VOLUME", "DROP VOLUME", "DESCRIBE DETAIL"})
+"""Commands Spark's grammar does not have: the analyzer does not see them (the others here are
+Spark SQL too, and are analysed before they are answered)."""
 COMMANDS: list[tuple[str, re.Pattern, Handler]] = [
     (kind, re.compile(rf"^\s*{pattern}\s*;?\s*$", re.IGNORECASE | re.DOTALL), handler)
     for kind, pattern, handler in [

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import tempfile
 from pathlib import Path
 
 import uvicorn
 
+from .analyzer import MODES, AnalyzerUnavailable
 from .app import SandboxConfig, create_app
 from .privileges import parse_rule
 
@@ -52,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="make PRINCIPAL (the --pat-user or a --client-id) read-only in "
                             "CATALOG: creating or modifying objects there fails with "
                             "INSUFFICIENT_PERMISSIONS (repeatable)")
+    serve.add_argument("--analyzer", choices=MODES, default="spark",
+                       help="spark (default): every statement is parsed and analysed by Apache "
+                            "Spark 4 before it runs, and refused as Databricks refuses it; none: "
+                            "skip that (quicker start, DuckDB alone decides)")
     serve.add_argument("--log-level", default="warning")
     return parser
 
@@ -72,14 +78,19 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host, port=args.port, data_dir=data_dir, warehouse_id=args.warehouse_id,
         catalog=args.catalog.lower(), schema=args.schema.lower(), pat=args.pat,
         client_id=args.client_id, client_secret=args.client_secret, token_ttl=args.token_ttl,
-        pat_user=args.pat_user, deny=args.deny,
+        pat_user=args.pat_user, deny=args.deny, analyzer=args.analyzer,
         faults={"http_503": args.fault_http_503, "http_429": args.fault_http_429,
                 "concurrent_append": args.fault_concurrent_append,
                 "metadata_changed": args.fault_metadata_changed})
     logging.basicConfig(level=args.log_level.upper())
+    try:
+        app = create_app(config)
+    except AnalyzerUnavailable as exc:
+        print(f"databricks-sandbox: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
     print(f"databricks-sandbox: serving {config.base_url}{config.http_path} "
           f"(data dir {data_dir})", flush=True)
-    uvicorn.run(create_app(config), host=args.host, port=args.port,
+    uvicorn.run(app, host=args.host, port=args.port,
                 log_level=args.log_level.lower(), access_log=False)
 
 

@@ -7,11 +7,12 @@ before the table is created in DuckDB.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from . import errors
+from . import delta_properties, errors
 from .translate import Namespace, TableName
 
 if TYPE_CHECKING:
@@ -83,6 +84,27 @@ def drop_schema(wh: Warehouse, tree: exp.Drop, ns: Namespace) -> None:
     wh.metastore.forget_schema(catalog, schema)
 
 
+def check_create_table(wh: Warehouse, tree: exp.Create, ns: Namespace) -> None:
+    """Delta's own checks of a CREATE TABLE's layout and properties (before anything runs)."""
+    schema_node = tree.this
+    table = schema_node.this if isinstance(schema_node, exp.Schema) else schema_node
+    name = wh.translator.resolve(table, ns)
+    settings = _delta_settings(tree)
+    defined = ([c.name.lower() for c in schema_node.expressions if isinstance(c, exp.ColumnDef)]
+               if isinstance(schema_node, exp.Schema) else None)
+    if settings.clustering and settings.partitioning:
+        raise errors.DatabricksSQLError(
+            "DELTA_CLUSTER_BY_WITH_PARTITIONED_BY",
+            "Clustering and partitioning cannot both be specified.", "42613")
+    for column in [*settings.clustering, *settings.partitioning]:
+        if defined is not None and column.lower() not in defined:
+            raise errors.DatabricksSQLError(
+                "DELTA_COLUMN_NOT_FOUND_IN_SCHEMA",
+                f"Unable to find the column `{column}` of the table {name}.", "42703")
+    if settings.provider == "delta":
+        delta_properties.check(settings.properties)
+
+
 def create_table(wh: Warehouse, tree: exp.Create, ns: Namespace) -> None:
     schema_node = tree.this
     table = schema_node.this if isinstance(schema_node, exp.Schema) else schema_node
@@ -92,18 +114,9 @@ def create_table(wh: Warehouse, tree: exp.Create, ns: Namespace) -> None:
     exists = bool(wh.metastore.columns(name.catalog, name.schema, name.name))
     if exists and tree.args.get("exists"):
         return
-    provider, clustering, partitioning, props, comment = _delta_settings(tree)
-    defined = ([c.name.lower() for c in schema_node.expressions if isinstance(c, exp.ColumnDef)]
-               if isinstance(schema_node, exp.Schema) else None)
-    if clustering and partitioning:
-        raise errors.DatabricksSQLError(
-            "DELTA_CLUSTER_BY_WITH_PARTITIONED_BY",
-            "Clustering and partitioning cannot both be specified.", "42613")
-    for column in [*clustering, *partitioning]:
-        if defined is not None and column.lower() not in defined:
-            raise errors.DatabricksSQLError(
-                "DELTA_COLUMN_NOT_FOUND_IN_SCHEMA",
-                f"Unable to find the column `{column}` of the table {name}.", "42703")
+    check_create_table(wh, tree, ns)
+    settings = _delta_settings(tree)
+    _strip_delta_clauses(tree)
     if isinstance(schema_node, exp.Schema):
         for column in schema_node.expressions:
             if isinstance(column, exp.ColumnDef):
@@ -113,35 +126,37 @@ def create_table(wh: Warehouse, tree: exp.Create, ns: Namespace) -> None:
                 ])
     translation = wh.translator.to_duckdb(tree, ns)
     wh.run_duckdb(translation.sql, translation.views)
-    wh.metastore.record_table(name.catalog, name.schema, name.name, provider=provider,
-                              clustering=clustering, partitioning=partitioning,
-                              properties=props, comment=comment)
+    wh.metastore.record_table(name.catalog, name.schema, name.name, provider=settings.provider,
+                              clustering=settings.clustering,
+                              partitioning=settings.partitioning,
+                              properties=settings.properties, comment=settings.comment)
 
 
-def _delta_settings(tree: exp.Create) -> tuple[str, list[str], list[str], dict[str, str], str | None]:
-    provider, clustering, partitioning, props, comment = "delta", [], [], {}, None
+@dataclass
+class DeltaSettings:
+    provider: str = "delta"
+    clustering: list[str] = field(default_factory=list)
+    partitioning: list[str] = field(default_factory=list)
+    properties: dict[str, str] = field(default_factory=dict)
+    comment: str | None = None
+
+
+def _delta_settings(tree: exp.Create) -> DeltaSettings:
+    settings = DeltaSettings()
     properties = tree.args.get("properties")
-    kept = []
     for prop in properties.expressions if properties else []:
         if isinstance(prop, exp.FileFormatProperty):
-            provider = prop.this.name.lower()
+            settings.provider = prop.this.name.lower()
         elif isinstance(prop, exp.ClusterProperty):
-            clustering = [c.name for c in prop.expressions]
+            settings.clustering = [c.name for c in prop.expressions]
         elif isinstance(prop, exp.PartitionedByProperty):
             cols = prop.this.expressions if isinstance(prop.this, exp.Schema) else [prop.this]
-            partitioning = [c.name for c in cols]
+            settings.partitioning = [c.name for c in cols]
         elif isinstance(prop, exp.SchemaCommentProperty):
-            comment = prop.this.name
+            settings.comment = prop.this.name
         elif isinstance(prop, exp.Property):
-            props.update([_property(prop)])
-        if not isinstance(prop, _STRIPPED):
-            kept.append(prop)
-    if properties is not None:
-        if kept:
-            properties.set("expressions", kept)
-        else:
-            tree.set("properties", None)
-    return provider, clustering, partitioning, props, comment
+            settings.properties.update([_property(prop)])
+    return settings
 
 
 def _property(prop: exp.Property) -> tuple[str, str]:
@@ -154,6 +169,18 @@ def _property(prop: exp.Property) -> tuple[str, str]:
     else:
         text = value.sql("databricks") if value is not None else ""
     return key, text
+
+
+def _strip_delta_clauses(tree: exp.Create) -> None:
+    """Remove what DuckDB has no use for (the metastore keeps it)."""
+    properties = tree.args.get("properties")
+    if properties is None:
+        return
+    kept = [p for p in properties.expressions if not isinstance(p, _STRIPPED)]
+    if kept:
+        properties.set("expressions", kept)
+    else:
+        tree.set("properties", None)
 
 
 def alter_table(wh: Warehouse, tree: exp.Alter, ns: Namespace) -> None:
@@ -172,6 +199,7 @@ def alter_table(wh: Warehouse, tree: exp.Alter, ns: Namespace) -> None:
             props = dict(_property(p) for group in action.expressions
                          for p in getattr(group, "expressions", [group])
                          if isinstance(p, exp.Property))
+            delta_properties.check(props)
             wh.metastore.set_properties(name.catalog, name.schema, name.name, props)
         elif isinstance(action, exp.ClusterProperty):
             _recluster(wh, name, [c.name for c in action.expressions])
@@ -211,3 +239,18 @@ def drop_table(wh: Warehouse, tree: exp.Drop, ns: Namespace) -> None:
     kind = (tree.args.get("kind") or "TABLE").upper()
     wh.run_duckdb(f"DROP {kind} {name.duck()}")
     wh.metastore.forget_table(name.catalog, name.schema, name.name)
+
+
+def changed_namespace(wh: Warehouse, tree: exp.Expression, ns: Namespace,
+                      kind: str) -> tuple[str, str | None] | None:
+    """Which (catalog, schema) a DDL statement changed; schema None when it created or dropped
+    a schema (the catalog's list of schemas changed); None for any other statement."""
+    if kind in ("CREATE SCHEMA", "CREATE DATABASE", "DROP SCHEMA", "DROP DATABASE"):
+        target = tree.this if isinstance(tree, exp.Create) else _dropped(tree)
+        return _schema_name(wh, target, ns)[0], None
+    if kind in ("CREATE TABLE", "CREATE VIEW", "DROP TABLE", "DROP VIEW", "ALTER TABLE"):
+        target = _dropped(tree) if isinstance(tree, exp.Drop) else tree.this
+        table = target.this if isinstance(target, exp.Schema) else target
+        name = wh.translator.resolve(table, ns)
+        return name.catalog, name.schema
+    return None

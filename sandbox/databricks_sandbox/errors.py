@@ -15,14 +15,18 @@ import duckdb
 class DatabricksSQLError(Exception):
     """A statement refused the way Databricks refuses it."""
 
-    def __init__(self, error_class: str, message: str, sqlstate: str):
+    def __init__(self, error_class: str, message: str, sqlstate: str | None,
+                 verbatim: bool = False):
         super().__init__(message)
         self.error_class = error_class
         self.message = message
         self.sqlstate = sqlstate
+        self.verbatim = verbatim  # `message` is already the whole text (Spark's own)
 
     def display(self) -> str:
         """The text Databricks puts in ``displayMessage`` (what the connector raises)."""
+        if self.verbatim:
+            return self.message
         return f"[{self.error_class}] {self.message} SQLSTATE: {self.sqlstate}"
 
 

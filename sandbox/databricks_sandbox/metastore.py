@@ -76,6 +76,22 @@ def _split_top_level(text: str) -> list[str]:
     return [*parts, current] if current else parts
 
 
+INFORMATION_SCHEMA: dict[str, list[tuple[str, str]]] = {
+    "schemata": [("catalog_name", "string"), ("schema_name", "string")],
+    "tables": [("table_catalog", "string"), ("table_schema", "string"), ("table_name", "string"),
+               ("table_type", "string"), ("data_source_format", "string"),
+               ("comment", "string")],
+    "columns": [("table_catalog", "string"), ("table_schema", "string"),
+                ("table_name", "string"), ("column_name", "string"),
+                ("ordinal_position", "int"), ("is_nullable", "string"),
+                ("full_data_type", "string"), ("data_type", "string"),
+                ("numeric_precision", "int"), ("numeric_scale", "int")],
+}
+"""The ``information_schema`` views the simulator answers, with their columns and types (the
+subset of Databricks' columns it fills); Spark's analyzer sees exactly these."""
+_ARROW = {"string": pa.string(), "int": pa.int32()}
+
+
 class Metastore:
     """Catalog, table and volume metadata stored in DuckDB schema ``_sandbox``."""
 
@@ -202,6 +218,19 @@ class Metastore:
             ).fetchall()
         return [(r[0], r[1], bool(r[2])) for r in rows]
 
+    def schema_columns(self, catalog: str, schema: str) -> dict[str, list[tuple[str, str, bool]]]:
+        """{table or view: [(column, DuckDB type, nullable), ...]} of one schema, in one query."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT table_name, column_name, data_type, is_nullable FROM duckdb_columns() "
+                "WHERE schema_name = ? ORDER BY table_name, column_index",
+                [duck_schema(catalog, schema)],
+            ).fetchall()
+        tables: dict[str, list[tuple[str, str, bool]]] = {}
+        for table, column, dtype, nullable in rows:
+            tables.setdefault(table, []).append((column, dtype, bool(nullable)))
+        return tables
+
     def tables(self) -> list[dict]:
         """Every table with its Delta settings and columns (for GET /sandbox/tables)."""
         with self._lock:
@@ -250,36 +279,32 @@ class Metastore:
 
     # -- information_schema views (Databricks shape) --------------------------------------
     def information_schema(self, catalog: str, view: str) -> pa.Table | None:
-        """The rows of ``catalog.information_schema.<view>`` for columns/tables/schemata."""
+        """The rows of ``catalog.information_schema.<view>`` (columns as `INFORMATION_SCHEMA`)."""
         cat = catalog.lower()
+        if view not in INFORMATION_SCHEMA:
+            return None
         if view == "schemata":
             names = [*self.schemas(cat), "information_schema"]
-            return pa.table({"catalog_name": [cat] * len(names), "schema_name": names})
-        tables = [t for t in self.tables() if t["catalog"] == cat]
-        if view == "tables":
-            return pa.table({
-                "table_catalog": [t["catalog"] for t in tables],
-                "table_schema": [t["schema"] for t in tables],
-                "table_name": [t["name"] for t in tables],
-                "table_type": ["MANAGED"] * len(tables),
-                "data_source_format": [(t.get("provider") or "delta").upper() for t in tables],
-                "comment": [t.get("comment") for t in tables],
-            })
-        if view == "columns":
-            rows = [(t, i, c) for t in tables for i, c in enumerate(t["columns"])]
-            return pa.table({
-                "table_catalog": [t["catalog"] for t, _, _ in rows],
-                "table_schema": [t["schema"] for t, _, _ in rows],
-                "table_name": [t["name"] for t, _, _ in rows],
-                "column_name": [c["name"] for _, _, c in rows],
-                "ordinal_position": pa.array([i for _, i, _ in rows], pa.int32()),
-                "is_nullable": ["YES" if c["nullable"] else "NO" for _, _, c in rows],
-                "full_data_type": [c["type"] for _, _, c in rows],
-                "data_type": [re.split(r"[(<]", c["type"])[0].upper() for _, _, c in rows],
-                "numeric_precision": pa.array([_precision(c["type"]) for _, _, c in rows], pa.int32()),
-                "numeric_scale": pa.array([_scale(c["type"]) for _, _, c in rows], pa.int32()),
-            })
-        return None
+            rows = [{"catalog_name": cat, "schema_name": n} for n in names]
+        elif view == "tables":
+            rows = [{"table_catalog": t["catalog"], "table_schema": t["schema"],
+                     "table_name": t["name"], "table_type": "MANAGED",
+                     "data_source_format": (t.get("provider") or "delta").upper(),
+                     "comment": t.get("comment")}
+                    for t in self.tables() if t["catalog"] == cat]
+        else:
+            rows = [{"table_catalog": t["catalog"], "table_schema": t["schema"],
+                     "table_name": t["name"], "column_name": c["name"],
+                     "ordinal_position": i, "is_nullable": "YES" if c["nullable"] else "NO",
+                     "full_data_type": c["type"],
+                     "data_type": re.split(r"[(<]", c["type"])[0].upper(),
+                     "numeric_precision": _precision(c["type"]),
+                     "numeric_scale": _scale(c["type"])}
+                    for t in self.tables() if t["catalog"] == cat
+                    for i, c in enumerate(t["columns"])]
+        columns = INFORMATION_SCHEMA[view]
+        return pa.table({name: pa.array([r.get(name) for r in rows], _ARROW[kind])
+                         for name, kind in columns})
 
 
 def _precision(dtype: str) -> int | None:

@@ -8,6 +8,7 @@ independent autocommit transactions.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import warnings
@@ -19,6 +20,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from . import catalog_commands, ddl, errors, merge, privileges
+from .analyzer import make_analyzer
 from .faults import Faults
 from .metastore import Metastore, public_name
 from .privileges import Privileges
@@ -29,6 +31,7 @@ from .translate import Namespace, Parameter, Translator, bind_parameters, parse
 # DuckDB suggests con.sql() for Arrow output; execute() is kept for DDL/DML uniformity.
 warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
 
+_USE_CATALOG = re.compile(r"\s*USE\s+CATALOG\b", re.IGNORECASE)
 WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.TruncateTable)
 
 
@@ -44,7 +47,8 @@ class Warehouse:
     """One simulated SQL warehouse over a data directory."""
 
     def __init__(self, data_dir: Path, *, catalogs: list[str], public_base_url: str,
-                 faults: Faults, log: StatementLog, privileges: Privileges | None = None):
+                 faults: Faults, log: StatementLog, privileges: Privileges | None = None,
+                 analyzer: str = "none"):
         self.data_dir = data_dir
         self.volumes_root = data_dir / "volumes"
         self.volumes_root.mkdir(parents=True, exist_ok=True)
@@ -59,9 +63,12 @@ class Warehouse:
         self.faults = faults
         self.log = log
         self.privileges = privileges or Privileges()
+        self.analyzer = make_analyzer(analyzer, self.metastore, self.translator.volume_path,
+                                      catalogs[0])
 
     def close(self) -> None:
         with self.lock:
+            self.analyzer.close()
             self.conn.close()
 
     # -- DuckDB access --------------------------------------------------------------------
@@ -99,6 +106,7 @@ class Warehouse:
         started = time.perf_counter()
         kind = "UNKNOWN"
         try:
+            self.analyzer.wait_ready()  # outside the lock: the analyzer's start reads the metastore
             with self.lock:
                 result = self._dispatch(ns, statement, params, principal)
             kind = result.kind
@@ -120,7 +128,7 @@ class Warehouse:
     def _dispatch(self, ns: Namespace, statement: str, params: list[Parameter],
                   principal: str) -> StatementResult:
         staging = parse_staging(statement)
-        if staging is not None:
+        if staging is not None:  # Databricks-only: not analysed
             self.privileges.require(principal, privileges.for_staging(staging.operation,
                                                                       staging.volume_path))
             local = self.translator.volume_path(staging.volume_path)
@@ -129,20 +137,42 @@ class Warehouse:
         command = catalog_commands.match_command(statement)
         if command is not None:
             kind, match, handler = command
+            if kind not in catalog_commands.DATABRICKS_ONLY:
+                self.analyzer.check(statement, ns.catalog, ns.schema, params)
             self.privileges.require(principal, privileges.for_volume_command(
                 kind, match.groupdict().get("name") or "", ns))
-            return StatementResult(handler(self, match, ns), kind)
-        tree = bind_parameters(parse(statement), params)
-        kind = _kind(tree)
-        if principal:  # current_user() names the caller, as on Databricks
-            tree = tree.transform(lambda node: exp.Literal.string(principal)
-                                  if isinstance(node, exp.CurrentUser) else node)
+            result = StatementResult(handler(self, match, ns), kind)
+            if kind == "CREATE CATALOG":
+                self.analyzer.catalog_changed(match["name"].strip("`").lower())
+            return result
         try:
+            tree, unparsed = bind_parameters(parse(statement), params), None
+        except errors.DatabricksSQLError as exc:  # Spark's parser has the first word
+            tree, unparsed = None, exc
+        kind = _kind(tree) if tree is not None else "UNKNOWN"
+        try:
+            if kind == "CREATE TABLE":
+                ddl.check_create_table(self, tree, ns)  # Delta's own checks come first
+            if not _USE_CATALOG.match(statement):  # Databricks-only: Spark has no USE CATALOG
+                self.analyzer.check(statement, ns.catalog, ns.schema, params)
+            if unparsed is not None:
+                raise unparsed
+            if principal:  # current_user() names the caller, as on Databricks
+                tree = tree.transform(lambda node: exp.Literal.string(principal)
+                                      if isinstance(node, exp.CurrentUser) else node)
             self.privileges.require(principal, privileges.for_tree(tree, kind, ns))
-            return StatementResult(*self._run_tree(tree, ns, kind))
+            changed = ddl.changed_namespace(self, tree, ns, kind)
+            result = StatementResult(*self._run_tree(tree, ns, kind))
         except errors.DatabricksSQLError as exc:
             exc.statement_kind = kind
             raise
+        if changed is not None:
+            catalog, schema = changed
+            if schema is None:
+                self.analyzer.catalog_changed(catalog)
+            else:
+                self.analyzer.schema_changed(catalog, schema)
+        return result
 
     def _run_tree(self, tree: exp.Expression, ns: Namespace, kind: str):
         if isinstance(tree, exp.Use):
