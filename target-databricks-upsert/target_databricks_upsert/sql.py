@@ -306,15 +306,17 @@ def mark_removed_lines(load: Load, root: TableSpec, child: TableSpec, root_sourc
     """
     target = qualified(load, child.name)
     key_cols = ", ".join(f"c.{quote(k)}" for k in child.key)
+    # The audit's business is named apart from the key columns, which may hold `business_id`
+    # already (Spark refuses a reference to a name two columns share: AMBIGUOUS_REFERENCE).
     gone = (
-        f"SELECT {key_cols}, {_business(child, 'c')} AS business_id, "
+        f"SELECT {key_cols}, {_business(child, 'c')} AS `_audit_business`, "
         "s.`_sequence` AS new_sequence, s.`_extracted_at` AS removed_at "
         f"FROM {target} AS c JOIN {root_source} AS s ON {_on('c', 's', [(b, a) for a, b in child.root_key_map])} "
         "WHERE c.`_sequence` < s.`_sequence` AND NOT c.`_is_deleted`"
     )
     counts = (
-        "SELECT g.business_id, 0 AS rows_inserted, 0 AS rows_updated, COUNT(*) AS rows_deleted "
-        f"FROM ({gone}) AS g GROUP BY g.business_id"
+        "SELECT g.`_audit_business` AS business_id, 0 AS rows_inserted, 0 AS rows_updated, "
+        f"COUNT(*) AS rows_deleted FROM ({gone}) AS g GROUP BY g.`_audit_business`"
     )
     merge = (
         f"MERGE INTO {target} AS t USING ({gone}) AS g ON {_on('t', 'g', [(k, k) for k in child.key])} "

@@ -16,6 +16,7 @@ from target_databricks_upsert.testing import (
     lines_of,
     record_message,
     rows,
+    run_cli,
     run_in_process,
     schema_message,
     simulator_destination,
@@ -114,3 +115,26 @@ def test_a_token_about_to_expire_is_renewed_between_two_batches(tmp_path, caplog
         assert workspace.auth_state()["tokens_issued"] > issued + 1
         assert all(s["status"] == "ok" for s in workspace.statements())
         assert len(rows(warehouse, "invoices")) == 2 * BATCH
+
+
+def test_a_statement_the_analyzer_refuses_fails_the_run_with_sparks_message(
+        databricks_sandbox, simulated_databricks):
+    """`_load_audit` left by an older target without the `tap_version` column: Spark's analyzer
+    refuses the audit MERGE naming the column, the CLI exits 1 with that message, no STATE."""
+    warehouse = simulated_databricks("old_audit")
+    warehouse.execute(f"CREATE SCHEMA {warehouse.name}")
+    warehouse.execute(f"CREATE TABLE {warehouse.name}._load_audit (load_id STRING NOT NULL, "
+                      "table_name STRING NOT NULL, business_id STRING NOT NULL, started_at "
+                      "TIMESTAMP, finished_at TIMESTAMP, rows_inserted BIGINT, rows_updated BIGINT, "
+                      "rows_deleted BIGINT, target_version STRING) USING DELTA")
+    messages = [schema_message("invoices", INVOICE_SCHEMA),
+                record_message("invoices", invoice("B1", "I1")),
+                {"type": "STATE", "value": {"bookmarks": {"invoices": "x"}}}]
+    result = run_cli(warehouse, messages, check=False)
+    assert result.returncode == 1
+    assert "Databricks failed MERGE INTO `main`." in result.stderr
+    assert "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with " \
+           "name `tap_version` cannot be resolved." in result.stderr
+    assert "SQLSTATE: 42703" in result.stderr
+    assert result.stdout.strip() == ""  # no STATE: nothing of the batch counts as loaded
+    assert rows(warehouse, "invoices") == []
