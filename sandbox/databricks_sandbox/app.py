@@ -52,10 +52,16 @@ class SandboxConfig:
     faults: dict[str, int] = field(default_factory=dict)
     deny: list[str] = field(default_factory=list)  # PRINCIPAL=CATALOG: read-only there
     analyzer: str = "spark"  # spark | none: Spark's analyzer in front of DuckDB, or not
+    tls: bool = False  # serve https with a self-signed certificate (tls.py)
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The certificate clients must trust (https only)."""
+        return self.data_dir / "tls-cert.pem" if self.tls else None
 
     @property
     def http_path(self) -> str:
@@ -63,17 +69,24 @@ class SandboxConfig:
 
 
 def connection_info(config: SandboxConfig) -> dict:
-    """What GET /sandbox/connection answers: connector kwargs and the target's settings."""
+    """What GET /sandbox/connection answers: connector kwargs and the target's settings.
+
+    The connector always builds ``https://<server_hostname>:443/<http_path>`` unless given
+    ``_connection_uri``, so that names the simulator's own URL (http or https)."""
+    connect = {
+        "server_hostname": f"{config.host}:{config.port}",
+        "http_path": config.http_path,
+        "access_token": config.pat,
+        "_connection_uri": config.base_url + config.http_path,
+        "catalog": config.catalog,
+        "schema": config.schema,
+    }
+    if config.tls:
+        connect["_tls_trusted_ca_file"] = str(config.ca_file)
+    else:  # telemetry would go to https://<server_hostname>
+        connect["enable_telemetry"] = False
     return {
-        "connect_kwargs": {
-            "server_hostname": f"{config.host}:{config.port}",
-            "http_path": config.http_path,
-            "access_token": config.pat,
-            "_connection_uri": config.base_url + config.http_path,
-            "enable_telemetry": False,
-            "catalog": config.catalog,
-            "schema": config.schema,
-        },
+        "connect_kwargs": connect,
         "target_config": {
             "server_hostname": config.base_url,
             "http_path": config.http_path,
@@ -86,6 +99,7 @@ def connection_info(config: SandboxConfig) -> dict:
         "pat_user": config.pat_user or config.client_id,
         "oidc_token_url": config.base_url + "/oidc/v1/token",
         "data_dir": str(config.data_dir),
+        "ca_file": str(config.ca_file) if config.tls else None,
     }
 
 

@@ -1,6 +1,6 @@
-"""Unity Catalog and Delta commands outside sqlglot's grammar, recognised by their text:
-``CREATE CATALOG``, ``CREATE/DROP VOLUME``, ``DESCRIBE DETAIL``, ``SHOW TBLPROPERTIES``,
-``SHOW CATALOGS/SCHEMAS/TABLES``, and ``DESCRIBE TABLE`` (answered in Databricks' shape).
+"""Commands outside sqlglot's grammar, recognised by their text (after any leading comment):
+the Unity Catalog and Delta ones Spark does not have either (``CREATE CATALOG``, ``CREATE/DROP
+VOLUME``, ``DESCRIBE DETAIL``), answered here, and the SHOW/DESCRIBE family (`describe.py`).
 Each handler returns the result set as an Arrow table.
 """
 
@@ -14,25 +14,12 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 from sqlglot import exp
 
-from . import errors
-from .metastore import databricks_type
-from .translate import Namespace, TableName
+from . import describe, errors
+from .describe import EMPTY, IF_EXISTS, IF_NOT_EXISTS, NAME, table_name
+from .translate import Namespace
 
 if TYPE_CHECKING:
     from .warehouse import Warehouse
-
-_NAME = r"(?P<name>[`\w.]+)"
-_IF_NOT_EXISTS = r"(?P<ine>IF\s+NOT\s+EXISTS\s+)?"
-_IF_EXISTS = r"(?P<ie>IF\s+EXISTS\s+)?"
-EMPTY = pa.table({})
-
-
-def _table(wh: Warehouse, text: str, ns: Namespace) -> TableName:
-    name = wh.translator.resolve(exp.to_table(text, dialect="databricks"), ns)
-    if not wh.metastore.columns(name.catalog, name.schema, name.name):
-        raise errors.table_not_found(str(name))
-    return name
-
 
 def create_catalog(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
     name = m["name"].strip("`").lower()
@@ -80,7 +67,7 @@ def drop_volume(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
 
 
 def describe_detail(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
-    name = _table(wh, m["name"], ns)
+    name = table_name(wh, m["name"], ns)
     settings = wh.metastore.table_settings(name.catalog, name.schema, name.name) or {}
     props = settings.get("properties", {})
     return pa.table({
@@ -101,63 +88,6 @@ def describe_detail(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
     })
 
 
-def show_tblproperties(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
-    name = _table(wh, m["name"], ns)
-    props = (wh.metastore.table_settings(name.catalog, name.schema, name.name) or {}).get(
-        "properties", {})
-    if m["key"]:
-        key = m["key"].strip("'\"` ")
-        props = {key: props.get(key, f"Table {name} does not have property: {key}")}
-    return pa.table({"key": pa.array(list(props), pa.string()),
-                     "value": pa.array(list(props.values()), pa.string())})
-
-
-def show_catalogs(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
-    return pa.table({"catalog": pa.array(wh.metastore.catalogs(), pa.string())})
-
-
-def show_schemas(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
-    catalog = (m["name"] or ns.catalog).strip("`").lower()
-    if not wh.metastore.catalog_exists(catalog):
-        raise errors.catalog_not_found(catalog)
-    return pa.table({"databaseName": pa.array(wh.metastore.schemas(catalog), pa.string())})
-
-
-def show_tables(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
-    target = exp.to_table(m["name"], dialect="databricks") if m["name"] else None
-    catalog = ((target.db if target and target.db else ns.catalog) if target else ns.catalog).lower()
-    schema = (target.name if target else ns.schema).lower()
-    names = [t["name"] for t in wh.metastore.tables()
-             if t["catalog"] == catalog and t["schema"] == schema]
-    return pa.table({"database": pa.array([schema] * len(names), pa.string()),
-                     "tableName": pa.array(names, pa.string()),
-                     "isTemporary": pa.array([False] * len(names), pa.bool_())})
-
-
-def describe_table(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
-    name = _table(wh, m["name"], ns)
-    columns = wh.metastore.columns(name.catalog, name.schema, name.name)
-    settings = wh.metastore.table_settings(name.catalog, name.schema, name.name) or {}
-    types = {c.lower(): databricks_type(t) for c, t, _ in columns}
-    rows = [(c, databricks_type(t), None) for c, t, _ in columns]
-    for title, cols in (("# Partition Information", settings.get("partition_columns")),
-                        ("# Clustering Information", settings.get("clustering_columns"))):
-        if cols:
-            rows += [(title, "", ""), ("# col_name", "data_type", "comment")]
-            rows += [(c, types.get(c.lower(), ""), None) for c in cols]
-    if m["extended"]:
-        props = settings.get("properties", {})
-        rows += [("", "", ""), ("# Detailed Table Information", "", ""),
-                 ("Catalog", name.catalog, ""), ("Database", name.schema, ""),
-                 ("Table", name.name, ""), ("Type", "MANAGED", ""),
-                 ("Provider", settings.get("provider", "delta"), ""),
-                 ("Table Properties", "[" + ",".join(f"{k}={v}" for k, v in props.items()) + "]",
-                  "")]
-    return pa.table({"col_name": pa.array([r[0] for r in rows], pa.string()),
-                     "data_type": pa.array([r[1] for r in rows], pa.string()),
-                     "comment": pa.array([r[2] for r in rows], pa.string())})
-
-
 Handler = Callable[["Warehouse", re.Match, Namespace], pa.Table]
 DATABRICKS_ONLY = frozenset({"CREATE CATALOG", "CREATE VOLUME", "DROP VOLUME", "DESCRIBE DETAIL"})
 """Commands Spark's grammar does not have: the analyzer does not see them (the others here are
@@ -165,22 +95,25 @@ Spark SQL too, and are analysed before they are answered)."""
 COMMANDS: list[tuple[str, re.Pattern, Handler]] = [
     (kind, re.compile(rf"^\s*{pattern}\s*;?\s*$", re.IGNORECASE | re.DOTALL), handler)
     for kind, pattern, handler in [
-        ("CREATE CATALOG", rf"CREATE\s+CATALOG\s+{_IF_NOT_EXISTS}{_NAME}", create_catalog),
-        ("CREATE VOLUME", rf"CREATE\s+(?:MANAGED\s+)?VOLUME\s+{_IF_NOT_EXISTS}{_NAME}", create_volume),
-        ("DROP VOLUME", rf"DROP\s+VOLUME\s+{_IF_EXISTS}{_NAME}", drop_volume),
-        ("DESCRIBE DETAIL", rf"DESC(?:RIBE)?\s+DETAIL\s+{_NAME}", describe_detail),
-        ("DESCRIBE TABLE",
-         rf"DESC(?:RIBE)?\s+(?:TABLE\s+)?(?P<extended>EXTENDED\s+)?{_NAME}", describe_table),
-        ("SHOW TBLPROPERTIES",
-         rf"SHOW\s+TBLPROPERTIES\s+{_NAME}\s*(?:\((?P<key>[^)]*)\))?", show_tblproperties),
-        ("SHOW CATALOGS", r"SHOW\s+CATALOGS(?P<name>)", show_catalogs),
-        ("SHOW SCHEMAS", rf"SHOW\s+(?:SCHEMAS|DATABASES)(?:\s+(?:IN|FROM)\s+{_NAME})?", show_schemas),
-        ("SHOW TABLES", rf"SHOW\s+TABLES(?:\s+(?:IN|FROM)\s+{_NAME})?", show_tables),
+        ("CREATE CATALOG", rf"CREATE\s+CATALOG\s+{IF_NOT_EXISTS}{NAME}", create_catalog),
+        ("CREATE VOLUME", rf"CREATE\s+(?:MANAGED\s+)?VOLUME\s+{IF_NOT_EXISTS}{NAME}", create_volume),
+        ("DROP VOLUME", rf"DROP\s+VOLUME\s+{IF_EXISTS}{NAME}", drop_volume),
+        ("DESCRIBE DETAIL", rf"DESC(?:RIBE)?\s+DETAIL\s+{NAME}", describe_detail),
+        *describe.COMMANDS,
     ]
 ]
 
 
+_LEADING_COMMENTS = re.compile(r"^(?:\s+|/\*.*?\*/|--[^\n]*(?:\n|$))*", re.DOTALL)
+
+
+def without_leading_comments(statement: str) -> str:
+    """The statement from its first keyword on (clients such as dbt prefix a /* ... */ comment)."""
+    return statement[_LEADING_COMMENTS.match(statement).end():]
+
+
 def match_command(statement: str) -> tuple[str, re.Match, Handler] | None:
+    statement = without_leading_comments(statement)
     for kind, pattern, handler in COMMANDS:
         m = pattern.match(statement)
         if m:

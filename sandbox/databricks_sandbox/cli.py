@@ -13,6 +13,7 @@ import uvicorn
 from .analyzer import MODES, AnalyzerUnavailable
 from .app import SandboxConfig, create_app
 from .privileges import parse_rule
+from .tls import certificate
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="spark (default): every statement is parsed and analysed by Apache "
                             "Spark 4 before it runs, and refused as Databricks refuses it; none: "
                             "skip that (quicker start, DuckDB alone decides)")
+    serve.add_argument("--tls", action="store_true",
+                       help="serve https with a self-signed certificate for 127.0.0.1/localhost "
+                            "(<data-dir>/tls-cert.pem; clients trust it with REQUESTS_CA_BUNDLE "
+                            "and SSL_CERT_FILE), for clients that only speak https")
     serve.add_argument("--log-level", default="warning")
     return parser
 
@@ -78,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host, port=args.port, data_dir=data_dir, warehouse_id=args.warehouse_id,
         catalog=args.catalog.lower(), schema=args.schema.lower(), pat=args.pat,
         client_id=args.client_id, client_secret=args.client_secret, token_ttl=args.token_ttl,
-        pat_user=args.pat_user, deny=args.deny, analyzer=args.analyzer,
+        pat_user=args.pat_user, deny=args.deny, analyzer=args.analyzer, tls=args.tls,
         faults={"http_503": args.fault_http_503, "http_429": args.fault_http_429,
                 "concurrent_append": args.fault_concurrent_append,
                 "metadata_changed": args.fault_metadata_changed})
@@ -90,8 +95,12 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2) from None
     print(f"databricks-sandbox: serving {config.base_url}{config.http_path} "
           f"(data dir {data_dir})", flush=True)
+    tls = {}
+    if args.tls:
+        cert, key = certificate(data_dir)
+        tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
     uvicorn.run(app, host=args.host, port=args.port,
-                log_level=args.log_level.lower(), access_log=False)
+                log_level=args.log_level.lower(), access_log=False, **tls)
 
 
 if __name__ == "__main__":

@@ -73,8 +73,7 @@ def drop_schema(wh: Warehouse, tree: exp.Drop, ns: Namespace) -> None:
         if tree.args.get("exists"):
             return
         raise errors.schema_not_found(f"`{catalog}`.`{schema}`")
-    has_tables = any(t["catalog"] == catalog and t["schema"] == schema
-                     for t in wh.metastore.tables())
+    has_tables = bool(wh.metastore.schema_columns(catalog, schema))
     if has_tables and not tree.args.get("cascade"):
         raise errors.DatabricksSQLError(
             "SCHEMA_NOT_EMPTY",

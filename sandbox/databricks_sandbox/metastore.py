@@ -14,7 +14,8 @@ import threading
 from datetime import UTC, datetime
 
 import duckdb
-import pyarrow as pa
+
+from .information_schema import SYSTEM_CATALOG
 
 META_SCHEMA = "_sandbox"
 DEFAULT_SCHEMA = "default"
@@ -76,22 +77,6 @@ def _split_top_level(text: str) -> list[str]:
     return [*parts, current] if current else parts
 
 
-INFORMATION_SCHEMA: dict[str, list[tuple[str, str]]] = {
-    "schemata": [("catalog_name", "string"), ("schema_name", "string")],
-    "tables": [("table_catalog", "string"), ("table_schema", "string"), ("table_name", "string"),
-               ("table_type", "string"), ("data_source_format", "string"),
-               ("comment", "string")],
-    "columns": [("table_catalog", "string"), ("table_schema", "string"),
-                ("table_name", "string"), ("column_name", "string"),
-                ("ordinal_position", "int"), ("is_nullable", "string"),
-                ("full_data_type", "string"), ("data_type", "string"),
-                ("numeric_precision", "int"), ("numeric_scale", "int")],
-}
-"""The ``information_schema`` views the simulator answers, with their columns and types (the
-subset of Databricks' columns it fills); Spark's analyzer sees exactly these."""
-_ARROW = {"string": pa.string(), "int": pa.int32()}
-
-
 class Metastore:
     """Catalog, table and volume metadata stored in DuckDB schema ``_sandbox``."""
 
@@ -120,6 +105,8 @@ class Metastore:
             self.create_schema(name, DEFAULT_SCHEMA)
 
     def catalog_exists(self, name: str) -> bool:
+        if name.lower() == SYSTEM_CATALOG:
+            return True
         with self._lock:
             return bool(
                 self._conn.execute(
@@ -130,7 +117,7 @@ class Metastore:
     def catalogs(self) -> list[str]:
         with self._lock:
             rows = self._conn.execute(f'SELECT name FROM "{META_SCHEMA}".catalogs ORDER BY 1')
-            return [r[0] for r in rows.fetchall()]
+            return sorted([SYSTEM_CATALOG, *(r[0] for r in rows.fetchall())])
 
     def create_schema(self, catalog: str, schema: str) -> None:
         with self._lock:
@@ -231,6 +218,44 @@ class Metastore:
             tables.setdefault(table, []).append((column, dtype, bool(nullable)))
         return tables
 
+    def relations(self, catalog: str | None = None) -> list[dict]:
+        """Every table and view (of one catalog, or all), with what information_schema shows."""
+        with self._lock:
+            found = self._conn.execute(
+                f"""SELECT r.schema_name, r.name, r.is_view, r.definition, m.provider, m.comment,
+                       m.created_at
+                FROM (SELECT schema_name, table_name AS name, false AS is_view, NULL AS definition
+                      FROM duckdb_tables() UNION ALL
+                      SELECT schema_name, view_name, true, sql FROM duckdb_views()
+                      WHERE NOT internal) AS r
+                LEFT JOIN "{META_SCHEMA}".tables AS m
+                  ON r.schema_name = m.catalog || '.' || m.schema AND r.name = m.name
+                WHERE contains(r.schema_name, '.') ORDER BY 1, 2""").fetchall()
+        out = []
+        for duck_sch, name, is_view, definition, provider, comment, created_at in found:
+            cat, schema = duck_sch.split(".", 1)
+            if catalog in (None, cat):
+                out.append({"catalog": cat, "schema": schema, "name": name, "view": is_view,
+                            "definition": definition, "provider": provider, "comment": comment,
+                            "created_at": created_at})
+        return out
+
+    def all_columns(self, catalog: str | None = None) -> list[tuple]:
+        """(catalog, schema, table, column, Databricks type, nullable, 0-based position) of
+        every table and view (of one catalog, or all), in one query."""
+        with self._lock:
+            found = self._conn.execute(
+                "SELECT schema_name, table_name, column_name, data_type, is_nullable, "
+                "column_index FROM duckdb_columns() WHERE contains(schema_name, '.') "
+                "ORDER BY schema_name, table_name, column_index").fetchall()
+        out = []
+        for duck_sch, table, column, dtype, nullable, index in found:
+            cat, schema = duck_sch.split(".", 1)
+            if catalog in (None, cat):
+                out.append((cat, schema, table, column, databricks_type(dtype), bool(nullable),
+                            index - 1))
+        return out
+
     def tables(self) -> list[dict]:
         """Every table with its Delta settings and columns (for GET /sandbox/tables)."""
         with self._lock:
@@ -276,42 +301,3 @@ class Metastore:
                     "AND name = ?", [catalog.lower(), schema.lower(), name.lower()],
                 ).fetchall()
             )
-
-    # -- information_schema views (Databricks shape) --------------------------------------
-    def information_schema(self, catalog: str, view: str) -> pa.Table | None:
-        """The rows of ``catalog.information_schema.<view>`` (columns as `INFORMATION_SCHEMA`)."""
-        cat = catalog.lower()
-        if view not in INFORMATION_SCHEMA:
-            return None
-        if view == "schemata":
-            names = [*self.schemas(cat), "information_schema"]
-            rows = [{"catalog_name": cat, "schema_name": n} for n in names]
-        elif view == "tables":
-            rows = [{"table_catalog": t["catalog"], "table_schema": t["schema"],
-                     "table_name": t["name"], "table_type": "MANAGED",
-                     "data_source_format": (t.get("provider") or "delta").upper(),
-                     "comment": t.get("comment")}
-                    for t in self.tables() if t["catalog"] == cat]
-        else:
-            rows = [{"table_catalog": t["catalog"], "table_schema": t["schema"],
-                     "table_name": t["name"], "column_name": c["name"],
-                     "ordinal_position": i, "is_nullable": "YES" if c["nullable"] else "NO",
-                     "full_data_type": c["type"],
-                     "data_type": re.split(r"[(<]", c["type"])[0].upper(),
-                     "numeric_precision": _precision(c["type"]),
-                     "numeric_scale": _scale(c["type"])}
-                    for t in self.tables() if t["catalog"] == cat
-                    for i, c in enumerate(t["columns"])]
-        columns = INFORMATION_SCHEMA[view]
-        return pa.table({name: pa.array([r.get(name) for r in rows], _ARROW[kind])
-                         for name, kind in columns})
-
-
-def _precision(dtype: str) -> int | None:
-    m = re.match(r"decimal\((\d+),(\d+)\)", dtype)
-    return int(m.group(1)) if m else {"bigint": 64, "int": 32, "smallint": 16}.get(dtype)
-
-
-def _scale(dtype: str) -> int | None:
-    m = re.match(r"decimal\((\d+),(\d+)\)", dtype)
-    return int(m.group(2)) if m else (0 if dtype in ("bigint", "int", "smallint") else None)

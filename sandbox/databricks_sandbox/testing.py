@@ -4,7 +4,8 @@
         with databricks.sql.connect(**sandbox.connection()["connect_kwargs"]) as conn:
             ...
 
-Options are the CLI flags in snake_case (``token_ttl=5``, ``fault_http_503=2``, ``data_dir=...``).
+Options are the CLI flags in snake_case (``token_ttl=5``, ``fault_http_503=2``, ``data_dir=...``,
+``tls=True`` for https, ``analyzer="none"``).
 The process listens on a free port and is killed on exit; without ``data_dir`` its data lives in
 a temporary directory removed on exit. If it does not become healthy the error carries its log.
 """
@@ -20,6 +21,8 @@ from pathlib import Path
 
 from sandbox_support.process import ServerProcess, free_port, spawn
 
+from .tls import certificate
+
 
 class DatabricksSandbox(ServerProcess):
     """A running simulated warehouse: its URLs, connection settings and control helpers."""
@@ -27,9 +30,10 @@ class DatabricksSandbox(ServerProcess):
     name = "databricks-sandbox"
 
     def __init__(self, base_url: str, data_dir: Path, process: subprocess.Popen,
-                 log_path: Path) -> None:
-        super().__init__(base_url, process, log_path)
+                 log_path: Path, ca_file: Path | None = None) -> None:
+        super().__init__(base_url, process, log_path, verify=str(ca_file) if ca_file else True)
         self.data_dir = data_dir
+        self.ca_file = ca_file  # with tls=True: the certificate to trust
 
     def connection(self) -> dict:
         """``{"connect_kwargs": {...}, "target_config": {...}, ...}`` from /sandbox/connection."""
@@ -101,9 +105,14 @@ def start_databricks_sandbox(startup_timeout: float = 60.0, **options) -> Iterat
     options["data_dir"] = data_dir
     log_path = data_dir.parent / f"{data_dir.name}.log" if own_dir else \
         Path(tempfile.mkstemp(prefix="databricks-sandbox-", suffix=".log")[1])
+    ca_file = None
+    if options.get("tls"):  # made here first, so this side trusts it from the first request
+        data_dir.mkdir(parents=True, exist_ok=True)
+        ca_file = certificate(data_dir)[0]
     process = spawn("databricks_sandbox", options, log_path)
-    sandbox = DatabricksSandbox(f"http://{options['host']}:{options['port']}", data_dir, process,
-                                log_path)
+    scheme = "https" if ca_file else "http"
+    sandbox = DatabricksSandbox(f"{scheme}://{options['host']}:{options['port']}", data_dir,
+                                process, log_path, ca_file)
     try:
         sandbox.wait_healthy(startup_timeout)
         yield sandbox

@@ -77,10 +77,8 @@ class WarehouseService:
             err = errors.catalog_not_found(catalog)
             return ttypes.TOpenSessionResp(status=_error_status(err.display(), err.sqlstate),
                                            serverProtocolVersion=SERVER_PROTOCOL)
-        if not self.warehouse.metastore.schema_exists(catalog, schema):
-            err = errors.schema_not_found(f"`{catalog}`.`{schema}`")
-            return ttypes.TOpenSessionResp(status=_error_status(err.display(), err.sqlstate),
-                                           serverProtocolVersion=SERVER_PROTOCOL)
+        # A schema that does not exist yet is fine (clients such as dbt open their session in the
+        # schema they are about to create); unqualified names fail until it exists.
         handle = ttypes.TSessionHandle(sessionId=_handle_id(), serverProtocolVersion=SERVER_PROTOCOL)
         with self._lock:
             self._sessions[handle.sessionId.guid] = Session(Namespace(catalog, schema), handle,

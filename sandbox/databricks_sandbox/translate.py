@@ -20,7 +20,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from . import errors
+from . import errors, information_schema
 from .metastore import Metastore, duck_schema
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
@@ -195,7 +195,7 @@ class Translator:
             return
         name = self.resolve(table, ns)
         if name.schema == "information_schema":
-            rows = self.metastore.information_schema(name.catalog, name.name)
+            rows = information_schema.rows(self.metastore, name.catalog, name.name)
             if rows is None:
                 raise errors.table_not_found(str(name))
             view = f"__uc_{name.catalog}_information_schema_{name.name}"

@@ -127,7 +127,7 @@ class Warehouse:
 
     def _dispatch(self, ns: Namespace, statement: str, params: list[Parameter],
                   principal: str) -> StatementResult:
-        staging = parse_staging(statement)
+        staging = parse_staging(catalog_commands.without_leading_comments(statement))
         if staging is not None:  # Databricks-only: not analysed
             self.privileges.require(principal, privileges.for_staging(staging.operation,
                                                                       staging.volume_path))
@@ -153,7 +153,7 @@ class Warehouse:
         try:
             if kind == "CREATE TABLE":
                 ddl.check_create_table(self, tree, ns)  # Delta's own checks come first
-            if not _USE_CATALOG.match(statement):  # Databricks-only: Spark has no USE CATALOG
+            if not _USE_CATALOG.match(catalog_commands.without_leading_comments(statement)):  # Databricks-only: Spark has no USE CATALOG
                 self.analyzer.check(statement, ns.catalog, ns.schema, params)
             if unparsed is not None:
                 raise unparsed

