@@ -16,17 +16,20 @@ import contextlib
 import copy
 import datetime as dt
 import gc
+import sys
 import threading
 import uuid
 
 from singer_sdk import Target
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecReader
 from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
 from singer_sdk.mapper import SameRecordTransform
 
 from target_databricks_upsert import __version__, sql
+from target_databricks_upsert.compat import override
 from target_databricks_upsert.connection_check import test_option
+from target_databricks_upsert.errors import InputError, SchemaError, TargetError
+from target_databricks_upsert.reader import SingerInputReader, utf8_stdin
 from target_databricks_upsert.sink import UpsertSink
 from target_databricks_upsert.validate import lean_arrow
 from target_databricks_upsert.warehouse import (
@@ -116,7 +119,7 @@ class TargetDatabricksUpsert(Target):
     name = "target-databricks-upsert"
     config_jsonschema = SETTINGS.to_dict()
     default_sink_class = UpsertSink
-    message_reader_class = MsgSpecReader
+    message_reader_class = SingerInputReader
     capabilities = [
         PluginCapabilities.ABOUT,
         PluginCapabilities.STREAM_MAPS,
@@ -126,6 +129,18 @@ class TargetDatabricksUpsert(Target):
         TargetCapabilities.SOFT_DELETE,
         TargetCapabilities.HARD_DELETE,
     ]
+
+    @classmethod
+    @override
+    def invoke(cls, *args, **kwargs) -> None:
+        """The SDK's entry point; an error of this target ends the run with one line on stderr
+        (`target-databricks-upsert: error: ...`) and exit code 1, without a traceback."""
+        try:
+            super().invoke(*args, **kwargs)
+        except TargetError as exc:
+            sys.stderr.write(f"{cls.name}: error: {' '.join(str(exc).split())}\n")
+            sys.stderr.flush()
+            sys.exit(1)
 
     @classmethod
     def get_singer_command(cls):
@@ -139,6 +154,7 @@ class TargetDatabricksUpsert(Target):
         self._warehouse: Warehouse | None = None
         self._warehouse_lock = threading.Lock()
         self.versions_seen: dict[str, dict] = {}
+        self.table_streams: dict[str, str] = {}  # table -> the stream writing it in this run
         self._records_since_age_check = 0
         config = self.config
         namespace = (config["catalog"], config.get("schema", "wave")) if (
@@ -165,8 +181,30 @@ class TargetDatabricksUpsert(Target):
             return self._warehouse
 
     def listen(self, file_input=None) -> None:
-        with lean_arrow(), _relaxed_gc():
-            super().listen(file_input)
+        stdin = utf8_stdin() if file_input is None else None
+        try:
+            with lean_arrow(), _relaxed_gc():
+                super().listen(stdin or file_input)
+        finally:
+            # Also on an error: a DuckDB connection left to the interpreter's shutdown, while a
+            # sink's drain thread may still be inside it, aborted the process (SIGABRT).
+            self._close_warehouse()
+            if stdin is not None:
+                stdin.detach()  # sys.stdin's buffer stays open
+
+    def claim_tables(self, stream_name: str, tables: list[str]) -> None:
+        """Refuse a stream whose tables another stream of this run writes (names that conform to
+        the same table, e.g. `invoices` and `Invoices!`)."""
+        for table in tables:
+            owner = self.table_streams.setdefault(table, stream_name)
+            if owner != stream_name:
+                raise SchemaError(
+                    f"streams {owner!r} and {stream_name!r} would both write the table "
+                    f"{'.'.join((*self.load.namespace, table))} (names become snake_case "
+                    f"[a-z0-9_]): give one of them another name with a stream map "
+                    f"(stream_maps: {{{stream_name!r}: {{\"__alias__\": \"...\"}}}}) and rerun. "
+                    f"Nothing of stream {stream_name!r} was written."
+                )
 
     def _process_schema_message(self, message_dict: dict) -> None:
         super()._process_schema_message(message_dict)
@@ -174,8 +212,26 @@ class TargetDatabricksUpsert(Target):
 
     def _process_record_message(self, message_dict: dict) -> None:
         stream_name, raw = message_dict.get("stream"), message_dict.get("record")
-        if stream_name is None or raw is None:
-            self._assert_line_requires(message_dict, requires={"stream", "record"})
+        if stream_name is None or raw.__class__ is not dict:
+            self._refuse_record(message_dict)
+        self._buffer_record(stream_name, raw, message_dict.get("time_extracted"),
+                            message_dict.get("version"))
+
+    def _refuse_record(self, message_dict: dict) -> None:
+        self._assert_line_requires(message_dict, requires={"stream", "record"})
+        stream, record = message_dict["stream"], message_dict["record"]
+        where = f"line {self.message_reader.line_number} of the input"
+        if not isinstance(stream, str):
+            raise InputError(f"{where}: the RECORD's stream is not a string ({_json_kind(stream)})")
+        raise InputError(
+            f"{stream}: {where}: the RECORD's record is a JSON {_json_kind(record)}, not an "
+            "object. Nothing from the batch it was in was written and the state was not "
+            "advanced; fix the tap's output and rerun."
+        )
+
+    def _buffer_record(self, stream_name: str, raw: dict, time_extracted, version) -> None:
+        """The per-record path shared by RECORD messages and BATCH files: stream maps, the key
+        check, buffering, and a drain when the sink is full."""
         stream_maps = self.mapper.stream_maps.get(stream_name)
         if stream_maps is None:
             self._assert_sink_exists(stream_name)
@@ -191,7 +247,7 @@ class TargetDatabricksUpsert(Target):
                 raise
             if not sink.key_set <= record.keys():
                 sink._singer_validate_message(record)  # raises MissingKeyPropertiesError
-            if sink.buffer(record, message_dict.get("time_extracted"), message_dict.get("version")):
+            if sink.buffer(record, time_extracted, version):
                 self.logger.info("Target sink for '%s' is full (%s records); writing the batch",
                                  sink.stream_name, sink.current_size)
                 self.drain_one(sink)
@@ -214,9 +270,26 @@ class TargetDatabricksUpsert(Target):
 
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
-        if self._warehouse is not None:
-            self._warehouse.close()
-            self._warehouse = None
+        self._close_warehouse()
+
+    def _close_warehouse(self) -> None:
+        with self._warehouse_lock:
+            if self._warehouse is not None:
+                self._warehouse.close()
+                self._warehouse = None
+
+
+def _json_kind(value) -> str:
+    """The JSON type of a decoded value, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, dict) else "number"
 
 
 if __name__ == "__main__":

@@ -206,6 +206,18 @@ def run_cli(warehouse, messages, config: dict | None = None, check: bool = True,
     return result
 
 
+ERROR_PREFIX = "target-databricks-upsert: error: "
+
+
+def cli_error(result: subprocess.CompletedProcess) -> str:
+    """The one error line of a failed CLI run (exit 1, no traceback), without its prefix."""
+    assert result.returncode == 1, (result.returncode, result.stderr[-3000:])
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    found = [line for line in result.stderr.splitlines() if line.startswith(ERROR_PREFIX)]
+    assert len(found) == 1, result.stderr[-3000:]
+    return found[0][len(ERROR_PREFIX):]
+
+
 def run_in_process(warehouse, lines: Iterable[str], config: dict | None = None) -> list[dict]:
     """Run the target inside this process on Singer `lines` (any iterable, so a test can act
     between two lines) and return the messages it wrote; no interpreter start-up per run."""
