@@ -22,7 +22,7 @@ from target_databricks_upsert.errors import InputError
 
 _DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
 _STREAM = re.compile(r'"stream"\s*:\s*"([^"\\]{1,200})"')
-_NOT_WRITTEN = ("Nothing from the batch it was in was written and the state was not advanced; "
+NOT_WRITTEN = ("Nothing from the batch it was in was written and the state was not advanced; "
                 "fix the tap's output and rerun.")
 
 
@@ -49,9 +49,12 @@ class SingerInputReader(MsgSpecReader):
                                                exc)) from None
 
 
-def describe_bad_line(line: str | bytes, where: str, exc: Exception) -> str:
+def describe_bad_line(line: str | bytes, where: str, exc: Exception,
+                      stream: str | None = None) -> str:
     """`<stream>: <where> is not valid UTF-8 (byte 0x.. at offset n, field f)` or `... is not
-    valid JSON (<reason>)`, never the line itself (it may hold data that must not reach logs)."""
+    valid JSON (<reason>)`, never the line itself (it may hold data that must not reach logs).
+
+    A line is a Singer message, or with `stream` given a record (a line of a BATCH file)."""
     if isinstance(line, bytes):
         raw = line
     else:  # undecodable bytes come back as they were; any other lone surrogate stays invalid
@@ -61,15 +64,16 @@ def describe_bad_line(line: str | bytes, where: str, exc: Exception) -> str:
     except UnicodeDecodeError as bad:
         repaired = raw.decode("utf-8", "replace")
         message = _parsed(repaired)
-        field = _field_with(message.get("record"), "\ufffd") if message else None
-        stream = (message or {}).get("stream") or _stream_in(repaired)
+        record = message if stream else (message or {}).get("record")
+        field = _field_with(record, "\ufffd")
+        stream = stream or (message or {}).get("stream") or _stream_in(repaired)
         detail = f"byte 0x{raw[bad.start]:02x} at offset {bad.start}"
         if field:
             detail += f", field {field}"
-        return f"{_prefix(stream)}{where} is not valid UTF-8 ({detail}). {_NOT_WRITTEN}"
+        return f"{_prefix(stream)}{where} is not valid UTF-8 ({detail}). {NOT_WRITTEN}"
     reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return (f"{_prefix(_stream_in(raw.decode('utf-8')))}{where} is not valid JSON ({reason}). "
-            f"{_NOT_WRITTEN}")
+    stream = stream or _stream_in(raw.decode("utf-8"))
+    return f"{_prefix(stream)}{where} is not valid JSON ({reason}). {NOT_WRITTEN}"
 
 
 def _only_escapes(text: str) -> bool:
@@ -112,3 +116,16 @@ def _field_with(value, marker: str, path: str = "") -> str | None:
             if found:
                 return found
     return None
+
+
+def json_kind(value) -> str:
+    """The JSON type of a decoded value, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, dict) else "number"

@@ -2,7 +2,7 @@
 
 Per record the target only applies stream maps (skipped when a stream has none), checks the key
 properties are present and appends the record to its sink; validation, type parsing and flattening
-happen per batch in the sink. STATE is emitted by the SDK after `drain_all`, i.e. after every
+happen per batch in the sink. The records of a BATCH message's files take the same path. STATE is emitted by the SDK after `drain_all`, i.e. after every
 buffered record before it was committed by its sink.
 
 While it listens, objects that exist before the first record (the imported libraries) are frozen
@@ -26,10 +26,11 @@ from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabiliti
 from singer_sdk.mapper import SameRecordTransform
 
 from target_databricks_upsert import __version__, sql
+from target_databricks_upsert.batch_files import read_batch
 from target_databricks_upsert.compat import override
 from target_databricks_upsert.connection_check import test_option
 from target_databricks_upsert.errors import InputError, SchemaError, TargetError
-from target_databricks_upsert.reader import SingerInputReader, utf8_stdin
+from target_databricks_upsert.reader import SingerInputReader, json_kind, utf8_stdin
 from target_databricks_upsert.sink import UpsertSink
 from target_databricks_upsert.validate import lean_arrow
 from target_databricks_upsert.warehouse import (
@@ -125,6 +126,7 @@ class TargetDatabricksUpsert(Target):
         PluginCapabilities.STREAM_MAPS,
         PluginCapabilities.STRUCTURED_LOGGING,
         PluginCapabilities.ACTIVATE_VERSION,
+        PluginCapabilities.BATCH,
         TargetCapabilities.VALIDATE_RECORDS,
         TargetCapabilities.SOFT_DELETE,
         TargetCapabilities.HARD_DELETE,
@@ -222,9 +224,9 @@ class TargetDatabricksUpsert(Target):
         stream, record = message_dict["stream"], message_dict["record"]
         where = f"line {self.message_reader.line_number} of the input"
         if not isinstance(stream, str):
-            raise InputError(f"{where}: the RECORD's stream is not a string ({_json_kind(stream)})")
+            raise InputError(f"{where}: the RECORD's stream is not a string ({json_kind(stream)})")
         raise InputError(
-            f"{stream}: {where}: the RECORD's record is a JSON {_json_kind(record)}, not an "
+            f"{stream}: {where}: the RECORD's record is a JSON {json_kind(record)}, not an "
             "object. Nothing from the batch it was in was written and the state was not "
             "advanced; fix the tap's output and rerun."
         )
@@ -256,6 +258,21 @@ class TargetDatabricksUpsert(Target):
             self._records_since_age_check = 0
             self._handle_max_record_age()
 
+    def _process_batch_message(self, message_dict: dict) -> None:
+        """BATCH: the records of the manifest's files take the RECORD path (stream maps, key
+        check, buffering, bulk validation, MERGE), so they get the same guarantees: STATE only
+        after they are committed, newer-wins on `_sequence` (extraction time: the file's
+        modification time, see batch_files.py), a rerun writes the same rows."""
+        self._assert_line_requires(message_dict, requires={"stream", "encoding", "manifest"})
+        stream_name = message_dict["stream"]
+        if stream_name not in self.mapper.stream_maps:
+            self._assert_sink_exists(stream_name)
+        where = f"line {self.message_reader.line_number} of the input"
+        version = message_dict.get("version")
+        for extracted_at, records in read_batch(message_dict, where, self.config.get("batch_config")):
+            for record in records:
+                self._buffer_record(stream_name, record, extracted_at, version)
+
     def _process_activate_version_message(self, message_dict: dict) -> None:
         stream_name = message_dict["stream"]
         for stream_map in self.mapper.stream_maps[stream_name]:
@@ -277,19 +294,6 @@ class TargetDatabricksUpsert(Target):
             if self._warehouse is not None:
                 self._warehouse.close()
                 self._warehouse = None
-
-
-def _json_kind(value) -> str:
-    """The JSON type of a decoded value, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object" if isinstance(value, dict) else "number"
 
 
 if __name__ == "__main__":

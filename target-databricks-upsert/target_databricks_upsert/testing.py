@@ -68,6 +68,41 @@ def record_message(stream: str, record: dict, extracted: str = "2024-05-01T00:00
     return message
 
 
+def batch_message(stream: str, files: list[Path], fmt: str = "jsonl", compression: str = "none",
+                  version: int | None = None) -> dict:
+    """A singer-sdk BATCH message naming local `files`."""
+    message = {"type": "BATCH", "stream": stream, "manifest": [f.as_uri() for f in files],
+               "encoding": {"format": fmt, "compression": compression}}
+    if version is not None:
+        message["version"] = version
+    return message
+
+
+def write_batch_file(path: Path, records: list[dict], fmt: str = "jsonl", gzipped: bool = False,
+                     modified: str | None = None) -> Path:
+    """Write records as the SDK's batch encoders do: JSON Lines (gzipped or not), or Parquet
+    from `pa.Table.from_pylist` (`gzipped`: Parquet's gzip codec, or `"wrapped"`: a whole
+    Parquet file inside gzip). `modified` (ISO) sets the file's modification time."""
+    import gzip
+
+    if fmt == "jsonl":
+        data = "".join(json.dumps(r) + "\n" for r in records).encode()
+        path.write_bytes(gzip.compress(data) if gzipped else data)
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        buffer = io.BytesIO()
+        pq.write_table(pa.Table.from_pylist(records), buffer,
+                       compression="gzip" if gzipped is True else "snappy")
+        data = buffer.getvalue()
+        path.write_bytes(gzip.compress(data) if gzipped == "wrapped" else data)
+    if modified:
+        moment = dt.datetime.fromisoformat(modified).timestamp()
+        os.utime(path, (moment, moment))
+    return path
+
+
 def state_message(value: dict) -> dict:
     return {"type": "STATE", "value": value}
 
