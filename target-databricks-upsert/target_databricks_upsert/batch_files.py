@@ -6,6 +6,11 @@ says. Records come out as the RECORD path decodes them (JSON numbers as `Decimal
 are passed through JSON so dates, timestamps and floats arrive as they would have in a RECORD.
 They are yielded in chunks, so a file is never held in memory as Python objects at once.
 
+A Parquet file lacking a column for one of the stream's properties is refused: the SDK's Parquet
+writer infers a file's columns from its first record only, so such a file may have lost values
+(a property absent from the first record, `_sdc_deleted_at` of a later deletion...), which the
+target cannot tell from NULLs.
+
 Each file's modification time stands for its records' extraction time (a BATCH message has no
 `time_extracted`): the moment the tap finished writing them, the same for a rerun of the same
 files, so replaying old files never wins over newer data.
@@ -39,9 +44,11 @@ _DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 
-def read_batch(message: dict, where: str, batch_config: dict | None) -> Iterator[tuple[str | None, list[dict]]]:
+def read_batch(message: dict, where: str, batch_config: dict | None,
+               properties: list[str]) -> Iterator[tuple[str | None, list[dict]]]:
     """(extraction time as ISO text or None, records) chunks of every file of a BATCH message,
-    in manifest order. `where` names the message (e.g. `line 12 of the input`)."""
+    in manifest order. `where` names the message (e.g. `line 12 of the input`); `properties`
+    are the top-level properties of the stream's schema."""
     stream = message["stream"]
     encoding, manifest = message["encoding"], message["manifest"]
     problem = _message_problem(encoding, manifest)
@@ -57,7 +64,7 @@ def read_batch(message: dict, where: str, batch_config: dict | None) -> Iterator
                     for records in _jsonl(file, stream, url):
                         yield extracted, records
                 else:
-                    for records in _parquet(file, stream, url):
+                    for records in _parquet(file, stream, url, properties):
                         yield extracted, records
         except (OSError, EOFError, gzip.BadGzipFile, pa.ArrowException) as exc:
             reason = " ".join(str(exc).split()) or type(exc).__name__
@@ -127,11 +134,23 @@ def _jsonl(file, stream: str, url: str) -> Iterator[list[dict]]:
         yield records
 
 
-def _parquet(file, stream: str, url: str) -> Iterator[list[dict]]:
+def _parquet(file, stream: str, url: str, properties: list[str]) -> Iterator[list[dict]]:
     source = _uncompressed(file)
     if isinstance(source, gzip.GzipFile):  # a gzipped Parquet file: Parquet needs to seek
         source = io.BytesIO(source.read())
-    for batch in pq.ParquetFile(source).iter_batches(batch_size=CHUNK):
+    parquet = pq.ParquetFile(source)
+    columns = set(parquet.schema_arrow.names)
+    missing = [name for name in properties if name not in columns]
+    if missing:
+        raise InputError(
+            f"{stream}: BATCH file {url} has no column for the stream's properties "
+            f"{', '.join(missing[:8])}{' ...' if len(missing) > 8 else ''}. The singer-sdk's "
+            "Parquet batch writer keeps only the properties of each file's first record "
+            "(pyarrow's Table.from_pylist), so later records' values of these may have been "
+            "dropped, and loading them as NULL would overwrite good values. Use the jsonl "
+            f"batch encoding (or write every property in every record). {NOT_WRITTEN}"
+        )
+    for batch in parquet.iter_batches(batch_size=CHUNK):
         try:
             yield _DECODER.decode(_ENCODER.encode(batch.to_pylist()))
         except (msgspec.EncodeError, TypeError, ValueError) as exc:

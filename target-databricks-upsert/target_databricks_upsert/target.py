@@ -269,7 +269,9 @@ class TargetDatabricksUpsert(Target):
             self._assert_sink_exists(stream_name)
         where = f"line {self.message_reader.line_number} of the input"
         version = message_dict.get("version")
-        for extracted_at, records in read_batch(message_dict, where, self.config.get("batch_config")):
+        properties = list(self.mapper.stream_maps[stream_name][0].raw_schema.get("properties", {}))
+        batch_config = self.config.get("batch_config")
+        for extracted_at, records in read_batch(message_dict, where, batch_config, properties):
             for record in records:
                 self._buffer_record(stream_name, record, extracted_at, version)
 

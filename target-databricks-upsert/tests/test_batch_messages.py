@@ -36,15 +36,17 @@ ENCODINGS = [("jsonl", False, "none"), ("jsonl", True, "gzip"), ("parquet", Fals
 
 
 def _records(n: int) -> list[dict]:
-    """Invoices with lines and taxes; from the second file on, an update of the previous file's
-    first invoice; in a JSON Lines and a Parquet file, a deletion (first: the SDK's Parquet
-    writer only keeps the properties of a file's first record)."""
+    """Invoices with lines and taxes, every property present (the SDK's Parquet writer keeps
+    only the properties of a file's first record); from the second file on, an update of the
+    previous file's first invoice; in a JSON Lines and a Parquet file, a deletion."""
     items = [{"description": f"line {k}", "quantity": f"{k}.5",
               "taxes": [{"sales_tax_id": "GST", "amount": "0.05"}] if k % 2 else None}
              for k in range(1, 3)]
-    out = [invoice(f"B{n % 2}", f"I{n}{k}", total=f"{n}{k}.25", items=items) for k in range(3)]
+    out = [invoice(f"B{n % 2}", f"I{n}{k}", total=f"{n}{k}.25", items=items, _sdc_deleted_at=None)
+           for k in range(3)]
     if n:
-        out.append(invoice(f"B{(n - 1) % 2}", f"I{n - 1}0", total="99.99", items=items[:1]))
+        out.append(invoice(f"B{(n - 1) % 2}", f"I{n - 1}0", total="99.99", items=items[:1],
+                           _sdc_deleted_at=None))
     if n in (1, 3):
         out.insert(0, invoice(f"B{(n - 1) % 2}", f"I{n - 1}1", _sdc_deleted_at="2024-05-02T00:00:00Z"))
     return out
@@ -99,7 +101,8 @@ def test_an_older_batch_file_never_overwrites_a_newer_record(tmp_path):
                                                "2024-06-01T00:00:00Z")])
     run_cli(warehouse, [SCHEMA, batch_message("invoices", [old], "jsonl", "gzip")])
     assert [r["total"] for r in rows(warehouse, "invoices")] == [Decimal("2")]
-    new = write_batch_file(tmp_path / "new.parquet", [invoice("B1", "I1", total="3")], "parquet",
+    new = write_batch_file(tmp_path / "new.parquet",
+                           [invoice("B1", "I1", total="3", _sdc_deleted_at=None)], "parquet",
                            modified="2024-07-01T00:00:00+00:00")
     run_cli(warehouse, [SCHEMA, batch_message("invoices", [new], "parquet")])
     assert [r["total"] for r in rows(warehouse, "invoices")] == [Decimal("3")]
@@ -123,7 +126,10 @@ def _bad_files(tmp_path):
         "not_utf8": ("jsonl", good.encode() + b"\n" + status_bytes + b"\n"),
         "not_parquet": ("parquet", good + "\n"),
     }
-    out = {}
+    # As the SDK writes it: the columns of the first record only, so the deletion is lost.
+    write_batch_file(tmp_path / "lossy.parquet", [invoice("B1", "I1"), invoice(
+        "B1", "I2", _sdc_deleted_at="2024-05-02T00:00:00Z")], "parquet", gzipped=True)
+    out = {"lossy": (tmp_path / "lossy.parquet", "parquet")}
     for name, (fmt, content) in files.items():
         path = tmp_path / f"{name}.{fmt}"
         path.write_bytes(content if isinstance(content, bytes) else content.encode())
@@ -138,6 +144,8 @@ def _bad_files(tmp_path):
     ("not_parquet", "invoices: line 2 of the input: cannot read BATCH file {url} as parquet ("),
     ("missing", "invoices: line 2 of the input: cannot read BATCH file {url} as jsonl ("),
     ("avro", "invoices: line 2 of the input: the BATCH message has encoding format 'avro'"),
+    ("lossy", "invoices: BATCH file {url} has no column for the stream's properties "
+              "_sdc_deleted_at. The singer-sdk's Parquet batch writer keeps only"),
 ])
 def test_a_bad_batch_file_is_one_clear_error_and_writes_nothing(tmp_path, case, expected):
     warehouse = tmp_path / "w.duckdb"
