@@ -55,10 +55,8 @@ def _batch_config(tmp_path, encoding: dict) -> dict:
             "storage": {"root": (tmp_path / "batches").as_uri(), "prefix": "wave-"}}
 
 
-# The SDK gzips JSON Lines batch files whatever the compression says: "none" is read right too.
-@pytest.mark.parametrize("compression", ["gzip", "none"])
-def test_tap_wave_jsonl_batches_load_the_same_rows_as_records(sandbox, tmp_path, compression):
-    batch_config = _batch_config(tmp_path, {"format": "jsonl", "compression": compression})
+def test_tap_wave_jsonl_batches_load_the_same_rows_as_records(sandbox, tmp_path):
+    batch_config = _batch_config(tmp_path, {"format": "jsonl", "compression": "gzip"})
     batched, recorded = tmp_path / "batched.duckdb", tmp_path / "recorded.duckdb"
     business = sandbox.business_ids()[0]
     unpaid = sandbox.graphql("""query($b: ID!) { business(id: $b) { invoices(pageSize: 50,
