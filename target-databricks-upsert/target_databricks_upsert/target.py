@@ -2,8 +2,9 @@
 
 Per record the target only applies stream maps (skipped when a stream has none), checks the key
 properties are present and appends the record to its sink; validation, type parsing and flattening
-happen per batch in the sink. The records of a BATCH message's files take the same path. STATE is emitted by the SDK after `drain_all`, i.e. after every
-buffered record before it was committed by its sink.
+happen per batch in the sink. The records of a BATCH message's files take the same path. STATE
+is emitted by the SDK after `drain_all`, i.e. after every buffered record before it was committed
+by its sink. An error of the target ends the CLI with one line and exit code 1 (`invoke`).
 
 While it listens, objects that exist before the first record (the imported libraries) are frozen
 out of Python's cyclic garbage collector and collections run less often: the records a batch
