@@ -11,6 +11,10 @@ class SchemaError(TargetError):
     """A SCHEMA message cannot be mapped to warehouse tables."""
 
 
+class InputError(TargetError):
+    """A line of the input, or of a BATCH message's file, cannot be read as what it must be."""
+
+
 class SchemaEvolutionError(TargetError):
     """A stream's new schema is incompatible with the table already in the warehouse."""
 

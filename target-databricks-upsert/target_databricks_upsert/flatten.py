@@ -23,6 +23,11 @@ ROOT_INDEX = "__root"
 """Hidden column: position of the row's root record in the batch (for errors and dedupe)."""
 
 ARRIVALS_PER_MICROSECOND = 1000
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+MIN_MICROS = -(-BIGINT_MIN // ARRIVALS_PER_MICROSECOND)
+MAX_MICROS = (BIGINT_MAX - (ARRIVALS_PER_MICROSECOND - 1)) // ARRIVALS_PER_MICROSECOND
+"""Extraction times (epoch microseconds) whose derived `_sequence` fits a BIGINT: 1677-09-21
+to 2262-04-11. A time outside is an error, never a wrapped-around sequence."""
 
 
 @dataclass
@@ -46,17 +51,65 @@ def audit_columns(struct: pa.StructArray, meta: BatchMeta, locator: RecordLocato
         pa.scalar(meta.received_at, pa.timestamp("us", tz="UTC")),
     )
     micros = pc.cast(pc.cast(extracted, pa.timestamp("us")), pa.int64())
+    given = _given_sequence(fields["_sdc_sequence"], locator)
+    _check_orderable(micros, given, fields["_sdc_extracted_at"], meta, locator)
     arrivals = np.arange(meta.first_arrival, meta.first_arrival + len(struct), dtype=np.int64)
     order = pa.array(arrivals % ARRIVALS_PER_MICROSECOND)
     derived = pc.add(pc.multiply(micros, ARRIVALS_PER_MICROSECOND), order)
-    sequence = pc.coalesce(pc.cast(fields["_sdc_sequence"], pa.int64()), derived)
+    sequence = pc.coalesce(given, derived)
     return {
         "_extracted_at": extracted,
         "_sequence": sequence,
         "_is_deleted": deleted_at.is_valid(),
         "_deleted_at": deleted_at,
-        "_table_version": pa.array(meta.versions, pa.int64()),
+        "_table_version": _versions(meta.versions, locator),
     }
+
+
+def _given_sequence(values: pa.Array, locator: RecordLocator) -> pa.Array:
+    """The records' `_sdc_sequence` as BIGINT; one outside BIGINT's range is an error."""
+    try:
+        return pc.cast(values, pa.int64())
+    except pa.ArrowInvalid:
+        pass
+    for row, value in enumerate(values.to_pylist()):
+        if value is not None and not BIGINT_MIN <= value <= BIGINT_MAX:
+            raise locator.error(row, "_sdc_sequence", f"{value} is outside the BIGINT range of "
+                                f"_sequence ({BIGINT_MIN} to {BIGINT_MAX})")
+    raise locator.error(0, "_sdc_sequence", "cannot be read as a BIGINT")
+
+
+def _check_orderable(micros: pa.Array, given: pa.Array, extracted_at: pa.Array, meta: BatchMeta,
+                     locator: RecordLocator) -> None:
+    """Records ordered by extraction time (no `_sdc_sequence`) must have one `_sequence` can
+    hold: outside 1677-09-21..2262-04-11 it would wrap around and win or lose at random."""
+    outside = pc.and_(given.is_null(), pc.or_(pc.less(micros, MIN_MICROS),
+                                              pc.greater(micros, MAX_MICROS)))
+    if not pc.any(outside).as_py():
+        return
+    row = pc.index(outside, True).as_py()
+    field, value = "_sdc_extracted_at", extracted_at[row].as_py()
+    if value is None:
+        field, value = "time_extracted", meta.time_extracted[row]
+    low, high = (dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=m)
+                 for m in (MIN_MICROS, MAX_MICROS))
+    raise locator.error(row, field, (
+        f"{value} is outside the extraction times _sequence can order "
+        f"({low:%Y-%m-%dT%H:%M:%SZ} to {high:%Y-%m-%dT%H:%M:%SZ}); fix the source's clock or "
+        "the value, or send an _sdc_sequence"))
+
+
+def _versions(versions: list, locator: RecordLocator) -> pa.Array:
+    """The messages' table versions as BIGINT; anything but an integer is an error."""
+    try:
+        return pa.array(versions, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        pass
+    for row, version in enumerate(versions):
+        if version is not None and not (type(version) is int and BIGINT_MIN <= version <= BIGINT_MAX):
+            raise locator.error(row, "version", f"the RECORD message's version {version!r} is not "
+                                "an integer (a table version is a BIGINT, e.g. epoch milliseconds)")
+    raise locator.error(0, "version", "cannot be read as a BIGINT")
 
 
 def flatten_batch(root: TableSpec, struct: pa.StructArray, audit: dict,

@@ -23,7 +23,7 @@ from target_databricks_upsert.flatten import (
     for_staging,
     newest_per_key,
 )
-from target_databricks_upsert.tables import TableSpec, stream_tables
+from target_databricks_upsert.tables import TableSpec, check_not_reserved, stream_tables
 from target_databricks_upsert.validate import CompiledValidator, RecordLocator, records_to_arrow
 
 CHUNK_RECORDS = 1000
@@ -41,6 +41,8 @@ class UpsertSink(BatchSink):
             stream_name, self.schema, list(self.key_properties),
             self.config.get("partition_column") or "business_id",
         )
+        check_not_reserved(stream_name, self.root)
+        target.claim_tables(stream_name, [t.name for t in [self.root, *self.root.descendants()]])
         self.key_set = frozenset(self.key_properties)
         # Where the warehouse says appending is cheaper (DuckDB), a batch of keys no table has
         # yet is appended rather than MERGEd, after a cheap count of existing rows.
@@ -72,8 +74,10 @@ class UpsertSink(BatchSink):
         if not existing:
             self.warehouse.execute_ddl([sql.create_table(self.load, table)])
             return
+        self._check_key(table, {c for c, column in existing.items() if not column.nullable})
         wanted = table.all_columns
-        clashes = [(c, existing[c], t) for c, t in wanted if c in existing and existing[c] != t]
+        clashes = [(c, existing[c].type, t) for c, t in wanted
+                   if c in existing and existing[c].type != t]
         if clashes:
             detail = "; ".join(f"{c} is {old} but the schema now says {new}" for c, old, new in clashes)
             raise SchemaEvolutionError(
@@ -85,6 +89,23 @@ class UpsertSink(BatchSink):
         if missing:
             self.logger.info("Adding columns %s to %s", [c for c, _ in missing], table.name)
             self.warehouse.execute_ddl(sql.add_columns(self.load, table.name, missing))
+
+    def _check_key(self, table: TableSpec, existing_key: set[str]) -> None:
+        """A table keeps the key it was created with (its NOT NULL columns): MERGEs on another
+        key would let two rows share the new key."""
+        if existing_key == set(table.key):
+            return
+        order = {c: n for n, (c, _) in enumerate(table.all_columns)}
+        old = ", ".join(sorted(existing_key, key=lambda c: (order.get(c, len(order)), c)))
+        raise SchemaEvolutionError(
+            f"stream {self.stream_name}: table {'.'.join(self.load.namespace)}.{table.name} is "
+            f"keyed on ({old}) but the SCHEMA message's key_properties make its key "
+            f"({', '.join(table.key)}). The target never re-keys a table (rows loaded under the "
+            "old key could share the new one): send the old key_properties (a stream map's "
+            "__key_properties__ can restore them), load the stream under another name (a stream "
+            "map's __alias__), or migrate the table yourself, and rerun. Nothing was written "
+            "under the new key."
+        )
 
     # Buffering: called by the target's fast path for every record.
 
@@ -132,6 +153,9 @@ class UpsertSink(BatchSink):
     # The batch.
 
     def process_batch(self, context: dict) -> None:
+        handed = context.get("records")  # the SDK's own batch-file reader hands records here
+        for record in handed or ():
+            self._append(record, None, None)
         self._convert_pending()
         first_arrival, self._arrivals = self._arrivals, self._arrivals + len(self.versions)
         chunks, meta = self.chunks, BatchMeta(
@@ -148,7 +172,8 @@ class UpsertSink(BatchSink):
         tables, superseded = newest_per_key(self.root, tables)
         if superseded:
             self.tally_duplicate_merged(superseded)
-        self.record_counter_metric.increment(struct.__len__())
+        if not handed:  # the SDK counted the records it handed over
+            self.record_counter_metric.increment(struct.__len__())
         self._remember_versions(tables[self.root.name])
         self._write(tables)
 

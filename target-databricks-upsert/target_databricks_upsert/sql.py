@@ -149,13 +149,14 @@ def add_columns(load: Load, table: str, columns: list[tuple[str, str]]) -> list[
 
 
 def describe_columns(load: Load, table: str) -> str:
-    """Name and type of each column of a table, in no order (no rows if the table does not exist)."""
+    """Name, type and nullability ('YES'/'NO') of each column of a table, in no order (no rows
+    if the table does not exist). Key columns are the NOT NULL ones (`create_table`)."""
     *catalog, schema = load.namespace
     source = ".".join([*(quote(c) for c in catalog), "information_schema", "columns"])
     # Unity Catalog's data_type is the bare name (DECIMAL); full_data_type has the precision.
     type_column = "full_data_type" if catalog else "data_type"
     return (
-        f"SELECT column_name, {type_column} FROM {source} "
+        f"SELECT column_name, {type_column}, is_nullable FROM {source} "
         f"WHERE table_schema = {load.literal(schema)} AND table_name = {load.literal(table)}"
     )
 

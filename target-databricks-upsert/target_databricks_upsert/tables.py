@@ -44,6 +44,10 @@ LOAD_AUDIT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("target_version", "STRING"),
 )
 LOAD_AUDIT_KEY = ("load_id", "table_name", "business_id")
+PROBE_TABLE = "_connection_test"
+"""The connection check's table (created and dropped by `--test`)."""
+RESERVED_TABLES = frozenset({LOAD_AUDIT_TABLE, PROBE_TABLE})
+"""Tables of the target itself, which no stream may write."""
 
 SINGER_METADATA_PREFIX = "_sdc_"
 LINE_NUMBER = "line_number"
@@ -208,6 +212,18 @@ def stream_tables(
     _link_children(root, {k: columns[k].sql_type for k in keys}, own=set(keys) - {partition})
     _check_unique_columns(stream_name, root)
     return root
+
+
+def check_not_reserved(stream_name: str, root: TableSpec) -> None:
+    """A stream may not write the target's own tables (`_load_audit`, `_connection_test`)."""
+    for spec in [root, *root.descendants()]:
+        if spec.name in RESERVED_TABLES:
+            raise SchemaError(
+                f"stream {stream_name}: its table name {spec.name!r} is the target's own table "
+                f"({', '.join(sorted(RESERVED_TABLES))} are reserved); give the stream another "
+                "name with a stream map (stream_maps: {\"<stream>\": {\"__alias__\": \"...\"}}) "
+                "and rerun"
+            )
 
 
 def _link_children(parent: TableSpec, key_types: dict[str, str], own: set[str]) -> None:

@@ -2,8 +2,9 @@
 
 Per record the target only applies stream maps (skipped when a stream has none), checks the key
 properties are present and appends the record to its sink; validation, type parsing and flattening
-happen per batch in the sink. STATE is emitted by the SDK after `drain_all`, i.e. after every
-buffered record before it was committed by its sink.
+happen per batch in the sink. The records of a BATCH message's files take the same path. STATE
+is emitted by the SDK after `drain_all`, i.e. after every buffered record before it was committed
+by its sink. An error of the target ends the CLI with one line and exit code 1 (`invoke`).
 
 While it listens, objects that exist before the first record (the imported libraries) are frozen
 out of Python's cyclic garbage collector and collections run less often: the records a batch
@@ -16,17 +17,21 @@ import contextlib
 import copy
 import datetime as dt
 import gc
+import sys
 import threading
 import uuid
 
 from singer_sdk import Target
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecReader
 from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
 from singer_sdk.mapper import SameRecordTransform
 
 from target_databricks_upsert import __version__, sql
+from target_databricks_upsert.batch_files import read_batch
+from target_databricks_upsert.compat import override
 from target_databricks_upsert.connection_check import test_option
+from target_databricks_upsert.errors import InputError, SchemaError, TargetError
+from target_databricks_upsert.reader import SingerInputReader, json_kind, utf8_stdin
 from target_databricks_upsert.sink import UpsertSink
 from target_databricks_upsert.validate import lean_arrow
 from target_databricks_upsert.warehouse import (
@@ -116,16 +121,29 @@ class TargetDatabricksUpsert(Target):
     name = "target-databricks-upsert"
     config_jsonschema = SETTINGS.to_dict()
     default_sink_class = UpsertSink
-    message_reader_class = MsgSpecReader
+    message_reader_class = SingerInputReader
     capabilities = [
         PluginCapabilities.ABOUT,
         PluginCapabilities.STREAM_MAPS,
         PluginCapabilities.STRUCTURED_LOGGING,
         PluginCapabilities.ACTIVATE_VERSION,
+        PluginCapabilities.BATCH,
         TargetCapabilities.VALIDATE_RECORDS,
         TargetCapabilities.SOFT_DELETE,
         TargetCapabilities.HARD_DELETE,
     ]
+
+    @classmethod
+    @override
+    def invoke(cls, *args, **kwargs) -> None:
+        """The SDK's entry point; an error of this target ends the run with one line on stderr
+        (`target-databricks-upsert: error: ...`) and exit code 1, without a traceback."""
+        try:
+            super().invoke(*args, **kwargs)
+        except TargetError as exc:
+            sys.stderr.write(f"{cls.name}: error: {' '.join(str(exc).split())}\n")
+            sys.stderr.flush()
+            sys.exit(1)
 
     @classmethod
     def get_singer_command(cls):
@@ -139,6 +157,7 @@ class TargetDatabricksUpsert(Target):
         self._warehouse: Warehouse | None = None
         self._warehouse_lock = threading.Lock()
         self.versions_seen: dict[str, dict] = {}
+        self.table_streams: dict[str, str] = {}  # table -> the stream writing it in this run
         self._records_since_age_check = 0
         config = self.config
         namespace = (config["catalog"], config.get("schema", "wave")) if (
@@ -165,8 +184,30 @@ class TargetDatabricksUpsert(Target):
             return self._warehouse
 
     def listen(self, file_input=None) -> None:
-        with lean_arrow(), _relaxed_gc():
-            super().listen(file_input)
+        stdin = utf8_stdin() if file_input is None else None
+        try:
+            with lean_arrow(), _relaxed_gc():
+                super().listen(stdin or file_input)
+        finally:
+            # Also on an error: a DuckDB connection left to the interpreter's shutdown, while a
+            # sink's drain thread may still be inside it, aborted the process (SIGABRT).
+            self._close_warehouse()
+            if stdin is not None:
+                stdin.detach()  # sys.stdin's buffer stays open
+
+    def claim_tables(self, stream_name: str, tables: list[str]) -> None:
+        """Refuse a stream whose tables another stream of this run writes (names that conform to
+        the same table, e.g. `invoices` and `Invoices!`)."""
+        for table in tables:
+            owner = self.table_streams.setdefault(table, stream_name)
+            if owner != stream_name:
+                raise SchemaError(
+                    f"streams {owner!r} and {stream_name!r} would both write the table "
+                    f"{'.'.join((*self.load.namespace, table))} (names become snake_case "
+                    f"[a-z0-9_]): give one of them another name with a stream map "
+                    f"(stream_maps: {{{stream_name!r}: {{\"__alias__\": \"...\"}}}}) and rerun. "
+                    f"Nothing of stream {stream_name!r} was written."
+                )
 
     def _process_schema_message(self, message_dict: dict) -> None:
         super()._process_schema_message(message_dict)
@@ -174,8 +215,26 @@ class TargetDatabricksUpsert(Target):
 
     def _process_record_message(self, message_dict: dict) -> None:
         stream_name, raw = message_dict.get("stream"), message_dict.get("record")
-        if stream_name is None or raw is None:
-            self._assert_line_requires(message_dict, requires={"stream", "record"})
+        if stream_name is None or raw.__class__ is not dict:
+            self._refuse_record(message_dict)
+        self._buffer_record(stream_name, raw, message_dict.get("time_extracted"),
+                            message_dict.get("version"))
+
+    def _refuse_record(self, message_dict: dict) -> None:
+        self._assert_line_requires(message_dict, requires={"stream", "record"})
+        stream, record = message_dict["stream"], message_dict["record"]
+        where = f"line {self.message_reader.line_number} of the input"
+        if not isinstance(stream, str):
+            raise InputError(f"{where}: the RECORD's stream is not a string ({json_kind(stream)})")
+        raise InputError(
+            f"{stream}: {where}: the RECORD's record is a JSON {json_kind(record)}, not an "
+            "object. Nothing from the batch it was in was written and the state was not "
+            "advanced; fix the tap's output and rerun."
+        )
+
+    def _buffer_record(self, stream_name: str, raw: dict, time_extracted, version) -> None:
+        """The per-record path shared by RECORD messages and BATCH files: stream maps, the key
+        check, buffering, and a drain when the sink is full."""
         stream_maps = self.mapper.stream_maps.get(stream_name)
         if stream_maps is None:
             self._assert_sink_exists(stream_name)
@@ -191,7 +250,7 @@ class TargetDatabricksUpsert(Target):
                 raise
             if not sink.key_set <= record.keys():
                 sink._singer_validate_message(record)  # raises MissingKeyPropertiesError
-            if sink.buffer(record, message_dict.get("time_extracted"), message_dict.get("version")):
+            if sink.buffer(record, time_extracted, version):
                 self.logger.info("Target sink for '%s' is full (%s records); writing the batch",
                                  sink.stream_name, sink.current_size)
                 self.drain_one(sink)
@@ -199,6 +258,23 @@ class TargetDatabricksUpsert(Target):
         if self._records_since_age_check >= AGE_CHECK_EVERY:
             self._records_since_age_check = 0
             self._handle_max_record_age()
+
+    def _process_batch_message(self, message_dict: dict) -> None:
+        """BATCH: the records of the manifest's files take the RECORD path (stream maps, key
+        check, buffering, bulk validation, MERGE), so they get the same guarantees: STATE only
+        after they are committed, newer-wins on `_sequence` (extraction time: the file's
+        modification time, see batch_files.py), a rerun writes the same rows."""
+        self._assert_line_requires(message_dict, requires={"stream", "encoding", "manifest"})
+        stream_name = message_dict["stream"]
+        if stream_name not in self.mapper.stream_maps:
+            self._assert_sink_exists(stream_name)
+        where = f"line {self.message_reader.line_number} of the input"
+        version = message_dict.get("version")
+        properties = list(self.mapper.stream_maps[stream_name][0].raw_schema.get("properties", {}))
+        batch_config = self.config.get("batch_config")
+        for extracted_at, records in read_batch(message_dict, where, batch_config, properties):
+            for record in records:
+                self._buffer_record(stream_name, record, extracted_at, version)
 
     def _process_activate_version_message(self, message_dict: dict) -> None:
         stream_name = message_dict["stream"]
@@ -214,9 +290,13 @@ class TargetDatabricksUpsert(Target):
 
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
-        if self._warehouse is not None:
-            self._warehouse.close()
-            self._warehouse = None
+        self._close_warehouse()
+
+    def _close_warehouse(self) -> None:
+        with self._warehouse_lock:
+            if self._warehouse is not None:
+                self._warehouse.close()
+                self._warehouse = None
 
 
 if __name__ == "__main__":

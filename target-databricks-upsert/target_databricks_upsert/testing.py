@@ -68,6 +68,41 @@ def record_message(stream: str, record: dict, extracted: str = "2024-05-01T00:00
     return message
 
 
+def batch_message(stream: str, files: list[Path], fmt: str = "jsonl", compression: str = "none",
+                  version: int | None = None) -> dict:
+    """A singer-sdk BATCH message naming local `files`."""
+    message = {"type": "BATCH", "stream": stream, "manifest": [f.as_uri() for f in files],
+               "encoding": {"format": fmt, "compression": compression}}
+    if version is not None:
+        message["version"] = version
+    return message
+
+
+def write_batch_file(path: Path, records: list[dict], fmt: str = "jsonl", gzipped: bool = False,
+                     modified: str | None = None) -> Path:
+    """Write records as the SDK's batch encoders do: JSON Lines (gzipped or not), or Parquet
+    from `pa.Table.from_pylist` (`gzipped`: Parquet's gzip codec, or `"wrapped"`: a whole
+    Parquet file inside gzip). `modified` (ISO) sets the file's modification time."""
+    import gzip
+
+    if fmt == "jsonl":
+        data = "".join(json.dumps(r) + "\n" for r in records).encode()
+        path.write_bytes(gzip.compress(data) if gzipped else data)
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        buffer = io.BytesIO()
+        pq.write_table(pa.Table.from_pylist(records), buffer,
+                       compression="gzip" if gzipped is True else "snappy")
+        data = buffer.getvalue()
+        path.write_bytes(gzip.compress(data) if gzipped == "wrapped" else data)
+    if modified:
+        moment = dt.datetime.fromisoformat(modified).timestamp()
+        os.utime(path, (moment, moment))
+    return path
+
+
 def state_message(value: dict) -> dict:
     return {"type": "STATE", "value": value}
 
@@ -204,6 +239,18 @@ def run_cli(warehouse, messages, config: dict | None = None, check: bool = True,
     if check and result.returncode != 0:
         raise AssertionError(f"target failed ({result.returncode}):\n{result.stderr[-4000:]}")
     return result
+
+
+ERROR_PREFIX = "target-databricks-upsert: error: "
+
+
+def cli_error(result: subprocess.CompletedProcess) -> str:
+    """The one error line of a failed CLI run (exit 1, no traceback), without its prefix."""
+    assert result.returncode == 1, (result.returncode, result.stderr[-3000:])
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    found = [line for line in result.stderr.splitlines() if line.startswith(ERROR_PREFIX)]
+    assert len(found) == 1, result.stderr[-3000:]
+    return found[0][len(ERROR_PREFIX):]
 
 
 def run_in_process(warehouse, lines: Iterable[str], config: dict | None = None) -> list[dict]:

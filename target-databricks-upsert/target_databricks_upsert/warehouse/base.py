@@ -9,17 +9,25 @@ and `principal` serve the connection check (`--test`) through those same stateme
 from __future__ import annotations
 
 import abc
+from typing import NamedTuple
 
 import pyarrow as pa
 
 from target_databricks_upsert import sql
 from target_databricks_upsert.errors import TargetError
-from target_databricks_upsert.tables import stream_tables
+from target_databricks_upsert.tables import PROBE_TABLE, stream_tables
 
-PROBE_TABLE = "_connection_test"
 PROBE_SCHEMA = {"type": "object", "properties": {
     "business_id": {"type": "string"}, "id": {"type": "string"}}}
 """The connection check's table, declared like a stream's table (key, layout, audit columns)."""
+
+
+class Column(NamedTuple):
+    """A column of an existing table: its Databricks type and whether it may hold NULL (the
+    target creates exactly the key columns NOT NULL, so they tell a table's key)."""
+
+    type: str
+    nullable: bool
 
 
 class ProbeFailed(TargetError):
@@ -49,8 +57,8 @@ class Warehouse(abc.ABC):
         """Open the connection (idempotent)."""
 
     @abc.abstractmethod
-    def existing_columns(self, describe_sql: str) -> dict[str, str]:
-        """Run `sql.describe_columns` and return {column: Databricks type}; {} if no table."""
+    def existing_columns(self, describe_sql: str) -> dict[str, Column]:
+        """Run `sql.describe_columns` and return {column: Column}; {} if no table."""
 
     @abc.abstractmethod
     def execute_ddl(self, statements: list[str]) -> None:

@@ -32,7 +32,7 @@ from databricks.sql.exc import Error as ConnectorError
 
 from target_databricks_upsert import sql
 from target_databricks_upsert.errors import TargetError
-from target_databricks_upsert.warehouse.base import Warehouse
+from target_databricks_upsert.warehouse.base import Column, Warehouse
 from target_databricks_upsert.warehouse.databricks_auth import (
     Credentials,
     DatabricksAuthError,
@@ -235,8 +235,9 @@ class DatabricksWarehouse(Warehouse):
             "fully written and its STATE was not emitted; rerunning the same input is safe."
         )
 
-    def existing_columns(self, describe_sql: str) -> dict[str, str]:
-        return {name: re.sub(r"\s+", "", kind.upper()) for name, kind in self.query(describe_sql)}
+    def existing_columns(self, describe_sql: str) -> dict[str, Column]:
+        return {name: Column(re.sub(r"\s+", "", kind.upper()), str(nullable).upper() != "NO")
+                for name, kind, nullable in self.query(describe_sql)}
 
     def execute_ddl(self, statements: list[str]) -> None:
         for statement in statements:

@@ -22,7 +22,7 @@ import pyarrow as pa
 from target_databricks_upsert import sql
 from target_databricks_upsert.errors import TargetError
 from target_databricks_upsert.warehouse import DEFAULT_DUCKDB_MEMORY_LIMIT
-from target_databricks_upsert.warehouse.base import Warehouse
+from target_databricks_upsert.warehouse.base import Column, Warehouse
 
 CHECKPOINT_THRESHOLD = "4MB"
 THREADS = 1
@@ -76,8 +76,9 @@ class DuckDBWarehouse(Warehouse):
                     "threads": THREADS,
                 })
 
-    def existing_columns(self, describe_sql: str) -> dict[str, str]:
-        return {name: databricks_type(kind) for name, kind in self.query(describe_sql)}
+    def existing_columns(self, describe_sql: str) -> dict[str, Column]:
+        return {name: Column(databricks_type(kind), nullable != "NO")
+                for name, kind, nullable in self.query(describe_sql)}
 
     def execute_ddl(self, statements: list[str]) -> None:
         with self._lock, self._memory_bounded():
