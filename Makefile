@@ -9,7 +9,7 @@ PYPROJECTS := pyproject.toml $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 # every short-lived meltano/tap/target process starts fast even where PYTHONDONTWRITEBYTECODE is set.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: install test lint demo bench clean
+.PHONY: install test lint demo bench dist clean
 
 install: $(STAMP)
 
@@ -32,5 +32,15 @@ demo: install
 bench: install
 	$(BIN)/python -m bench
 
+# The published packages, as PyPI gets them: an sdist and a wheel each (the wheel built from the
+# sdist), checked with twine (metadata, README rendering). `make dist DIST=elsewhere` to choose.
+DIST ?= dist
+PUBLISHED := tap-wave target-databricks-upsert webhook-relay
+
+dist: install
+	rm -rf $(DIST)
+	$(foreach p,$(PUBLISHED),$(BIN)/uv build --quiet --out-dir $(DIST) ./$(p) &&) true
+	$(BIN)/twine check --strict $(DIST)/*
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache dist

@@ -1,4 +1,4 @@
-"""Wave's GraphQL shapes -> the analytics shapes of the warehouse contract (WAREHOUSE.md).
+"""Wave's GraphQL shapes -> the analytics shapes of the warehouse contract (docs/warehouse.md).
 
 Rules, applied recursively to every node the tap reads:
 
