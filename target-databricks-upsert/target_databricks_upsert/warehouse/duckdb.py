@@ -72,7 +72,8 @@ class DuckDBWarehouse(Warehouse):
         with self._lock:
             if self._connection is None:
                 if self.path != ":memory:":  # a fresh project has no folder for the file yet
-                    Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                    with contextlib.suppress(OSError):  # if it cannot be, DuckDB's error says why
+                        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
                 self._connection = duckdb.connect(self.path, config={
                     "memory_limit": self.memory_limit,
                     "checkpoint_threshold": CHECKPOINT_THRESHOLD,
