@@ -1,7 +1,7 @@
 """The Hub definitions work the way Hub's CI ("Test Meltano add/install") and Hub's users use
 them: in a new `meltano init` project, `meltano add --from-ref <definition>` for the extractor and
 the loader, `meltano install`, then each plugin answers `--about` with the definition's settings,
-passes `--test` configured through those settings, and `meltano run` loads the Wave sandbox.
+and passes `--test` configured through those settings (against the Wave sandbox and DuckDB).
 
 The definitions' `pip_url`s name the PyPI packages, which are not published yet: the test installs
 the wheels `make dist` builds instead, as an index would serve them. Meltano 4.4 reads `--from-ref`
@@ -16,7 +16,6 @@ import pytest
 import yaml
 
 from bench.meltano_project import meltano
-from bench.pipeline import sandbox_invoices, warehouse_invoices
 from hub import refresh
 
 pytestmark = pytest.mark.slow
@@ -86,6 +85,3 @@ def test_configured_through_the_definitions_settings_both_pass_their_checks(
     line = meltano(scratch, "invoke", "target-databricks-upsert", "--test").stdout.strip()
     assert line.splitlines()[-1] == (f"target-databricks-upsert: OK - the DuckDB file "
                                      f"{warehouse} is writable, schema wave: can create tables")
-
-    meltano(scratch, "run", "tap-wave", "target-databricks-upsert", env=env)
-    assert warehouse_invoices(warehouse) == sandbox_invoices(wave_sandbox)
