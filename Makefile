@@ -10,16 +10,16 @@ PYPROJECTS := pyproject.toml $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 # every short-lived meltano/tap/target process starts fast even where PYTHONDONTWRITEBYTECODE is set.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: install install-test test lint demo bench clean
+.PHONY: install install-test test lint demo bench dist clean
 
 install: $(STAMP)
 
-# Tests and benches also bring pyspark: the Databricks simulator runs every statement through
-# Spark's analyzer. `make demo` does not start the simulator, so it does not install it.
+# Tests and benches also bring pyspark (the Databricks simulator runs every statement through
+# Spark's analyzer) and the test-only tools; `make demo` needs neither, so it does not install them.
 install-test: $(TEST_STAMP)
 
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -e './sandbox[analyzer]'
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -e './sandbox[analyzer]' -e '.[dev,test]'
 	touch $(TEST_STAMP)
 
 $(STAMP): $(PYPROJECTS) Makefile
@@ -41,5 +41,15 @@ demo: install
 bench: install-test
 	$(BIN)/python -m bench
 
+# The published packages, as PyPI gets them: an sdist and a wheel each (the wheel built from the
+# sdist), checked with twine (metadata, README rendering). `make dist DIST=elsewhere` to choose.
+DIST ?= dist
+PUBLISHED := tap-wave target-databricks-upsert webhook-relay
+
+dist: install-test
+	rm -rf $(DIST)
+	$(foreach p,$(PUBLISHED),$(BIN)/uv build --quiet --out-dir $(DIST) ./$(p) &&) true
+	$(BIN)/twine check --strict $(DIST)/*
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache dist

@@ -20,7 +20,7 @@ def data_of(answer: dict) -> dict:
 
 
 def verify_signature(header: str, body: bytes, secret: str, tolerance: int = 300) -> bool:
-    """WEBHOOKS.md, computed here independently: v1 = HMAC-SHA256(secret, b"<t>." + body)."""
+    """docs/webhooks.md, computed here independently: v1 = HMAC-SHA256(secret, b"<t>." + body)."""
     pairs = [part.split("=", 1) for part in header.split(",")]
     timestamp = int(next(value for key, value in pairs if key == "t"))
     if abs(time.time() - timestamp) > tolerance:

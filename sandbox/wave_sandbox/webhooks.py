@@ -1,4 +1,4 @@
-"""Webhook events as /work/shared/wave/WEBHOOKS.md specifies, delivered in the background.
+"""Webhook events as docs/webhooks.md specifies, delivered in the background.
 
 ``emit`` builds the event body (``id``, ``type``, ``createdAt`` from the sandbox clock,
 ``businessId``, ``data {id, object}``) and queues it; one worker thread POSTs it with

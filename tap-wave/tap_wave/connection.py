@@ -93,6 +93,7 @@ class WaveConnection:
             user_agent=user_agent,
         )
         self.discovery_stats = RequestStats()
+        self._visible_count = 0
 
     @functools.cache  # noqa: B019 - one connection per run
     def businesses(self) -> list[dict[str, Any]]:
@@ -102,6 +103,7 @@ class WaveConnection:
             page_size=self.page_size, operation="business discovery",
             stats=self.discovery_stats,
         ))
+        self._visible_count = len(visible)
         if not self._requested_ids:
             return visible
         by_id = {node["id"]: node for node in visible}
@@ -112,6 +114,14 @@ class WaveConnection:
                    "fix business_ids or use a token with access to that business")
             raise ConfigurationError(msg)
         return [by_id[b] for b in dict.fromkeys(self._requested_ids)]
+
+    @property
+    def reads_every_business(self) -> bool:
+        """Whether this run reads, in full mode, every business the token can see: only then is
+        a full-table stream's version complete, so that a target may retire what it lacks."""
+        if self.events_mode:
+            return False
+        return len(self.businesses()) == self._visible_count
 
     @property
     def events_mode(self) -> bool:

@@ -97,7 +97,7 @@ def transaction_record(event: StoredEvent, schema: Mapping[str, Any]) -> dict[st
                        event.id)
         return None
     record["business_id"] = event.business_id
-    record["_sdc_extracted_at"] = event.received_at
+    record["received_at"] = record["_sdc_extracted_at"] = event.received_at
     return conform(record, schema)
 
 

@@ -1,18 +1,30 @@
 """JSON Schemas of the records the tap emits (the analytics shapes of shaping.py).
 
-Money amounts and Wave `Decimal`s are `singer.decimal` strings (exact, never floats); every
-per-business record carries `business_id`; `_sdc_deleted_at` is set on deletion records;
-records made from webhooks carry `_sdc_extracted_at` = when the relay received the webhook.
+Money amounts and Wave `Decimal`s are exact decimal strings, never floats, marked with the format
+`x-singer.decimal`, which singer-sdk's SQL targets (target-postgres, target-snowflake, ...) load as
+NUMERIC/DECIMAL; every per-business record carries `business_id`; `_sdc_deleted_at` is set on
+deletion records. Records made from webhooks keep when the relay received the webhook in a column
+of their own, `received_at` (SDK targets overwrite `_sdc_extracted_at` with their own metadata),
+and in `_sdc_extracted_at` too, which target-databricks-upsert reads as `_extracted_at`.
 """
 
 from __future__ import annotations
 
 from singer_sdk import typing as th
 
+DECIMAL_FORMAT = "x-singer.decimal"
+
+
+class DecimalString(th.StringType):
+    """An exact decimal as a string, in the format singer-sdk's SQL targets map to DECIMAL."""
+
+    string_format = DECIMAL_FORMAT
+
+
 Str = th.StringType
 Bool = th.BooleanType
 Int = th.IntegerType
-Dec = th.SingerDecimalType
+Dec = DecimalString
 Date = th.DateType
 DateTime = th.DateTimeType
 
@@ -172,18 +184,20 @@ ESTIMATES = record(
     th.Property("dont_carry_over_notes_to_invoice", Bool),
 )
 
-RECEIVED = th.Property("_sdc_extracted_at", DateTime,
-                       description="When the webhook relay received the event.")
+RECEIVED_AT = th.Property("received_at", DateTime,
+                          description="When the webhook relay received it.")
+EXTRACTED_AT = th.Property("_sdc_extracted_at", DateTime,
+                           description="When the webhook relay received the event (as received_at).")
 
 WEBHOOK_EVENTS = record(
     th.Property("id", Str(nullable=False), required=True, description="The event id."),
     th.Property("type", Str, description="The event type, e.g. invoice.updated."),
     th.Property("entity_id", Str, description="The Wave id of the entity the event names."),
     th.Property("created_at", DateTime, description="When Wave says the event happened."),
-    th.Property("received_at", DateTime, description="When the webhook relay received it."),
+    RECEIVED_AT,
     th.Property("relay_seq", Int, description="Arrival order in the relay's event store."),
     th.Property("body", Str, description="The authentic request body, exactly as received."),
-    RECEIVED,
+    EXTRACTED_AT,
 )
 
 TRANSACTIONS = record(
@@ -200,5 +214,6 @@ TRANSACTIONS = record(
         th.Property("taxes", nested(th.Property("sales_tax_id", Str), th.Property("amount", Dec))),
     )),
     th.Property("created_at", DateTime),
-    RECEIVED,
+    RECEIVED_AT,
+    EXTRACTED_AT,
 )

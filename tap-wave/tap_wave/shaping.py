@@ -1,4 +1,4 @@
-"""Wave's GraphQL shapes -> the analytics shapes of the warehouse contract (WAREHOUSE.md).
+"""Wave's GraphQL shapes -> the analytics shapes of the warehouse contract (docs/warehouse.md).
 
 Rules, applied recursively to every node the tap reads:
 
@@ -14,7 +14,7 @@ Rules, applied recursively to every node the tap reads:
   an item's `__typename` (e.g. which kind of discount) becomes `type`.
 
 Decimal values are never floats: `conform` turns whatever arrives for a field the stream
-schema marks `singer.decimal` into its exact string.
+schema marks `x-singer.decimal` into its exact string.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ _PREFIXES = {"shippingDetails": "shipping"}
 # Inside an address, `addressLine1` is just `line1` (so `address_line1`, not `address_address_line1`).
 _ADDRESS_PARTS = {"addressLine1": "line1", "addressLine2": "line2"}
 
-DECIMAL_FORMAT = "singer.decimal"
+DECIMAL_FORMATS = ("x-singer.decimal", "singer.decimal")
 
 
 def snake_case(name: str) -> str:
@@ -95,7 +95,7 @@ def shape(node: Mapping[str, Any]) -> dict[str, Any]:
 def conform(record: dict[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
     """Fit a shaped record to its schema, in place.
 
-    Every field the schema marks `singer.decimal` becomes an exact decimal string. A null
+    Every field the schema marks `x-singer.decimal` becomes an exact decimal string. A null
     object (e.g. an invoice without `source`) has no columns of its own: its null key is
     dropped, its prefixed columns (`source_id`) are simply absent, which means null.
     """
@@ -108,7 +108,7 @@ def conform(record: dict[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]
             continue
         if value is None:
             continue
-        if column_schema.get("format") == DECIMAL_FORMAT and not isinstance(value, str):
+        if column_schema.get("format") in DECIMAL_FORMATS and not isinstance(value, str):
             if isinstance(value, float | bool):
                 msg = f"field {column}: expected an exact decimal, got {type(value).__name__}"
                 raise TypeError(msg)

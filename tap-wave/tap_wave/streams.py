@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import Stream
+from typing_extensions import override
 
 from tap_wave import events, queries, reconcile, schemas
 from tap_wave.client import RequestStats, WindowShifted
@@ -69,6 +70,17 @@ class WaveStream(Stream):
     @property
     def partitions(self) -> list[dict[str, str]]:
         return [{"business_id": business_id} for business_id in self.wave.business_ids]
+
+    @property
+    @override
+    def emit_activate_version_messages(self) -> bool:
+        """ACTIVATE_VERSION (when asked for) only where this run's version is the whole table.
+
+        A target retires every row of the stream missing from the new version, whatever its
+        business: a run scoped to some businesses, or an events-mode run, must not send it.
+        """
+        return bool(self.config.get("emit_activate_version_messages")) and (
+            self.wave.reads_every_business)
 
     def sync(self, context: Any = None) -> None:
         super().sync(context)

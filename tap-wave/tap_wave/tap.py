@@ -54,7 +54,7 @@ class TapWave(Tap):
                     description="Earliest modifiedAt to read on a business's first sync."),
         th.Property("page_size", th.IntegerType(minimum=1, maximum=200), default=200,
                     title="Page size", description="Records per request (Wave allows 200)."),
-        th.Property("requests_per_minute", th.NumberType(minimum=0.1), default=60,
+        th.Property("requests_per_minute", th.IntegerType(minimum=1), default=60,
                     title="Requests per minute",
                     description="Client-side limit on requests to Wave (one at a time)."),
         th.Property("max_retries", th.IntegerType(minimum=0), default=6, title="Max retries",
@@ -75,9 +75,16 @@ class TapWave(Tap):
                     "read by sync_mode events."),
         th.Property("sync_mode", th.StringType, default=FULL, allowed_values=[FULL, EVENTS],
                     title="Sync mode",
-                    description="full: read every stream from Wave (the daily catch-up). events: "
-                    "read only what the new events in events_db name - each entity re-read by "
-                    "id, deletions recorded, modifiedAt bookmarks untouched (the relay's runs)."),
+                    description="`full` (default): read every stream from Wave (the daily "
+                    "catch-up). `events`: read only what the new events in events_db name - each "
+                    "entity re-read by id, deletions recorded, modifiedAt bookmarks untouched "
+                    "(the relay's runs)."),
+        th.Property("emit_activate_version_messages", th.BooleanType, default=False,
+                    title="Emit ACTIVATE_VERSION messages",
+                    description="Send ACTIVATE_VERSION for the full-table streams (accounts, "
+                    "businesses) on runs that read every business the token can see in full, "
+                    "so a target may retire rows Wave no longer has. Never sent on a run scoped "
+                    "by business_ids to fewer businesses, nor in events mode."),
     ).to_dict()
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:

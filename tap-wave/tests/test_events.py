@@ -140,12 +140,12 @@ def test_transaction_created_is_the_transactions_only_source(books, tap):
                         "customer_id": None, "description": "Sale",
                         "taxes": [{"sales_tax_id": refs["sales_tax"], "amount": "13.86"}]}],
         "created_at": json.loads(event["body"])["data"]["object"]["createdAt"],
-        "_sdc_extracted_at": event["received_at"],
+        "received_at": event["received_at"], "_sdc_extracted_at": event["received_at"],
     }]
     schema = run.schemas["transactions"]["properties"]
-    assert schema["anchor_amount"]["format"] == "singer.decimal"
+    assert schema["anchor_amount"]["format"] == "x-singer.decimal"
     taxes = schema["line_items"]["items"]["properties"]["taxes"]["items"]["properties"]
-    assert taxes["amount"]["format"] == "singer.decimal"
+    assert taxes["amount"]["format"] == "x-singer.decimal"
 
 
 def test_events_runs_resume_after_their_bookmark_and_leave_modified_at_alone(books, tap):

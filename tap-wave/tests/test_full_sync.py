@@ -19,7 +19,7 @@ DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 def assert_records_match_their_schemas(run) -> None:
     for stream, records in run.records.items():
         validate = fastjsonschema.compile(run.schemas[stream],
-                                          formats={"singer.decimal": DECIMAL.pattern})
+                                          formats={"x-singer.decimal": DECIMAL.pattern})
         for record in records:
             validate(record)
 

@@ -111,7 +111,7 @@ def test_a_float_for_a_decimal_field_is_refused():
 
 def test_money_fields_are_singer_decimals_in_the_schema():
     properties = schemas.INVOICES["properties"]
-    assert properties["total"] == {"type": ["string", "null"], "format": "singer.decimal"}
+    assert properties["total"] == {"type": ["string", "null"], "format": "x-singer.decimal"}
     assert properties["total_currency"]["type"] == ["string", "null"]
     item = properties["items"]["items"]["properties"]
-    assert item["taxes"]["items"]["properties"]["amount"]["format"] == "singer.decimal"
+    assert item["taxes"]["items"]["properties"]["amount"]["format"] == "x-singer.decimal"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -70,6 +71,9 @@ class DuckDBWarehouse(Warehouse):
     def connect(self) -> None:
         with self._lock:
             if self._connection is None:
+                if self.path != ":memory:":  # a fresh project has no folder for the file yet
+                    with contextlib.suppress(OSError):  # if it cannot be, DuckDB's error says why
+                        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
                 self._connection = duckdb.connect(self.path, config={
                     "memory_limit": self.memory_limit,
                     "checkpoint_threshold": CHECKPOINT_THRESHOLD,
