@@ -24,7 +24,7 @@ from bench.month_end import (
     last_complete_month,
     run_results,
 )
-from bench.pipeline import run_tap_to_target, warehouse_rows
+from bench.pipeline import run_tap_to_target, sandbox_nodes, warehouse_rows
 from bench.wave_changes import BusinessChanges
 
 pytestmark = pytest.mark.slow
@@ -36,6 +36,10 @@ FIGURES = ("invoice_count", "net_revenue", "tax_total", "total_invoiced", "payme
            "ar_outstanding", "transaction_money_in", "transaction_money_out",
            "transaction_income", "transaction_expenses")
 MOVED_WARNING = "assert_closed_months_have_not_moved"
+UNMATCHED_WARNING = "assert_receivable_transaction_lines_match_invoice_payments"
+PAYMENTS_PAGE = """query($b: ID!, $page: Int!) { business(id: $b) {
+    invoices(page: $page, pageSize: 200) { pageInfo { totalPages } edges { node {
+        status currency { code } payments { amount paymentDate } } } } } }"""
 INVOICE = """query($b: ID!, $i: ID!) { business(id: $b) { invoice(id: $i) {
     invoiceNumber subtotal { value } discountTotal { value } taxTotal { value } total { value }
     currency { code } payments { id } } } }"""
@@ -206,3 +210,70 @@ def test_a_closed_month_stays_closed_and_later_changes_are_named_restatements(bo
     assert {(r[-3], r[-2]) for r in again} == {(True, "late payment")}
     assert min(r[-4] for r in again) > max(r[-4] for r in closed)
     assert books.rows("SELECT count(*) FROM month_end.month_end_restatements") == [(0,)]
+
+
+def sandbox_payments_in(books: Books, month: datetime.date) -> dict[tuple, Decimal]:
+    """Invoice payments dated in `month` per business and currency, from Wave's own answers."""
+    received: dict[tuple, Decimal] = {}
+    for business_id, node in sandbox_nodes(books.sandbox, PAYMENTS_PAGE, "invoices"):
+        for payment in node["payments"] if node["status"] != "DRAFT" else []:
+            if payment["paymentDate"][:7] == f"{month:%Y-%m}":
+                key = (business_id, node["currency"]["code"])
+                received[key] = received.get(key, Decimal(0)) + Decimal(payment["amount"])
+    return received
+
+
+def test_transactions_reach_the_month_end_figures_exactly_once(books):
+    month = last_complete_month()
+    a = books.a
+    a.create_transaction("120.50", "13.86", date=day(month, 5))  # a card sale, with sales tax
+    a.create_transaction("45.00", None, date=day(month, 6), direction="WITHDRAWAL",
+                         category="expense", description="Office supplies")
+    # A customer pays an invoice; Wave records the payment on the invoice and, through the bank
+    # feed, as a deposit categorised to Accounts Receivable: the same money, twice in Wave.
+    invoice = books.invoice(a, a.create_invoice("300.00", "1", invoice_date=day(month, 2)))
+    a.pay_invoice(invoice["id"], str(invoice["total"]), day(month, 15))
+    fed = a.create_transaction(str(invoice["total"]), None, date=day(month, 15),
+                               category="receivable", balance="DECREASE",
+                               customer_id=a.references["customer"], description="Customer payment")
+    # Money against receivables that no invoice shows paid: not counted, and warned about.
+    unmatched = a.create_transaction("99.00", None, date=day(month, 16), category="receivable",
+                                     balance="DECREASE", description="Unapplied receipt")
+    books.sync("first")
+    books.sync("again")  # every transaction event read and written a second time
+    results = books.build()
+
+    assert books.rows("SELECT count(*), count(DISTINCT id) FROM wave.transactions") == [(4, 4)]
+    assert results[MOVED_WARNING]["status"] == "pass"
+    assert results[UNMATCHED_WARNING]["status"] == "warn"
+    assert results[UNMATCHED_WARNING]["failures"] == 1
+    assert set(books.rows("SELECT transaction_id, amount FROM month_end.int_transaction_lines "
+                          "WHERE settles_invoices")) == {(fed, invoice["total"]),
+                                                         (unmatched, Decimal("99.00"))}
+
+    currency = invoice["currency"]
+    paid = sandbox_payments_in(books, month)
+    assert invoice["total"] <= paid[(a.business_id, currency)]
+    columns = ("payments_received", "transaction_money_in", "transaction_money_out",
+               "transaction_income", "transaction_expenses", "net_money_in")
+    figures = {(b, c, m): rest for b, c, m, *rest in books.rows(
+        f"SELECT business_id, currency, close_month, {', '.join(columns)} "
+        "FROM month_end.month_end_close")}
+    received = paid[(a.business_id, currency)]
+    assert figures[(a.business_id, currency, month)] == [
+        received, Decimal("120.50"), Decimal("45.00"), Decimal("106.64"), Decimal("45.00"),
+        received + Decimal("120.50") - Decimal("45.00")]
+    for (business, code, close_month), row in figures.items():
+        if close_month == month:
+            assert row[0] == paid.get((business, code), 0)
+        if (business, close_month) != (a.business_id, month):
+            assert row[1:5] == [0, 0, 0, 0], (business, close_month, row)
+
+    # Per account: the bank account took the card sale in and the supplies out, and every
+    # invoice payment once; Accounts Receivable lines of transactions appear nowhere.
+    cash = books.rows("""SELECT source, category_type, sum(money_in), sum(money_out)
+        FROM month_end.cash_by_account_month WHERE business_id = ? AND cash_month = ?
+        GROUP BY ALL ORDER BY ALL""", [a.business_id, month])
+    assert cash == [("invoice_payment", "ASSET", received, 0),
+                    ("transaction", "EXPENSE", 0, Decimal("45.00")),
+                    ("transaction", "INCOME", Decimal("120.50"), 0)]
