@@ -103,8 +103,10 @@ def record_last_month(changes: BusinessChanges, month: datetime.date) -> None:
     """Last month's card sale and office supplies, recorded in Wave before the close."""
     changes.create_transaction("120.50", "13.86", date=month.replace(day=27).isoformat())
     say(f"    card sale 120.50 (13.86 sales tax) on {month.replace(day=27)}")
+    (supplies,), = query("SELECT id FROM wave.accounts WHERE business_id = ? AND name = ?",
+                         [changes.business_id, "Office Supplies"])
     changes.create_transaction("45.00", None, date=month.replace(day=28).isoformat(),
-                               direction="WITHDRAWAL", category="expense",
+                               direction="WITHDRAWAL", account_id=supplies,
                                description="Office supplies", line_description="Paper, toner")
     say(f"    office supplies 45.00 paid from the bank on {month.replace(day=28)}")
 

@@ -114,13 +114,15 @@ class BusinessChanges:
                            external_id: str | None = None, *, date: str = "2026-11-28",
                            direction: str = "DEPOSIT", category: str = "income",
                            balance: str = "INCREASE", customer_id: str | None = None,
-                           description: str = "Card sale", line_description: str = "Sale") -> str:
+                           description: str = "Card sale", line_description: str = "Sale",
+                           account_id: str | None = None) -> str:
         """A transaction on the bank account with one line: by default a card sale (a deposit,
-        categorised to income, carrying one sales tax; `tax=None` for none). `category` names a
-        reference account (income, expense, receivable, ...); `direction` is DEPOSIT or
-        WITHDRAWAL."""
+        categorised to income, carrying one sales tax; `tax=None` for none). The line goes to
+        `account_id`, else to the reference account `category` names (income, expense,
+        receivable, ...); `direction` is DEPOSIT or WITHDRAWAL."""
         external_id = external_id or f"pos-{uuid.uuid4().hex[:12]}"
-        line = {"accountId": self.references[category], "amount": amount, "balance": balance,
+        line = {"accountId": account_id or self.references[category], "amount": amount,
+                "balance": balance,
                 "description": line_description, "customerId": customer_id,
                 "taxes": [] if tax is None else [{"salesTaxId": self.references["sales_tax"],
                                                   "amount": tax}]}

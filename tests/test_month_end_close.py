@@ -147,6 +147,10 @@ def test_a_closed_month_stays_closed_and_later_changes_are_named_restatements(bo
     assert {r[-1] for r in closed} == {last_load}
     documents = books.rows("SELECT * FROM month_end.closed_month_documents ORDER BY ALL")
 
+    # The current month cannot be closed before it ends.
+    code, output = books.dbt(*close_month_args(datetime.date.today().replace(day=1)))
+    assert code != 0 and "has not ended yet" in output
+
     # Closing it again is refused, and writes nothing.
     code, output = books.dbt(*close_month_args(month))
     assert code != 0 and f"{month:%Y-%m} is already closed for 2 of the 2 businesses" in output

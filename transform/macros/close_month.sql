@@ -157,9 +157,10 @@
            ~ (closable | length) ~ " businesses: close_id " ~ close_id ~ ", by " ~ who
            ~ "; figures in " ~ closed, info=True) }}
     {%- for row in summary.rows %}
-        {{ log("  " ~ row[0] ~ " " ~ row[1] ~ " v" ~ row[2] ~ ": " ~ row[3] ~ " invoices, net revenue "
-               ~ row[4] ~ ", payments " ~ row[5] ~ ", AR open " ~ row[6] ~ ", transactions in "
-               ~ row[7] ~ " out " ~ row[8], info=True) }}
+        {{ log("  " ~ row[0] ~ " " ~ row[1] ~ " v" ~ row[2] ~ ": " ~ row[3] ~ " invoices, net "
+               ~ "revenue " ~ ("%.2f" | format(row[4])) ~ ", payments " ~ ("%.2f" | format(row[5]))
+               ~ ", AR open " ~ ("%.2f" | format(row[6])) ~ ", transactions in "
+               ~ ("%.2f" | format(row[7])) ~ " out " ~ ("%.2f" | format(row[8])), info=True) }}
     {%- endfor %}
 {% endmacro %}
 
