@@ -73,7 +73,9 @@
             "close_month: " ~ month ~ " is already closed for " ~ earlier[0] ~ " of the "
             ~ (closable | length) ~ " businesses (latest version " ~ earlier[1] ~ ", closed at "
             ~ earlier[2] ~ "). Refused: the closed figures stay as signed. To close it again, "
-            ~ "pass force: true (and a reason); the earlier version is kept.") }}
+            ~ "pass force: true (and a reason); the earlier version is kept."
+            ~ (" To close only the businesses not closed yet, list them in business_ids."
+               if earlier[0] < closable | length else "")) }}
     {%- endif -%}
 
     {%- set close_id = invocation_id -%}
@@ -135,6 +137,7 @@
         left join (
             select load_id, finished_at
             from {{ source('wave', '_load_audit') }}
+            where finished_at is not null
             order by finished_at desc
             limit 1
         ) as last_load
