@@ -44,7 +44,8 @@ class BusinessChanges:
 
     @functools.cached_property
     def references(self) -> dict[str, str]:
-        """Ids a change can point at: cash, income, customer, product, sales_tax."""
+        """Ids a change can point at: cash, income, expense, receivable (Accounts Receivable),
+        customer, product, sales_tax."""
         answer = self.sandbox.graphql(REFERENCES, {"b": self.business_id})
         if answer.get("errors"):
             raise MutationFailed(f"reading references: {answer['errors']}")
@@ -54,6 +55,9 @@ class BusinessChanges:
         return {
             "cash": next(a["id"] for a in accounts if a["subtype"]["value"] == "CASH_AND_BANK"),
             "income": next(a["id"] for a in accounts if a["type"]["value"] == "INCOME"),
+            "expense": next(a["id"] for a in accounts if a["subtype"]["value"] == "EXPENSE"),
+            "receivable": next(a["id"] for a in accounts
+                               if a["subtype"]["value"] == "RECEIVABLE_INVOICES"),
             "customer": business["customers"]["edges"][0]["node"]["id"],
             "product": next(p["id"] for p in products if p["isSold"]),
             "sales_tax": business["salesTaxes"]["edges"][0]["node"]["id"],
@@ -75,14 +79,18 @@ class BusinessChanges:
     # -- invoices and payments -------------------------------------------------------------
 
     def create_invoice(self, unit_price: str = "100.00", quantity: str = "2",
-                       customer_id: str | None = None, status: str = "SAVED") -> str:
-        """A new invoice with one line (approved unless `status` says DRAFT)."""
+                       customer_id: str | None = None, status: str = "SAVED",
+                       invoice_date: str | None = None) -> str:
+        """A new invoice with one line (approved unless `status` says DRAFT), dated
+        `invoice_date` (YYYY-MM-DD; default: the sandbox's today)."""
         item = {"productId": self.references["product"], "quantity": quantity,
                 "unitPrice": unit_price}
-        return self.mutate("invoiceCreate", "InvoiceCreateInput", {
-            "businessId": self.business_id, "status": status,
-            "customerId": customer_id or self.references["customer"], "items": [item],
-        }, "invoice { id }")["invoice"]["id"]
+        payload = {"businessId": self.business_id, "status": status,
+                   "customerId": customer_id or self.references["customer"], "items": [item]}
+        if invoice_date:
+            payload["invoiceDate"] = invoice_date
+        return self.mutate("invoiceCreate", "InvoiceCreateInput", payload,
+                           "invoice { id }")["invoice"]["id"]
 
     def patch_invoice(self, invoice_id: str, **changes: Any) -> None:
         self.mutate("invoicePatch", "InvoicePatchInput", {"id": invoice_id, **changes})
@@ -102,16 +110,26 @@ class BusinessChanges:
 
     # -- money transactions ----------------------------------------------------------------
 
-    def create_transaction(self, amount: str = "120.50", tax: str = "13.86",
-                           external_id: str | None = None) -> str:
-        """A deposit to the bank account: one income line carrying one sales tax."""
+    def create_transaction(self, amount: str = "120.50", tax: str | None = "13.86",
+                           external_id: str | None = None, *, date: str = "2026-11-28",
+                           direction: str = "DEPOSIT", category: str = "income",
+                           balance: str = "INCREASE", customer_id: str | None = None,
+                           description: str = "Card sale", line_description: str = "Sale",
+                           account_id: str | None = None) -> str:
+        """A transaction on the bank account with one line: by default a card sale (a deposit,
+        categorised to income, carrying one sales tax; `tax=None` for none). The line goes to
+        `account_id`, else to the reference account `category` names (income, expense,
+        receivable, ...); `direction` is DEPOSIT or WITHDRAWAL."""
         external_id = external_id or f"pos-{uuid.uuid4().hex[:12]}"
+        line = {"accountId": account_id or self.references[category], "amount": amount,
+                "balance": balance,
+                "description": line_description, "customerId": customer_id,
+                "taxes": [] if tax is None else [{"salesTaxId": self.references["sales_tax"],
+                                                  "amount": tax}]}
         return self.mutate("moneyTransactionCreate", "MoneyTransactionCreateInput", {
-            "businessId": self.business_id, "externalId": external_id, "date": "2026-11-28",
-            "description": "Card sale",
+            "businessId": self.business_id, "externalId": external_id, "date": date,
+            "description": description,
             "anchor": {"accountId": self.references["cash"], "amount": amount,
-                       "direction": "DEPOSIT"},
-            "lineItems": [{"accountId": self.references["income"], "amount": amount,
-                           "balance": "INCREASE", "description": "Sale",
-                           "taxes": [{"salesTaxId": self.references["sales_tax"], "amount": tax}]}],
+                       "direction": direction},
+            "lineItems": [line],
         }, "transaction { id }")["transaction"]["id"]

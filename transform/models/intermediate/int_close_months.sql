@@ -1,11 +1,15 @@
 -- Every month to close, per business and currency, with no gaps: from the first month with an
--- issued invoice or a payment through the later of the last such month and the as-of month.
+-- issued invoice, a payment or a transaction through the later of the last such month and the
+-- as-of month.
 with activity as (
     select business_id, currency, invoice_month as activity_month
     from {{ ref('int_issued_invoices') }}
     union all
     select business_id, currency, payment_month as activity_month
     from {{ ref('int_invoice_payments') }}
+    union all
+    select business_id, currency, transaction_month as activity_month
+    from {{ ref('int_transaction_lines') }}
 ),
 
 bounds as (

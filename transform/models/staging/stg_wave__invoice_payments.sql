@@ -8,6 +8,7 @@ select
     amount,
     payment_method,
     payment_currency,
-    exchange_rate
+    exchange_rate,
+    account_id as deposit_account_id
 from {{ source('wave', 'invoice_payments') }}
 where not _is_deleted
