@@ -31,10 +31,14 @@ def dbt_env(warehouse: Path, workdir: Path, **extra: str) -> dict[str, str]:
             "DBT_LOG_PATH": str(workdir / "dbt-logs"), **extra}
 
 
-def install_dbt_duckdb() -> subprocess.CompletedProcess:
-    """`meltano install --plugin-type utility dbt-duckdb`: the utility's own venv."""
-    return subprocess.run([MELTANO, "install", "--plugin-type", "utility", "dbt-duckdb"],
+def install_dbt(plugin: str = "dbt-duckdb") -> subprocess.CompletedProcess:
+    """`meltano install --plugin-type utility <plugin>`: the utility's own venv."""
+    return subprocess.run([MELTANO, "install", "--plugin-type", "utility", plugin],
                           cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
+
+
+def install_dbt_duckdb() -> subprocess.CompletedProcess:
+    return install_dbt("dbt-duckdb")
 
 
 def invoke_dbt(args: list[str], warehouse: Path, workdir: Path,
