@@ -30,6 +30,7 @@ from webhook_relay.config import RelaySettings
 from webhook_relay.metrics import RelayMetrics
 from webhook_relay.runlock import RunLock, lock_path
 from webhook_relay.runlogs import Redactor, log_tail, run_log_path
+from webhook_relay.serving import quiet_accept_errors
 from webhook_relay.signature import SIGNATURE_HEADER, SignatureRejected, SignatureVerifier
 from webhook_relay.status_page import render_status_page
 from webhook_relay.store import EventStore
@@ -176,6 +177,7 @@ def create_app(settings: RelaySettings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        quiet_accept_errors(asyncio.get_running_loop())
         store = EventStore(settings.db_path)
         interrupted = store.interrupt_unfinished_runs()
         if interrupted:

@@ -21,7 +21,7 @@ from webhook_relay.runlock import RunLock, lock_path
 from webhook_relay.serving import (
     DEFAULT_HEADER_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
-    connection_cap,
+    Limits,
     guarded_h11_protocol,
     raise_descriptor_limit,
 )
@@ -182,7 +182,7 @@ def _serve(args: argparse.Namespace) -> int:
         stream=sys.stderr,
     )
     settings = _settings(args)
-    descriptors = raise_descriptor_limit()
+    limits = Limits.within(settings.max_connections, raise_descriptor_limit())
     uvicorn.run(
         create_app(settings),
         host=args.host,
@@ -190,10 +190,8 @@ def _serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         log_config=None,
         workers=1,
-        http=guarded_h11_protocol(
-            settings.header_timeout_seconds,
-            connection_cap(settings.max_connections, descriptors),
-        ),
+        http=guarded_h11_protocol(settings.header_timeout_seconds, limits.max_connections),
+        backlog=limits.backlog,
         timeout_keep_alive=5,
     )
     return 0

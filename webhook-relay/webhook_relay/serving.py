@@ -13,7 +13,11 @@ nothing hold ~1,000 descriptors, and once the process runs out, accept() fails i
 
 The body is bounded in time by the endpoint itself (app.py answers 408 when it stalls).
 ``raise_descriptor_limit`` lifts the soft RLIMIT_NOFILE to the hard one at start-up, and
-``connection_cap`` keeps the cap below what the process may open.
+``Limits`` keeps the cap below what the process may open: asyncio accepts up to ``backlog``
+connections per loop iteration before any of them reaches ``connection_made`` (where the cap is
+applied), so a few backlogs' worth of descriptors stay free as well. Should the process run out
+anyway, ``quiet_accept_errors`` reports it once a minute instead of once per failed accept
+(CPython 3.11 logs each of up to ``backlog`` failures per iteration: a million lines in minutes).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import asyncio
 import logging
 import resource
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -30,14 +35,16 @@ log = logging.getLogger("webhook_relay.serving")
 
 DEFAULT_HEADER_TIMEOUT = 10.0
 DEFAULT_MAX_CONNECTIONS = 512
-_RESERVED_DESCRIPTORS = 128  # the store, run logs, the run lock, a run's pipes, the listener
+_RESERVED_DESCRIPTORS = 64  # the store and its WAL, run logs, the run lock, a run's pipes, ...
+_MAX_BACKLOG = 128
+_ACCEPTS_IN_FLIGHT = 4  # backlogs accepted before the first of them is closed (worst case)
 _REPORT_EVERY_SECONDS = 60.0
 
 
 def raise_descriptor_limit() -> int:
     """Lift the soft descriptor limit to the hard one; return the soft limit now in force."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY and soft < hard:
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
             soft = hard
@@ -46,11 +53,38 @@ def raise_descriptor_limit() -> int:
     return soft
 
 
-def connection_cap(requested: int, descriptor_limit: int) -> int:
-    """``requested``, lowered to leave room for the relay's own files under the limit."""
-    if descriptor_limit == resource.RLIM_INFINITY:
-        return requested
-    return max(8, min(requested, descriptor_limit - _RESERVED_DESCRIPTORS))
+@dataclass(frozen=True)
+class Limits:
+    """The listen backlog and the connection cap that fit in ``descriptors`` open files."""
+
+    backlog: int
+    max_connections: int
+
+    @classmethod
+    def within(cls, requested_connections: int, descriptors: int) -> Limits:
+        if descriptors == resource.RLIM_INFINITY:
+            return cls(_MAX_BACKLOG, requested_connections)
+        backlog = max(8, min(_MAX_BACKLOG, descriptors // 8))
+        room = descriptors - _RESERVED_DESCRIPTORS - _ACCEPTS_IN_FLIGHT * backlog
+        return cls(backlog, max(8, min(requested_connections, room)))
+
+
+def quiet_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
+    """Report running out of descriptors on accept at most once a minute (see above)."""
+    state = {"count": 0, "reported": 0, "at": -_REPORT_EVERY_SECONDS}
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if not str(context.get("message", "")).startswith("socket.accept() out of system"):
+            loop.default_exception_handler(context)
+            return
+        state["count"] += 1
+        if loop.time() - state["at"] >= _REPORT_EVERY_SECONDS:
+            log.error("cannot accept connections: %s (%d time(s) in the last minute); raise the"
+                      " open-files limit or lower --max-connections", context.get("exception"),
+                      state["count"] - state["reported"])
+            state["reported"], state["at"] = state["count"], loop.time()
+
+    loop.set_exception_handler(handler)
 
 
 class _DropCounter:
