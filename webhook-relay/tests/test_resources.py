@@ -55,7 +55,7 @@ def test_1100_idle_connections_do_not_stop_the_relay(relay_factory, new_event,
                                                             enough_descriptors, eventually):
     relay = relay_factory(start=False)
     relay.descriptor_limit = DESCRIPTOR_LIMIT
-    relay.start("--debounce", "0.2", "--max-wait", "1", "--header-timeout", "4")
+    relay.start("--debounce", "0.2", "--max-wait", "1")  # the default header timeout: 10 s
     idle = open_idle(relay.port, IDLE_CONNECTIONS)
     try:
         for _ in range(3):
@@ -67,7 +67,7 @@ def test_1100_idle_connections_do_not_stop_the_relay(relay_factory, new_event,
         eventually(lambda: [e["state"] for e in relay.events()] == ["done"],
                    what="the signed event loaded")
         # Idle ones are closed: by eviction for new connections, else after the header timeout.
-        eventually(lambda: all(closed_by_server(c) for c in idle), timeout=20,
+        eventually(lambda: all(closed_by_server(c) for c in idle), timeout=30,
                    what="every idle connection closed by the relay")
     finally:
         for conn in idle:
