@@ -15,6 +15,12 @@ its events leave the fresh pool and are *narrowed* into batches that run on thei
    ``quarantine_after`` of them (with backoff between them) the event is quarantined: kept, with
    its reason and run log, until an operator re-queues it.
 
+When a failed batch is due again and nothing else ran successfully since it was formed (a quiet
+relay: no other business's events to prove the pipeline works), the worker first runs a *probe*:
+the most recently loaded event again (of another business when there is one; a repeat is
+harmless, every write is an upsert). The probe succeeding is the evidence; the probe failing
+means an outage, and the batch waits its next backoff without being run.
+
 So healthy events of a failed run are loaded by the narrowing pass that follows the failure
 (splits are ready at once, not after a backoff), while the failing event ends up alone. Splitting a
 business in halves costs about two runs per halving: about 2*log2(n) runs for n events of the
@@ -36,7 +42,7 @@ from webhook_relay.store import PendingEvent
 BUSINESS_BATCH_PREFIX = "business:"
 PART_BATCH_PREFIX = "part:"
 
-COALESCED, NARROWED, SINGLE = "coalesced", "narrowed", "single"
+COALESCED, NARROWED, SINGLE, PROBE = "coalesced", "narrowed", "single", "probe"
 
 
 @dataclass(frozen=True)
@@ -63,9 +69,13 @@ class Unit:
     events: tuple[PendingEvent, ...]
     batch: str | None
     ready_at: datetime
+    probe_for: Unit | None = None
+    """A probe: ``events`` is a loaded event run again before ``probe_for`` (module docstring)."""
 
     @property
     def kind(self) -> str:
+        if self.probe_for is not None:
+            return PROBE
         if self.batch is None:
             return COALESCED
         return SINGLE if len(self.events) == 1 else NARROWED
@@ -161,9 +171,32 @@ def split_before_run(unit: Unit, last_success: datetime | None,
     return [_new_part(part, now) for part in _halves(unit.events)]
 
 
+def needs_probe(unit: Unit, last_success: datetime | None) -> bool:
+    """``unit`` failed before and no run succeeded since it was formed: outage or poison?"""
+    return (unit.batch is not None and max(e.batch_failures for e in unit.events) >= 1
+            and not has_evidence(unit, last_success))
+
+
+def probe(unit: Unit, loaded: PendingEvent, now: datetime) -> Unit:
+    """A run of ``loaded`` (an event already done) before ``unit``."""
+    return Unit((loaded,), None, now, probe_for=unit)
+
+
+def after_failed_probe(probe_run: Unit, now: datetime, timing: Timing) -> list[Placement]:
+    """The probe failed too: an outage. The batch it was for waits its next backoff."""
+    waiting = probe_run.probe_for
+    assert waiting is not None and waiting.batch is not None
+    batch_failures = max(e.batch_failures for e in waiting.events) + 1
+    return [Placement(seqs=waiting.seqs, batch=waiting.batch,
+                      batch_at=min(e.batch_at or now for e in waiting.events),
+                      batch_failures=batch_failures, retry_at=now + timing.backoff(batch_failures))]
+
+
 def after_failure(unit: Unit, pending: Iterable[PendingEvent], last_success: datetime | None,
                   now: datetime, timing: Timing) -> list[Placement]:
     """Where the events of ``unit``, whose run just failed, go next."""
+    if unit.probe_for is not None:
+        return after_failed_probe(unit, now, timing)
     events = sorted(unit.events, key=lambda e: e.seq)
     if unit.batch is None:
         return _split_coalesced(events, pending, now, timing)

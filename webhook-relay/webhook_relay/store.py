@@ -241,6 +241,16 @@ class EventStore:
         )
         return [_pending_event(row) for row in rows]
 
+    def probe_event(self, avoid_businesses: Sequence[str]) -> PendingEvent | None:
+        """The most recently loaded event, of a business not in ``avoid_businesses`` if any."""
+        rows = self.query(
+            f"SELECT {_PENDING_COLUMNS} FROM events WHERE state = 'done'"
+            " ORDER BY business_id IN (SELECT value FROM json_each(?)), done_at DESC, seq DESC"
+            " LIMIT 1",
+            (json.dumps(list(avoid_businesses)),),
+        )
+        return _pending_event(rows[0]) if rows else None
+
     def last_success(self) -> datetime | None:
         """When the most recent successful run finished."""
         (value,) = self.query(
@@ -259,8 +269,9 @@ class EventStore:
                  run.kind),
             ),
             (
-                "UPDATE events SET attempts = attempts + 1, run_id = ? WHERE state = 'pending'"
-                " AND seq IN (SELECT value FROM json_each(?))",
+                # A probe (narrowing.py) runs an event that is done: the tap reads it by run id.
+                "UPDATE events SET attempts = attempts + (state = 'pending'), run_id = ?"
+                " WHERE state IN ('pending', 'done') AND seq IN (SELECT value FROM json_each(?))",
                 (run.run_id, json.dumps(list(run.seqs))),
             ),
         ])

@@ -148,6 +148,10 @@ class RunWorker:
                      len(placements) // 2)
             units = narrowing.plan(self.store.pending_events(), self.timing,
                                    MAX_BUSINESSES_PER_RUN)
+        if units and units[0].ready_at <= now and narrowing.needs_probe(units[0], last_success):
+            loaded = self.store.probe_event(units[0].business_ids)
+            if loaded is not None:
+                return [narrowing.probe(units[0], loaded, now), *units[1:]]
         return units
 
     async def _next_unit(self) -> Unit:
@@ -186,7 +190,7 @@ class RunWorker:
                 streams=target.streams,
                 max_seq=target.max_seq,
                 event_count=target.event_count,
-                attempt=max(e.failures for e in unit.events) + 1,
+                attempt=max(e.failures for e in (unit.probe_for or unit).events) + 1,
                 kind=unit.kind,
                 seqs=unit.seqs,
             )
@@ -225,7 +229,11 @@ class RunWorker:
         self.store.finish_run(run, exit_code, error, placements, tail)
         quarantined = sum(len(p.seqs) for p in placements if p.quarantine)
         split = [p for p in placements if p.batch != unit.batch]
-        if quarantined:
+        if unit.probe_for is not None:
+            log.error("run %s (a probe: an event loaded before, run again) failed (%s): the"
+                      " pipeline itself fails; %d failing events wait, none is narrowed",
+                      run.run_id, error, len(unit.probe_for.events))
+        elif quarantined:
             self.metrics.quarantines.inc(quarantined)
             log.error(
                 "run %s failed (%s); event %s quarantined after failing alone %d times"
