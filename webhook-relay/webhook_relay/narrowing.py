@@ -220,9 +220,10 @@ def after_failure(unit: Unit, pending: Iterable[PendingEvent], last_success: dat
 def _split_coalesced(events: list[PendingEvent], pending: Iterable[PendingEvent],
                      now: datetime, timing: Timing) -> list[Placement]:
     groups = _by_business(events)
-    if len(groups) == 1 and len(events) > 1:
-        return [_new_part(part, now) for part in _halves(events)]
     waiting = _waiting_business_batches(pending, {e.seq for e in events})
+    if len(groups) == 1 and len(events) > 1 and f"{BUSINESS_BATCH_PREFIX}{events[0].business_id}" \
+            not in waiting:
+        return [_new_part(part, now) for part in _halves(events)]
     placements = []
     for business_id, members in groups.items():
         batch = f"{BUSINESS_BATCH_PREFIX}{business_id}"
