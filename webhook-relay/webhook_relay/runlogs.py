@@ -22,13 +22,19 @@ SUMMARY_CHARS = 300
 REDACTED = "[redacted]"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_ERROR_LINE = re.compile(r"error|exception|failed|refused|denied|not found", re.IGNORECASE)
-# Lines that say a run failed without saying why (Meltano's wrap-up after a plugin failed).
+_ERROR_LINE = re.compile(r"error|exception|failed|refused|denied|not found|could not",
+                         re.IGNORECASE)
+# Lines that say a run failed without saying why (Meltano's wrap-up after a plugin failed, the
+# SDK's notice before the plugin's own message, rich's traceback boxes).
 _GENERIC = re.compile(
-    r"block failed|run invocation could not be completed|extractor failed|loader failed"
-    r"|^traceback|^\s*\^+\s*$|exited with code",
+    r"block (run completed|failed)|run invocation could not be completed|extractor failed"
+    r"|loader failed|exception not rethrown|an unhandled error occurred|the above exception"
+    r"|^traceback|^[\s^~]*$|exited with code|^[\u2500-\u257f]",
     re.IGNORECASE,
 )
+# Meltano's prefix on a plugin's line: "2026-12-07T07:55:29.833114Z [error    ] tap-wave  "
+_MELTANO_PREFIX = re.compile(r"^\S+Z \[[a-z]+\s*\]\s+")
+_ID_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.:]{6,}")
 _SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSW|CREDENTIAL|PRIVATE|(^|_)KEY($|_)", re.IGNORECASE)
 _MIN_SECRET_LENGTH = 6
 
@@ -71,14 +77,25 @@ def log_tail(path: Path | None, limit: int = LOG_TAIL_BYTES) -> str:
     return _ANSI.sub("", data.decode("utf-8", errors="replace"))
 
 
+def error_lines(tail: str) -> list[str]:
+    """The lines of a run's output that say what went wrong (Meltano's prefix removed)."""
+    lines = (_MELTANO_PREFIX.sub("", line).strip() for line in tail.splitlines())
+    return [line for line in lines
+            if line and _ERROR_LINE.search(line) and not _GENERIC.search(line)]
+
+
 def failure_summary(exit_code: int | None, tail: str) -> str:
     """One line saying how a run failed: its exit code and the last line naming an error."""
     head = "could not start or timed out" if exit_code is None else f"exit code {exit_code}"
-    lines = [line.strip() for line in tail.splitlines() if line.strip()]
-    specific = [line for line in lines if _ERROR_LINE.search(line) and not _GENERIC.search(line)]
-    detail = (specific or lines or [""])[-1]
+    lines = error_lines(tail) or [line.strip() for line in tail.splitlines() if line.strip()]
+    detail = lines[-1] if lines else ""
     summary = f"{head}: {detail}" if detail else head
     return summary[:SUMMARY_CHARS]
+
+
+def named_ids(tail: str) -> set[str]:
+    """Id-like words on the error lines of a run's output (to find which event it names)."""
+    return {token.rstrip(".:") for line in error_lines(tail) for token in _ID_TOKEN.findall(line)}
 
 
 class Redactor:

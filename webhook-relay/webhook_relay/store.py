@@ -124,6 +124,7 @@ class PendingEvent:
     type: str
     received_at: datetime
     id: str = ""
+    entity_id: str | None = None
     batch: str | None = None
     batch_at: datetime | None = None
     batch_failures: int = 0
@@ -132,13 +133,13 @@ class PendingEvent:
     retry_at: datetime | None = None
 
 
-_PENDING_COLUMNS = ("seq, business_id, type, received_at, id, batch, batch_at, batch_failures,"
-                    " failures, solo_failures, retry_at")
+_PENDING_COLUMNS = ("seq, business_id, type, received_at, id, entity_id, batch, batch_at,"
+                    " batch_failures, failures, solo_failures, retry_at")
 
 
 def _pending_event(row: tuple) -> PendingEvent:
-    seq, business, kind, received, event_id, batch, batch_at, bf, failures, solo, retry = row
-    return PendingEvent(seq, business, kind, parse_timestamp(received), event_id, batch,
+    seq, business, kind, received, event_id, entity, batch, batch_at, bf, failures, solo, retry = row
+    return PendingEvent(seq, business, kind, parse_timestamp(received), event_id, entity, batch,
                         _optional_time(batch_at), bf, failures, solo, _optional_time(retry))
 
 

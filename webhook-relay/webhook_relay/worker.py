@@ -31,6 +31,7 @@ from webhook_relay.runlogs import (
     Redactor,
     failure_summary,
     log_tail,
+    named_ids,
     open_run_log,
     prune_run_logs,
     run_log_path,
@@ -224,7 +225,7 @@ class RunWorker:
         error = failure_summary(exit_code, tail)
         placements = narrowing.after_failure(
             unit, self.store.pending_events(), self.store.last_success(), datetime.now(UTC),
-            self.timing,
+            self.timing, named_ids(tail),
         )
         self.store.finish_run(run, exit_code, error, placements, tail)
         quarantined = sum(len(p.seqs) for p in placements if p.quarantine)
@@ -241,7 +242,7 @@ class RunWorker:
                 run.run_id, error, unit.events[0].id, self.timing.quarantine_after,
             )  # fmt: skip
         elif split:
-            log.error("run %s failed (%s); its %d events narrowed into %d runs of their own",
+            log.error("run %s failed (%s); its %d events narrowed into %d batches",
                       run.run_id, error, len(unit.events), len(split))
         else:
             wait = max(p.retry_at for p in placements) - datetime.now(UTC)
