@@ -6,7 +6,7 @@ WEBHOOK_RELAY_RUN_ID), whether the project's run lock is held) and an "end" line
 code to $RELAY_TEST_RECORD. $RELAY_TEST_CONTROL (JSON) says how long to sleep, how many of the
 first runs fail, which event ids or businesses make a run fail (`poison_ids`,
 `poison_businesses`: a bad record, a business the token cannot see), and what a failing run
-prints (`output`, with `{ids}` replaced by the poisoned ids it found).
+prints (`output`, with `{ids}` replaced by the poisoned ids it found, `{first}` by the first).
 """
 
 import contextlib
@@ -82,6 +82,7 @@ time.sleep(control.get("sleep", 0))
 if exit_code:
     print("run starting ... reading events", flush=True)
     print(control.get("output", "RecordValidationError: bad record in {ids}")
-          .format(ids=",".join(poisoned) or "-"), file=sys.stderr, flush=True)
+          .format(ids=",".join(poisoned) or "-", first=poisoned[0] if poisoned else "-"),
+          file=sys.stderr, flush=True)
 append({"phase": "end", "pid": os.getpid(), "time": time.time(), "exit_code": exit_code})
 sys.exit(exit_code)

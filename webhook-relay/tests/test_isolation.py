@@ -103,6 +103,23 @@ def test_a_poison_event_is_isolated_and_quarantined_and_the_rest_loaded(
     assert "evt_never_stored: no such event" in again.stderr
 
 
+def test_two_poisons_in_the_first_run_of_a_new_store_stall_nothing(
+    relay_factory, new_event, eventually
+):
+    """No event was ever loaded (nothing to probe with), and each failure names one poison."""
+    relay = relay_factory("--debounce", "1", "--max-wait", "5", "--retry-base", "0.2",
+                          "--retry-max", "1", "--quarantine-after", "2")
+    bodies = [new_event(business_id=f"biz-{n % 2}") for n in range(6)]
+    poisons = (json.loads(bodies[1])["id"], json.loads(bodies[4])["id"])
+    relay.recorder.control(poison_ids=poisons, output="refused record of {first}")
+    ids = post_all(relay, bodies)
+    healthy = [i for i in ids if i not in poisons]
+    eventually(lambda: all(states(relay)[i] == "done" for i in healthy), timeout=30,
+               what="the four healthy events loaded")
+    eventually(lambda: all(states(relay)[p] == "quarantined" for p in poisons), timeout=30,
+               what="both poisons quarantined")
+
+
 def test_a_business_the_token_cannot_see_stalls_no_other_business(
     relay_factory, new_event, eventually
 ):

@@ -14,7 +14,8 @@ its events leave the fresh pool and are *narrowed* into batches that run on thei
    its events rather than in the pipeline: some run succeeded after the batch was formed (the
    rest, a sibling half, another business). Without evidence the batch is retried with
    exponential backoff, unsplit: an outage of Wave or of the warehouse narrows and quarantines
-   nothing.
+   nothing. (A new store, with no loaded event to probe with, splits a batch after its second
+   failure even without evidence, but still quarantines nothing without it.)
 4. A batch of one event that fails with evidence counts a *solo failure*; after
    ``quarantine_after`` of them (with backoff between them) the event is quarantined: kept, with
    its reason and run log, until an operator re-queues it.
@@ -211,16 +212,24 @@ def _unsplit_retry(unit: Unit, now: datetime, timing: Timing) -> list[Placement]
 
 
 def after_failure(unit: Unit, pending: Iterable[PendingEvent], last_success: datetime | None,
-                  now: datetime, timing: Timing, named: set[str] = frozenset()) -> list[Placement]:
-    """Where the events of ``unit``, whose run just failed, go next (``named``: the ids on the
-    failed run's error lines, runlogs.named_ids)."""
+                  now: datetime, timing: Timing, named: set[str] = frozenset(),
+                  can_probe: bool = True) -> list[Placement]:
+    """Where the events of ``unit``, whose run just failed, go next.
+
+    ``named``: the ids on the failed run's error lines (runlogs.named_ids). ``can_probe``: the
+    store holds a loaded event to probe with; when it holds none (a new store) a batch that failed
+    twice is split even without evidence, else two bad events in the first run would hold back
+    the rest for good. Only a solo failure with evidence counts toward quarantine.
+    """
     if unit.probe_for is not None:  # the probe failed too: an outage
         return _unsplit_retry(unit.probe_for, now, timing)
     events = sorted(unit.events, key=lambda e: e.seq)
     blamed = named_events(events, set(named))
     if unit.batch is None:
         return _split_coalesced(events, blamed, pending, now, timing)
-    if not has_evidence(unit, last_success):
+    evidence = has_evidence(unit, last_success)
+    failed_twice = max(e.batch_failures for e in events) + 1 >= 2
+    if not evidence and (can_probe or not failed_twice or len(events) == 1):
         return _unsplit_retry(unit, now, timing)
     parts = _parts(events, blamed)
     if parts:

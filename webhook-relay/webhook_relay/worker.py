@@ -225,7 +225,7 @@ class RunWorker:
         error = failure_summary(exit_code, tail)
         placements = narrowing.after_failure(
             unit, self.store.pending_events(), self.store.last_success(), datetime.now(UTC),
-            self.timing, named_ids(tail),
+            self.timing, named_ids(tail), can_probe=self.store.probe_event(()) is not None,
         )
         self.store.finish_run(run, exit_code, error, placements, tail)
         quarantined = sum(len(p.seqs) for p in placements if p.quarantine)
