@@ -88,7 +88,7 @@ class Pipeline:
                 return value
             time.sleep(0.3)
         pytest.fail(f"timed out after {timeout} s waiting for {what}; runs "
-                    f"{[(r['kind'], r['status'], r['event_count']) for r in self.relay.runs()]}"
+                    f"{[(r.get('kind'), r['status'], r['event_count']) for r in self.relay.runs()]}"
                     f"\n{self.relay.log()[-3000:]}")
 
     def memo_loaded(self, invoice_id: str, memo: str) -> bool:
