@@ -277,14 +277,8 @@ class EventStore:
             ),
         ])
 
-    def finish_run(
-        self,
-        run: RunRecord,
-        exit_code: int | None,
-        error: str | None = None,
-        placements: Sequence[Placement] = (),
-        log_tail: str = "",
-    ) -> list[datetime]:
+    def finish_run(self, run: RunRecord, exit_code: int | None, error: str | None = None,
+                   placements: Sequence[Placement] = (), log_tail: str = "") -> list[datetime]:
         """Record how a run ended, in one transaction with what becomes of its events.
 
         Success: the run's events (still pending) are done; returns their ``received_at``.
@@ -292,13 +286,10 @@ class EventStore:
         """
         now = utc_timestamp()
         succeeded = exit_code == 0
-        statements = [
-            (
-                "UPDATE runs SET finished_at = ?, status = ?, exit_code = ?, error = ?"
-                " WHERE run_id = ?",
-                (now, RUN_SUCCEEDED if succeeded else RUN_FAILED, exit_code, error, run.run_id),
-            )
-        ]
+        statements = [(
+            "UPDATE runs SET finished_at = ?, status = ?, exit_code = ?, error = ? WHERE run_id = ?",
+            (now, RUN_SUCCEEDED if succeeded else RUN_FAILED, exit_code, error, run.run_id),
+        )]
         if succeeded:
             statements.append(
                 (
@@ -340,14 +331,10 @@ class EventStore:
 
     def interrupt_unfinished_runs(self) -> int:
         """Mark runs left ``running`` by a previous relay process as interrupted."""
-        (rows,) = self._transaction(
-            [
-                (
-                    "UPDATE runs SET status = ?, finished_at = ? WHERE status = ? RETURNING run_id",
-                    (RUN_INTERRUPTED, utc_timestamp(), RUN_RUNNING),
-                )
-            ]
-        )
+        (rows,) = self._transaction([(
+            "UPDATE runs SET status = ?, finished_at = ? WHERE status = ? RETURNING run_id",
+            (RUN_INTERRUPTED, utc_timestamp(), RUN_RUNNING),
+        )])
         return len(rows)
 
     # -- operators ---------------------------------------------------------------------------
