@@ -10,7 +10,11 @@ PYPROJECTS := pyproject.toml $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 # every short-lived meltano/tap/target process starts fast even where PYTHONDONTWRITEBYTECODE is set.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: install install-test test lint demo bench dist clean
+# webhook-relay's status page test drives Debian's chromium (headless) through chromedriver.
+BROWSER := /usr/bin/chromium /usr/bin/chromedriver
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install install-test test lint demo bench dist clean browser
 
 install: $(STAMP)
 
@@ -32,8 +36,15 @@ $(STAMP): $(PYPROJECTS) Makefile
 lint: install
 	$(BIN)/ruff check .
 
-test: install-test lint
+test: install-test lint browser
 	$(BIN)/python -m pytest
+
+browser: $(BROWSER)
+
+$(BROWSER):
+	$(SUDO) apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		chromium chromium-driver
 
 demo: install
 	$(BIN)/python -m bench.demo

@@ -61,3 +61,8 @@ def test_meltano_invoke_serve_stores_signed_webhooks(tmp_path):
     with sqlite3.connect(store) as db:
         assert db.execute("SELECT id, business_id FROM events").fetchall() == [
             ("evt_utility_1", "biz-1")]
+    # The operators' command finds the project's store through the utility's settings.
+    listed = meltano(project, "--environment", "prod", "invoke", "webhook-relay", "events",
+                     "--json")
+    counts = json.loads(listed.stdout[listed.stdout.index("{"):])
+    assert counts["done"] + counts["pending"] + counts["quarantined"] == 1

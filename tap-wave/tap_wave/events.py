@@ -49,9 +49,11 @@ def handled(stream: WaveStream, context: Mapping[str, Any], event: StoredEvent) 
     """Move the stream's bookmark past `event`, once the records it gave have been yielded.
 
     The SDK emits state only after the records yielded before it, so a run cut short resumes
-    at the first event whose records were not sent.
+    at the first event whose records were not sent. Never backwards: a relay run may read an
+    older event (re-queued from quarantine) after newer ones.
     """
-    stream.get_context_state(context)[EVENTS_SEQ] = event.seq
+    state = stream.get_context_state(context)
+    state[EVENTS_SEQ] = max(int(state.get(EVENTS_SEQ) or 0), event.seq)
 
 
 def wave_timestamp(event: StoredEvent) -> str | None:

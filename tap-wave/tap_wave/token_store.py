@@ -4,7 +4,9 @@ Wave rotates refresh tokens: each refresh returns a new one and the old one stop
 the newest must survive the run. The store is one file holding a Fernet token (AES-128-CBC +
 HMAC-SHA256, from `cryptography`) of a small JSON document; nothing in it is readable without
 the key. Writes are atomic (temporary file, fsync, `os.replace`), and `lock()` returns an
-inter-process file lock so concurrent runs refresh one at a time and share the result.
+inter-process file lock so concurrent runs refresh one at a time and share the result. The store
+and its lock file are 0600: a lock file other local users can open is a lock they can hold,
+stalling every refresh (an existing looser lock file is tightened).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from filelock import FileLock, Timeout
 
 from tap_wave.errors import ConfigurationError, TokenStoreError
 
+PRIVATE_MODE = 0o600
 KEY_HELP = (
     'generate one with: python -c "from cryptography.fernet import Fernet; '
     'print(Fernet.generate_key().decode())" and set it as TAP_WAVE_TOKEN_KEY (or token_key)'
@@ -64,12 +67,16 @@ class TokenStore:
         except (ValueError, TypeError) as exc:
             msg = f"token_key (TAP_WAVE_TOKEN_KEY) is not a valid Fernet key; {KEY_HELP}"
             raise ConfigurationError(msg) from exc
-        self._lock = FileLock(f"{self.path}.lock", timeout=lock_timeout)
+        self._lock = FileLock(f"{self.path}.lock", timeout=lock_timeout, mode=PRIVATE_MODE)
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Hold the store's inter-process lock (reentrant within one process)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_file = Path(self._lock.lock_file)
+        with contextlib.suppress(FileNotFoundError, PermissionError):  # not ours: its owner's
+            if lock_file.stat().st_mode & 0o077:
+                lock_file.chmod(PRIVATE_MODE)
         try:
             with self._lock:
                 yield
@@ -110,7 +117,7 @@ class TokenStore:
                 stream.write(sealed)
                 stream.flush()
                 os.fsync(stream.fileno())
-            os.chmod(temporary, 0o600)
+            os.chmod(temporary, PRIVATE_MODE)
             os.replace(temporary, self.path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):

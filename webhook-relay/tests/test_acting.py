@@ -101,7 +101,8 @@ def test_default_command_is_a_targeted_meltano_run(relay_factory, new_event, eve
     recorder_script = Path(__file__).parent / "record_run.py"
     fake_meltano.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{recorder_script}" "$@"\n')
     fake_meltano.chmod(fake_meltano.stat().st_mode | stat.S_IEXEC)
-    relay.start("--debounce", "0.1", "--max-wait", "1", "--meltano-bin", str(fake_meltano),
+    # Debounce: both events in one run, even on a slow machine.
+    relay.start("--debounce", "1", "--max-wait", "5", "--meltano-bin", str(fake_meltano),
                 "--environment", "prod", "--state-id-suffix", "webhooks")  # fmt: skip
     events = [
         new_event(business_id="biz-b", event_type="customer.created"),

@@ -65,8 +65,9 @@ def unauthentic_cases(signer, secret, body):
         "wrong secret": (body, signer(body, secret="not-the-secret"), "signature_mismatch"),
         "tampered body": (tampered, signer(body), "signature_mismatch"),
         "signature of another timestamp": (body, f"t={now - 1},v1={good}", "signature_mismatch"),
-        "expired": (body, signer(body, timestamp=now - 301), "timestamp_expired"),
-        "future": (body, signer(body, timestamp=now + 301), "timestamp_in_future"),
+        # 30 s past the tolerance: headroom for a slow, shared test machine
+        "expired": (body, signer(body, timestamp=now - 330), "timestamp_expired"),
+        "future": (body, signer(body, timestamp=now + 330), "timestamp_in_future"),
     }
 
 
@@ -217,7 +218,8 @@ def test_unknown_event_type_is_stored_and_counted(relay, new_event, eventually):
     assert row["type"] == "bill.created"
     samples = relay.metrics()
     assert samples["webhook_relay_events_unknown_type_total"] == before + 1
-    assert samples['webhook_relay_events_received_total{type="bill.created"}'] >= 1
+    assert samples['webhook_relay_events_received_total{type="other"}'] >= 1
+    assert not any('type="bill.created"' in name for name in samples)  # no series per type
     eventually(lambda: event_row(relay, row["id"])["state"] == "done", what="unknown type run")
     (run,) = [r for r in relay.recorder.starts() if row["id"] in {e["id"] for e in r["events"]}]
     assert json.loads(run["env"]["TAP_WAVE__SELECT_FILTER"]) == ["webhook_events"]
@@ -250,4 +252,5 @@ def test_metrics_count_received_rejected_duplicates_and_runs(relay, signer, new_
 def test_healthz_reports_pending_events(relay):
     answer = httpx.get(f"{relay.url}/healthz")
     assert answer.status_code == 200
-    assert set(answer.json()) == {"status", "pending"}
+    assert answer.json()["status"] == "ok"
+    assert set(answer.json()) == {"status", "pending", "failing", "quarantined"}

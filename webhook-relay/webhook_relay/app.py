@@ -1,18 +1,20 @@
-"""The relay's HTTP face (Starlette): POST /webhooks/wave, GET /healthz, GET /metrics.
+"""The relay's HTTP face (Starlette): POST /webhooks/wave, GET /healthz, /metrics and /status.
 
 ``/webhooks/wave`` answers exactly as the contract's table says: 405 for any method but POST,
-413 for a body over the limit (never reading past it), 401 for anything not authentic (checked
-on the raw bytes, before any parsing), 400 for authentic bodies that are not an event, and
-202 (new) or 200 (duplicate) only once the event is committed to the store. Of a rejected request
-only the reason code is logged.
+413 for a body over the limit (never reading past it), 408 for a body that stalls, 401 for
+anything not authentic (checked on the raw bytes, before any parsing), 400 with a reason code
+for authentic bodies that are not a usable event (validation.py), and 202 (new) or 200
+(duplicate) only once the event is committed to the store. Of a rejected request only the reason
+code is logged. ``/status`` is the operators' page (status_page.py), read-only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
+import os
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,28 +22,38 @@ from dataclasses import dataclass
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from webhook_relay import views
 from webhook_relay.config import RelaySettings
 from webhook_relay.metrics import RelayMetrics
 from webhook_relay.runlock import RunLock, lock_path
+from webhook_relay.runlogs import Redactor, log_tail, run_log_path
+from webhook_relay.serving import quiet_accept_errors
 from webhook_relay.signature import SIGNATURE_HEADER, SignatureRejected, SignatureVerifier
-from webhook_relay.store import EventStore, IncomingEvent
+from webhook_relay.status_page import render_status_page
+from webhook_relay.store import EventStore
+from webhook_relay.validation import NotAnEvent, event_from_body
 from webhook_relay.worker import RunWorker
 
 log = logging.getLogger("webhook_relay.app")
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-REQUIRED_FIELDS = ("id", "type", "businessId")
+_LOG_VIEW_BYTES = 512 * 1024
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+}
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-class NotAnEvent(Exception):
-    """An authentic body that is not a usable event; the message is the reason code."""
+class BodyTimeout(Exception):
+    pass
 
 
 @dataclass
@@ -53,53 +65,35 @@ class Relay:
     store: EventStore
     metrics: RelayMetrics
     worker: RunWorker
+    redact: Redactor
 
 
-async def read_body_within(request: Request, limit: int) -> bytes:
-    """The whole body, or ``BodyTooLarge`` as soon as it is known to exceed ``limit`` bytes."""
+async def read_body_within(request: Request, limit: int, timeout: float) -> bytes:
+    """The whole body; ``BodyTooLarge`` as soon as it is known to exceed ``limit`` bytes,
+    ``BodyTimeout`` when it has not all arrived within ``timeout`` seconds."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def event_from_body(body: bytes) -> IncomingEvent:
-    """Read an authentic body as an event, or raise ``NotAnEvent`` with a reason code."""
     try:
-        text = body.decode("utf-8")
-        document = json.loads(text)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise NotAnEvent("not_json") from exc
-    if not isinstance(document, dict):
-        raise NotAnEvent("not_an_object")
-    for name in REQUIRED_FIELDS:
-        value = document.get(name)
-        if not isinstance(value, str) or not value:
-            raise NotAnEvent(f"missing_{name}")
-    data = document.get("data")
-    entity_id = data.get("id") if isinstance(data, dict) else None
-    created_at = document.get("createdAt")
-    return IncomingEvent(
-        id=document["id"],
-        business_id=document["businessId"],
-        type=document["type"],
-        entity_id=entity_id if isinstance(entity_id, str) else None,
-        created_at=created_at if isinstance(created_at, str) else None,
-        body=text,
-    )
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise BodyTooLarge
+                chunks.append(chunk)
+    except TimeoutError as exc:
+        raise BodyTimeout from exc
+    return b"".join(chunks)
 
 
 def _reject(relay: Relay, status: int, reason: str) -> JSONResponse:
     relay.metrics.rejected.labels(reason=reason).inc()
     log.info("webhook rejected: status=%d reason=%s", status, reason)
     headers = {"Allow": "POST"} if status == 405 else None
+    if status in (408, 413):
+        headers = {"Connection": "close"}  # the rest of the body is never read
     return JSONResponse({"error": reason}, status_code=status, headers=headers)
 
 
@@ -108,9 +102,13 @@ async def receive_webhook(request: Request) -> Response:
     if request.method != "POST":
         return _reject(relay, 405, "method_not_allowed")
     try:
-        body = await read_body_within(request, relay.settings.max_body_bytes)
+        body = await read_body_within(
+            request, relay.settings.max_body_bytes, relay.settings.body_timeout_seconds
+        )
     except BodyTooLarge:
         return _reject(relay, 413, "body_too_large")
+    except BodyTimeout:
+        return _reject(relay, 408, "body_timeout")
     try:
         relay.verifier.verify(request.headers.get(SIGNATURE_HEADER), body, time.time())
     except SignatureRejected as rejected:
@@ -121,7 +119,7 @@ async def receive_webhook(request: Request) -> Response:
         return _reject(relay, 400, str(not_event))
     try:
         stored = await run_in_threadpool(relay.store.insert_event, event)
-    except Exception:
+    except sqlite3.Error:
         log.exception("event %s: could not be stored; answering 503 so Wave retries", event.id)
         return JSONResponse({"error": "store_unavailable"}, status_code=503)
     if not stored:
@@ -134,9 +132,9 @@ async def receive_webhook(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> Response:
+    """``ok`` or ``degraded`` (events quarantined), always 200 while the relay answers."""
     relay: Relay = request.app.state.relay
-    pending = await run_in_threadpool(relay.store.pending_count)
-    return JSONResponse({"status": "ok", "pending": pending})
+    return JSONResponse(await run_in_threadpool(views.health, relay.store))
 
 
 async def metrics(request: Request) -> Response:
@@ -145,16 +143,51 @@ async def metrics(request: Request) -> Response:
     return Response(payload, media_type=relay.metrics.content_type)
 
 
+def _status_page(relay: Relay) -> str:
+    return render_status_page(
+        views.health(relay.store),
+        views.business_statuses(relay.store),
+        views.quarantined_events(relay.store),
+        views.recent_runs(relay.store),
+        relay.redact,
+    )
+
+
+async def status(request: Request) -> Response:
+    relay: Relay = request.app.state.relay
+    page = await run_in_threadpool(_status_page, relay)
+    return HTMLResponse(page, headers=_PAGE_HEADERS)
+
+
+async def run_log(request: Request) -> Response:
+    """A run's log as text, redacted; 404 unless the id is a run of this store."""
+    relay: Relay = request.app.state.relay
+    run_id = request.path_params["run_id"]
+    path = run_log_path(relay.settings.run_log_dir, run_id)
+    if path is None or not await run_in_threadpool(views.run_exists, relay.store, run_id):
+        return PlainTextResponse("no such run\n", status_code=404, headers=_PAGE_HEADERS)
+    text = await run_in_threadpool(log_tail, path, _LOG_VIEW_BYTES)
+    if not text:
+        text = "(this run's log is no longer kept; quarantined events keep theirs in the store)\n"
+    return PlainTextResponse(relay.redact(text), headers=_PAGE_HEADERS)
+
+
 def create_app(settings: RelaySettings) -> Starlette:
     """The ASGI app; its lifespan opens the store and runs the worker."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        quiet_accept_errors(asyncio.get_running_loop())
         store = EventStore(settings.db_path)
         interrupted = store.interrupt_unfinished_runs()
         if interrupted:
             log.warning("%d run(s) were cut short by the last stop; re-running", interrupted)
-        relay_metrics = RelayMetrics(queue_depth=store.pending_count)
+        relay_metrics = RelayMetrics(
+            queue_depth=store.pending_count, quarantined=store.quarantined_count
+        )
+        redact = Redactor.from_environment(
+            os.environ, settings.secrets, settings.meltano_project / ".env"
+        )
         worker = RunWorker(
             store=store,
             command=settings.run_command,
@@ -162,6 +195,7 @@ def create_app(settings: RelaySettings) -> Starlette:
             metrics=relay_metrics,
             settings=settings.worker,
             run_log_dir=settings.run_log_dir,
+            redact=redact,
         )
         app.state.relay = Relay(
             settings=settings,
@@ -169,6 +203,7 @@ def create_app(settings: RelaySettings) -> Starlette:
             store=store,
             metrics=relay_metrics,
             worker=worker,
+            redact=redact,
         )
         worker_task = asyncio.create_task(worker.run_forever(), name="webhook-relay-worker")
         log.info(
@@ -187,6 +222,8 @@ def create_app(settings: RelaySettings) -> Starlette:
             Route("/webhooks/wave", receive_webhook, methods=ALL_METHODS),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
+            Route("/status", status, methods=["GET"]),
+            Route("/status/runs/{run_id}/log", run_log, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -1,4 +1,5 @@
-"""Command line: ``webhook-relay serve`` (the relay) and ``webhook-relay locked-run`` (the lock)."""
+"""Command line: ``webhook-relay serve`` (the relay), ``locked-run`` (the lock), ``events``
+(quarantined events: list, show, re-queue; cli_events.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,21 @@ import subprocess
 import sys
 from pathlib import Path
 
-from webhook_relay.config import ConfigError, RelaySettings, secrets_from_environment
+from webhook_relay.cli_events import add_events_parser, run_events_command
+from webhook_relay.config import (
+    BODY_TIMEOUT_SECONDS,
+    ConfigError,
+    RelaySettings,
+    secrets_from_environment,
+)
 from webhook_relay.runlock import RunLock, lock_path
+from webhook_relay.serving import (
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    Limits,
+    guarded_h11_protocol,
+    raise_descriptor_limit,
+)
 from webhook_relay.signature import DEFAULT_TOLERANCE_SECONDS
 from webhook_relay.targeting import DEFAULT_RUN_COMMAND, RunCommand
 from webhook_relay.worker import WorkerSettings
@@ -83,6 +97,30 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--run-timeout", type=float, default=3600.0, help="terminate a run after this many seconds"
     )
+    serve.add_argument(
+        "--quarantine-after",
+        type=int,
+        default=3,
+        help="quarantine an event after its run fails this many times with it alone",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=DEFAULT_HEADER_TIMEOUT,
+        help="close a connection that has not sent its request headers within this many seconds",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=BODY_TIMEOUT_SECONDS,
+        help="answer 408 to a webhook whose body has not arrived within this many seconds",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        help="open connections at most (the longest-idle one is closed for a new one)",
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
     locked = commands.add_parser(
@@ -91,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     locked.add_argument("--meltano-project", required=True, type=Path)
     locked.add_argument("argv", nargs=argparse.REMAINDER, help="-- command and arguments")
+    add_events_parser(commands)
     return parser
 
 
@@ -106,6 +145,7 @@ def _settings(args: argparse.Namespace) -> RelaySettings:
             retry_base_seconds=args.retry_base,
             retry_max_seconds=args.retry_max,
             run_timeout_seconds=args.run_timeout,
+            quarantine_after=args.quarantine_after,
         )
         command = RunCommand(
             template=args.run_command,
@@ -123,6 +163,9 @@ def _settings(args: argparse.Namespace) -> RelaySettings:
         meltano_project=project,
         secrets=secrets_from_environment(os.environ),
         tolerance_seconds=args.tolerance,
+        body_timeout_seconds=args.body_timeout,
+        header_timeout_seconds=args.header_timeout,
+        max_connections=args.max_connections,
         worker=worker,
         run_command=command,
     )
@@ -139,6 +182,7 @@ def _serve(args: argparse.Namespace) -> int:
         stream=sys.stderr,
     )
     settings = _settings(args)
+    limits = Limits.within(settings.max_connections, raise_descriptor_limit())
     uvicorn.run(
         create_app(settings),
         host=args.host,
@@ -146,6 +190,9 @@ def _serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         log_config=None,
         workers=1,
+        http=guarded_h11_protocol(settings.header_timeout_seconds, limits.max_connections),
+        backlog=limits.backlog,
+        timeout_keep_alive=5,
     )
     return 0
 
@@ -167,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "events":
+            return run_events_command(args)
         return _locked_run(args)
     except ConfigError as exc:
         print(f"webhook-relay: {exc}", file=sys.stderr)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from webhook_relay.serving import DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS
 from webhook_relay.signature import DEFAULT_TOLERANCE_SECONDS
 from webhook_relay.targeting import RunCommand
 from webhook_relay.worker import WorkerSettings
@@ -13,6 +14,7 @@ from webhook_relay.worker import WorkerSettings
 SECRET_ENV = "WAVE_WEBHOOK_SECRET"
 PREVIOUS_SECRET_ENV = "WAVE_WEBHOOK_SECRET_PREVIOUS"
 MAX_BODY_BYTES = 1024 * 1024
+BODY_TIMEOUT_SECONDS = 30.0
 
 
 class ConfigError(Exception):
@@ -38,6 +40,9 @@ class RelaySettings:
     secrets: tuple[str, ...]
     tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS
     max_body_bytes: int = MAX_BODY_BYTES
+    body_timeout_seconds: float = BODY_TIMEOUT_SECONDS
+    header_timeout_seconds: float = DEFAULT_HEADER_TIMEOUT
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     run_command: RunCommand = field(default_factory=RunCommand)
 

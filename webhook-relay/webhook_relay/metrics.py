@@ -9,8 +9,9 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from webhook_relay.targeting import KNOWN_EVENT_TYPES
 
-# Bounds the label values an authentic but odd sender could create.
-_MAX_TYPE_LABEL = 64
+# An event type outside the contract is counted under this label, so that an authentic but odd
+# sender cannot create one series per type it invents (the store keeps the real type).
+OTHER_TYPE_LABEL = "other"
 
 LATENCY_BUCKETS = (0.5, 1, 2, 3, 5, 7.5, 10, 15, 30, 60, 120, 300, 600, 1800)
 
@@ -20,12 +21,15 @@ class RelayMetrics:
 
     content_type = CONTENT_TYPE_LATEST
 
-    def __init__(self, queue_depth: Callable[[], float]) -> None:
+    def __init__(
+        self, queue_depth: Callable[[], float], quarantined: Callable[[], float] = lambda: 0
+    ) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
         self.events_received = Counter(
             "webhook_relay_events_received",
-            "Authentic events stored for the first time, by event type.",
+            "Authentic events stored for the first time, by event type ('other' outside the"
+            " contract).",
             ["type"],
             registry=r,
         )
@@ -49,6 +53,17 @@ class RelayMetrics:
             "webhook_relay_queue_depth", "Stored events not yet loaded (pending).", registry=r
         )
         self.queue_depth.set_function(queue_depth)
+        self.quarantined = Gauge(
+            "webhook_relay_events_quarantined",
+            "Events kept aside after failing alone repeatedly (webhook-relay events --quarantined).",
+            registry=r,
+        )
+        self.quarantined.set_function(quarantined)
+        self.quarantines = Counter(
+            "webhook_relay_quarantines",
+            "Events quarantined by this process (a re-queued event may count again).",
+            registry=r,
+        )
         self.runs_started = Counter(
             "webhook_relay_runs_started", "Targeted runs started.", registry=r
         )
@@ -68,8 +83,9 @@ class RelayMetrics:
         )
 
     def count_received(self, event_type: str) -> None:
-        self.events_received.labels(type=event_type[:_MAX_TYPE_LABEL]).inc()
-        if event_type not in KNOWN_EVENT_TYPES:
+        known = event_type in KNOWN_EVENT_TYPES
+        self.events_received.labels(type=event_type if known else OTHER_TYPE_LABEL).inc()
+        if not known:
             self.unknown_event_types.inc()
 
     def exposition(self) -> bytes:

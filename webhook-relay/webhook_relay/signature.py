@@ -1,4 +1,4 @@
-"""The webhook signature scheme of ../shared/wave/WEBHOOKS.md, kept in this one module.
+"""The webhook signature scheme (webhook-relay/README.md, "The contract"), kept in this one module.
 
 Header ``x-wave-signature: t=<unix seconds>,v1=<hex>[,v1=<hex>...]``; each ``v1`` is the lowercase
 hex HMAC-SHA256 of ``b"<t>." + raw body`` keyed with a webhook secret. A request is authentic when
@@ -114,9 +114,10 @@ class SignatureVerifier:
                 matched |= hmac.compare_digest(expected, candidate.encode("ascii"))
         if not matched:
             raise SignatureRejected(Rejection.SIGNATURE_MISMATCH)
-        age = now - header.timestamp
-        if age > self.tolerance_seconds:
+        # Compared as numbers, never subtracted: ``t`` may have hundreds of digits (an int that
+        # no float can hold), and Python compares int with float exactly.
+        if header.timestamp < now - self.tolerance_seconds:
             raise SignatureRejected(Rejection.TIMESTAMP_EXPIRED)
-        if -age > self.tolerance_seconds:
+        if header.timestamp > now + self.tolerance_seconds:
             raise SignatureRejected(Rejection.TIMESTAMP_IN_FUTURE)
         return header

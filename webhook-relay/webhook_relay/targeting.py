@@ -1,15 +1,19 @@
 """What a targeted run covers and how it is started: event types -> tap streams -> command + env.
 
-A run covers every business with pending events and only the tap streams those events touch
-(plus ``webhook_events``, which records every event as received). It is handed to Meltano as:
+A run covers the events of one unit (narrowing.py: the fresh events, or a narrowed batch), their
+businesses and only the tap streams those events touch (plus ``webhook_events``, which records
+every event as received). It is handed to Meltano as:
 
     meltano --environment dev run --state-id-suffix relay --run-id <uuid> --force \\
         tap-wave target-databricks-upsert
 
 with ``TAP_WAVE_BUSINESS_IDS`` (JSON list), ``TAP_WAVE__SELECT_FILTER`` (JSON list of streams,
-Meltano's stream-level select extra), ``TAP_WAVE_EVENTS_DB`` (the store's path) and
-``TAP_WAVE_SYNC_MODE=events`` (the tap reads only what the events name) in its environment. The
-command is a template so that deployments (and tests) can run something else.
+Meltano's stream-level select extra), ``TAP_WAVE_EVENTS_DB`` (the store's path),
+``TAP_WAVE_SYNC_MODE=events`` (the tap reads only what the events name) and
+``WEBHOOK_RELAY_RUN_ID`` in its environment: the store marks the run's events with its id, and the
+tap reads exactly those (so a batch narrowed after a failure, or an event re-queued from quarantine,
+is read whatever the tap's bookmarks say). The command is a template so that deployments (and
+tests) can run something else.
 
 ``--force``: the run holds the project's run lock, which every runner of this project takes, so no
 other run of the state id can be going. Meltano's own check would otherwise refuse every run for
@@ -83,11 +87,11 @@ class RunTarget:
     event_count: int
 
 
-def target_for(events: Iterable[PendingEvent]) -> RunTarget | None:
-    """The run that answers every given pending event, or None when there are none."""
+def target_for(events: Iterable[PendingEvent]) -> RunTarget:
+    """The run that answers every given pending event (at least one)."""
     events = list(events)
     if not events:
-        return None
+        raise ValueError("a run needs at least one event")
     return RunTarget(
         business_ids=tuple(sorted({e.business_id for e in events})),
         streams=streams_for_event_types({e.type for e in events}),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 import socket
 import sqlite3
@@ -55,6 +56,8 @@ class RelayProcess:
     env: dict[str, str] = field(default_factory=dict)
     port: int = 0
     process: subprocess.Popen | None = None
+    descriptor_limit: int | None = None
+    """Run the relay with at most this many open files (soft and hard), e.g. to exhaust them."""
 
     @property
     def url(self) -> str:
@@ -73,7 +76,9 @@ class RelayProcess:
         env = {**os.environ, "WAVE_WEBHOOK_SECRET": self.secret, **self.env}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            preexec_fn=self._limit_descriptors
+                                            if self.descriptor_limit is not None else None)
         deadline = time.monotonic() + startup_timeout
         while not self._healthy():
             if time.monotonic() > deadline:
@@ -81,6 +86,10 @@ class RelayProcess:
                 raise RuntimeError(f"relay did not answer /healthz in {startup_timeout} s")
             time.sleep(0.1)
         return self
+
+    def _limit_descriptors(self) -> None:
+        limit = (self.descriptor_limit, self.descriptor_limit)
+        resource.setrlimit(resource.RLIMIT_NOFILE, limit)
 
     def _healthy(self) -> bool:
         if self.process.poll() is not None:

@@ -1,11 +1,12 @@
-"""The worker: coalesces pending events into targeted runs, one run at a time, and retries.
+"""The worker: turns pending events into runs, one at a time, and isolates events that fail.
 
-Loop: wait until events are pending; wait until the debounce window has passed since the newest
-pending event (or the maximum wait since the oldest); take the project's run lock; start one run
-covering every business with pending events; mark those events (``seq <= max_seq`` at start) done
-only when the run exits 0. A failed run is retried with exponential backoff; the events it
-covered stay pending, so they ride along with anything that arrived since. All waiting is driven
-by the store, so after a restart pending events resume without any other bookkeeping.
+Loop: read the pending events; quarantine any no run could be started for; let narrowing.py
+form the units (the fresh events coalesced, after the debounce window or the maximum wait; each
+narrowed batch of a failed run, when its retry time has come); take the project's run lock; run the
+first ready unit. A unit's events become ``done`` only when its run exits 0; when it fails,
+narrowing.py says where they go (split by business or in halves, retried later, or quarantined),
+in the same transaction that records the failure. All state is in the store, so after a restart
+the worker resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -19,18 +20,32 @@ import subprocess
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
+from webhook_relay import narrowing
 from webhook_relay.metrics import RelayMetrics
+from webhook_relay.narrowing import Timing, Unit
 from webhook_relay.runlock import RunLock
+from webhook_relay.runlogs import (
+    Redactor,
+    failure_summary,
+    log_tail,
+    named_ids,
+    open_run_log,
+    prune_run_logs,
+    run_log_path,
+)
 from webhook_relay.store import EventStore, RunRecord
 from webhook_relay.targeting import RunCommand, RunTarget, target_for
+from webhook_relay.validation import stored_event_problem
 
 log = logging.getLogger("webhook_relay.worker")
 
-_KEEP_RUN_LOGS = 200
 _POLL_SECONDS = 0.1
+MAX_BUSINESSES_PER_RUN = 200
+"""At most 200 ids of at most 200 characters: TAP_WAVE_BUSINESS_IDS stays far below the 128 kB
+a single environment variable may hold (a longer one fails the run with E2BIG)."""
 
 
 @dataclass(frozen=True)
@@ -41,9 +56,10 @@ class WorkerSettings:
     retry_max_seconds: float = 300.0
     run_timeout_seconds: float = 3600.0
     terminate_grace_seconds: float = 30.0
-    # Re-check the store this often even without a notification (events written by another
-    # process, clock changes); not a busy loop.
-    idle_check_seconds: float = 30.0
+    quarantine_after: int = 3
+    # Re-read the store this often even without a notification (events re-queued by the CLI,
+    # clock changes); one indexed count, not a busy loop.
+    idle_check_seconds: float = 2.0
 
     def __post_init__(self) -> None:
         if self.debounce_seconds < 0 or self.max_wait_seconds < self.debounce_seconds:
@@ -53,11 +69,18 @@ class WorkerSettings:
             )
         if self.retry_base_seconds <= 0 or self.retry_max_seconds < self.retry_base_seconds:
             raise ValueError("need 0 < retry base <= retry max seconds")
+        if self.quarantine_after < 1:
+            raise ValueError("need quarantine after >= 1 failed run")
 
-    def backoff(self, consecutive_failures: int) -> float:
-        """Seconds to wait before the next attempt after ``consecutive_failures`` failures."""
-        exponent = min(consecutive_failures - 1, 30)
-        return min(self.retry_base_seconds * 2**exponent, self.retry_max_seconds)
+    @property
+    def timing(self) -> Timing:
+        return Timing(
+            debounce_seconds=self.debounce_seconds,
+            max_wait_seconds=self.max_wait_seconds,
+            retry_base_seconds=self.retry_base_seconds,
+            retry_max_seconds=self.retry_max_seconds,
+            quarantine_after=self.quarantine_after,
+        )
 
 
 class RunWorker:
@@ -71,16 +94,17 @@ class RunWorker:
         metrics: RelayMetrics,
         settings: WorkerSettings,
         run_log_dir: Path,
+        redact: Redactor | None = None,
     ) -> None:
         self.store = store
         self.command = command
         self.lock = lock
         self.metrics = metrics
         self.settings = settings
+        self.timing = settings.timing
         self.run_log_dir = run_log_dir
+        self.redact = redact or Redactor(())
         self._wakeup = asyncio.Event()
-        self._consecutive_failures = 0
-        self._retry_not_before = 0.0  # time.monotonic() value
 
     def notify(self) -> None:
         """A new event was stored: re-evaluate the debounce window."""
@@ -90,8 +114,8 @@ class RunWorker:
         try:
             while True:
                 try:
-                    await self._wait_until_ready()
-                    await self._run_once()
+                    unit = await self._next_unit()
+                    await self._run(unit)
                 except Exception:
                     # e.g. the store's disk is full: keep the relay alive, try again later.
                     log.exception(
@@ -103,29 +127,52 @@ class RunWorker:
             if interrupted:
                 log.warning("worker stopped during a run; its events stay pending for next start")
 
-    # -- waiting -----------------------------------------------------------------------------
+    # -- planning ----------------------------------------------------------------------------
 
-    async def _wait_until_ready(self) -> None:
-        """Return when pending events exist, their debounce window is over and backoff allows."""
+    def _plan(self) -> list[Unit]:
+        """The units the pending events form now (runs in a thread: it reads the store)."""
+        events = self.store.pending_events()
+        invalid = narrowing.invalid_events(events, stored_event_problem)
+        if invalid:
+            self.store.quarantine_invalid(invalid)
+            self.metrics.quarantines.inc(len(invalid))
+            for seq, reason in invalid.items():
+                log.error("event #%d quarantined without a run: %s", seq, reason)
+            events = [e for e in events if e.seq not in invalid]
+        units = narrowing.plan(events, self.timing, MAX_BUSINESSES_PER_RUN)
+        last_success = self.store.last_success()
+        now = datetime.now(UTC)
+        placements = [p for u in units for p in narrowing.split_before_run(u, last_success, now)]
+        if placements:
+            self.store.place(placements)
+            log.info("narrowed %d failed batch(es) after a successful run",
+                     len(placements) // 2)
+            units = narrowing.plan(self.store.pending_events(), self.timing,
+                                   MAX_BUSINESSES_PER_RUN)
+        if units and units[0].ready_at <= now and narrowing.needs_probe(units[0], last_success):
+            loaded = self.store.probe_event(units[0].business_ids)
+            if loaded is not None:
+                return [narrowing.probe(units[0], loaded, now), *units[1:]]
+        return units
+
+    async def _next_unit(self) -> Unit:
+        """Wait for the first ready unit; return it holding the run lock."""
         while True:
             # Clear before reading the store: a notification from here on is not lost.
             self._wakeup.clear()
-            window = await asyncio.to_thread(self.store.pending_window)
-            if window is None:
-                await self._sleep(self.settings.idle_check_seconds)
+            units = await asyncio.to_thread(self._plan)
+            delay = self.settings.idle_check_seconds
+            if units:
+                delay = min(delay, (units[0].ready_at - datetime.now(UTC)).total_seconds())
+            if delay > 0:
+                await self._sleep(delay)
                 continue
-            oldest, newest = window
-            ready_at = min(
-                newest + timedelta(seconds=self.settings.debounce_seconds),
-                oldest + timedelta(seconds=self.settings.max_wait_seconds),
-            )
-            delay = min(
-                (ready_at - datetime.now(UTC)).total_seconds(), self.settings.max_wait_seconds
-            )
-            delay = max(delay, self._retry_not_before - time.monotonic())
-            if delay <= 0:
-                return
-            await self._sleep(delay)
+            await self.lock.acquire()
+            # Plan again under the lock: events that arrived while waiting ride along.
+            units = await asyncio.to_thread(self._plan)
+            if units and units[0].ready_at <= datetime.now(UTC):
+                return units[0]
+            self.lock.release()
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep up to ``seconds``, waking early when a new event was stored since the clear."""
@@ -134,64 +181,73 @@ class RunWorker:
 
     # -- running -----------------------------------------------------------------------------
 
-    async def _run_once(self) -> None:
-        await self.lock.acquire()
+    async def _run(self, unit: Unit) -> None:
+        """Run ``unit`` (the run lock is held on entry and released here)."""
         try:
-            # Read the batch under the lock, so events that arrived while waiting ride along.
-            target = target_for(await asyncio.to_thread(self.store.pending_events))
-            if target is None:
-                return
+            target = target_for(unit.events)
             run = RunRecord(
                 run_id=str(uuid.uuid4()),
                 business_ids=target.business_ids,
                 streams=target.streams,
                 max_seq=target.max_seq,
                 event_count=target.event_count,
-                attempt=self._consecutive_failures + 1,
+                attempt=max(e.failures for e in (unit.probe_for or unit).events) + 1,
+                kind=unit.kind,
+                seqs=unit.seqs,
             )
             await asyncio.to_thread(self.store.start_run, run)
             self.metrics.runs_started.inc()
             log.info(
-                "run %s started: %d events, businesses=%s streams=%s attempt=%d",
-                run.run_id,
-                run.event_count,
-                list(run.business_ids),
-                list(run.streams),
-                run.attempt,
-            )
+                "run %s started (%s): %d events, %d business(es), streams=%s, attempt %d",
+                run.run_id, run.kind, run.event_count, len(run.business_ids),
+                list(run.streams), run.attempt,
+            )  # fmt: skip
             exit_code = await self._execute(run, target)
         finally:
             self.lock.release()
-        loaded = await asyncio.to_thread(self.store.finish_run, run, exit_code)
         if exit_code == 0:
+            loaded = await asyncio.to_thread(self.store.finish_run, run, 0)
             self._on_success(run, loaded)
         else:
-            self._on_failure(run, exit_code)
+            await asyncio.to_thread(self._on_failure, unit, run, exit_code)
 
     def _on_success(self, run: RunRecord, loaded: list[datetime]) -> None:
         self.metrics.runs_succeeded.inc()
         now = datetime.now(UTC)
         for received_at in loaded:
             self.metrics.event_to_load_seconds.observe((now - received_at).total_seconds())
-        self._consecutive_failures = 0
-        self._retry_not_before = 0.0
         log.info("run %s succeeded: %d events done", run.run_id, len(loaded))
 
-    def _on_failure(self, run: RunRecord, exit_code: int | None) -> None:
+    def _on_failure(self, unit: Unit, run: RunRecord, exit_code: int | None) -> None:
+        """Record the failure and where its events go next (runs in a thread)."""
         self.metrics.runs_failed.inc()
-        self._consecutive_failures += 1
-        backoff = self.settings.backoff(self._consecutive_failures)
-        self._retry_not_before = time.monotonic() + backoff
-        log.error(
-            "run %s failed (exit code %s, log %s); events stay pending, retry in %.1f s",
-            run.run_id,
-            exit_code,
-            self._run_log_path(run.run_id),
-            backoff,
+        tail = self.redact(log_tail(run_log_path(self.run_log_dir, run.run_id)))
+        error = failure_summary(exit_code, tail)
+        placements = narrowing.after_failure(
+            unit, self.store.pending_events(), self.store.last_success(), datetime.now(UTC),
+            self.timing, named_ids(tail), can_probe=self.store.probe_event(()) is not None,
         )
-
-    def _run_log_path(self, run_id: str) -> Path:
-        return self.run_log_dir / f"{run_id}.log"
+        self.store.finish_run(run, exit_code, error, placements, tail)
+        quarantined = sum(len(p.seqs) for p in placements if p.quarantine)
+        split = [p for p in placements if p.batch != unit.batch]
+        if unit.probe_for is not None:
+            log.error("run %s (a probe: an event loaded before, run again) failed (%s): the"
+                      " pipeline itself fails; %d failing events wait, none is narrowed",
+                      run.run_id, error, len(unit.probe_for.events))
+        elif quarantined:
+            self.metrics.quarantines.inc(quarantined)
+            log.error(
+                "run %s failed (%s); event %s quarantined after failing alone %d times"
+                " (webhook-relay events --quarantined)",
+                run.run_id, error, unit.events[0].id, self.timing.quarantine_after,
+            )  # fmt: skip
+        elif split:
+            log.error("run %s failed (%s); its %d events narrowed into %d batches",
+                      run.run_id, error, len(unit.events), len(split))
+        else:
+            wait = max(p.retry_at for p in placements) - datetime.now(UTC)
+            log.error("run %s failed (%s); retrying its %d events in %.1f s", run.run_id,
+                      error, len(unit.events), max(wait.total_seconds(), 0))
 
     async def _execute(self, run: RunRecord, target: RunTarget) -> int | None:
         """Start the run's process and wait for it; None when it could not start or timed out.
@@ -202,9 +258,9 @@ class RunWorker:
         """
         argv = self.command.argv(run.run_id)
         env = self.command.environ(target, run.run_id, os.environ)
-        self.run_log_dir.mkdir(parents=True, exist_ok=True)
-        self._prune_run_logs()
-        with open(self._run_log_path(run.run_id), "wb") as run_log:
+        self.run_log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        prune_run_logs(self.run_log_dir)
+        with open_run_log(self.run_log_dir, run.run_id) as run_log:
             try:
                 process = subprocess.Popen(
                     argv,
@@ -217,13 +273,9 @@ class RunWorker:
                     start_new_session=True,
                 )
             except OSError as exc:
-                log.error(
-                    "run %s could not start %r in %s: %s",
-                    run.run_id,
-                    argv[0],
-                    self.command.project,
-                    exc,
-                )
+                message = f"could not start {argv[0]!r} in {self.command.project}: {exc}"
+                run_log.write(message.encode() + b"\n")
+                log.error("run %s %s", run.run_id, message)
                 return None
         deadline = time.monotonic() + self.settings.run_timeout_seconds
         while (exit_code := process.poll()) is None:
@@ -250,9 +302,3 @@ class RunWorker:
                 await asyncio.to_thread(process.wait)
                 return
             await asyncio.sleep(_POLL_SECONDS)
-
-    def _prune_run_logs(self) -> None:
-        logs = sorted(self.run_log_dir.glob("*.log"), key=lambda p: p.stat().st_mtime)
-        for old in logs[:-_KEEP_RUN_LOGS]:
-            with contextlib.suppress(OSError):
-                old.unlink()
