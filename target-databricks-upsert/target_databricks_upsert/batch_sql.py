@@ -35,6 +35,8 @@ from target_databricks_upsert.tables import (
 
 REMOVAL = "_removal"
 """A column of a child MERGE's source: TRUE on a line its parent no longer has."""
+ACTION = "_action"
+"""A column of every MERGE's source: what writing the row does (see `actions`)."""
 
 
 def _business(table: TableSpec, alias: str) -> str:
@@ -100,13 +102,32 @@ def _conditions(table: TableSpec) -> dict[str, str]:
                           + ["t.`_is_deleted`", version])
     known_changed = " OR ".join(
         [f"(s.{quote(c)} IS NOT NULL AND t.{quote(c)} IS DISTINCT FROM s.{quote(c)})"
-         for c in values] + ["NOT t.`_is_deleted`", version])
+         for c in values] + [version])
     live = f"NOT s.{REMOVAL} AND {newer}"
     return {
-        "removed": f"s.{REMOVAL} AND NOT t.`_is_deleted`",
-        "deleted": f"{live} AND s.`_is_deleted` AND ({known_changed})",
-        "updated": f"{live} AND NOT s.`_is_deleted` AND ({changed})",
+        "remove": f"s.{REMOVAL} AND NOT t.`_is_deleted`",
+        "delete": f"{live} AND s.`_is_deleted` AND NOT t.`_is_deleted`",
+        "redelete": f"{live} AND s.`_is_deleted` AND ({known_changed})",
+        "update": f"{live} AND NOT s.`_is_deleted` AND ({changed})",
     }
+
+
+def actions(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str]) -> str:
+    """The source rows of `table`, each with `_action`: what writing it does to the table:
+    insert, update, delete (a deletion of a live row), redelete (new known values of a deleted
+    row), remove (a line its parent no longer has), or NULL (nothing: older, or unchanged).
+
+    Judged here, in the statement's source, rather than in the MERGE's WHEN conditions: DuckDB's
+    MERGE needs tens of MB for two WHEN clauses each comparing every column."""
+    when = _conditions(table)
+    key0 = quote(table.key[0])
+    judged = " ".join(f"WHEN {condition} THEN '{name}'" for name, condition in when.items())
+    return (
+        f"SELECT s.*, CASE WHEN t.{key0} IS NULL THEN CASE WHEN s.{REMOVAL} THEN NULL "
+        f"ELSE 'insert' END {judged} END AS {ACTION} "
+        f"FROM ({source(load, root, table, sources)}) AS s LEFT JOIN "
+        f"{qualified(load, table.name)} AS t ON {_on('t', 's', [(k, k) for k in table.key])}"
+    )
 
 
 def upsert(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str]) -> str:
@@ -114,7 +135,6 @@ def upsert(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str
     target = qualified(load, table.name)
     columns = _staged_columns(table)
     values = [c for c, _ in table.data_columns if c not in table.key]
-    when = _conditions(table)
     stamp = (
         "`_extracted_at` = s.`_extracted_at`, `_sequence` = s.`_sequence`, "
         f"`_table_version` = s.`_table_version`, `_updated_at` = {NOW}, "
@@ -126,37 +146,33 @@ def upsert(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str
     insert_vals = ", ".join([*(f"s.{quote(c)}" for c in columns), NOW, NOW,
                              load.literal(load.load_id)])
     removed = "" if table is root else (
-        f"WHEN MATCHED AND {when['removed']} THEN UPDATE SET `_is_deleted` = TRUE, "
+        f"WHEN MATCHED AND s.{ACTION} = 'remove' THEN UPDATE SET `_is_deleted` = TRUE, "
         "`_deleted_at` = s.`_deleted_at`, `_sequence` = s.`_sequence`, "
         f"`_updated_at` = {NOW}, `_load_id` = {load.literal(load.load_id)} ")
     return (
-        f"MERGE INTO {target} AS t USING ({source(load, root, table, sources)}) AS s "
+        f"MERGE INTO {target} AS t USING ({actions(load, root, table, sources)}) AS s "
         f"ON {_on('t', 's', [(k, k) for k in table.key])} {removed}"
-        f"WHEN MATCHED AND {when['deleted']} THEN UPDATE SET {keep_known}"
+        f"WHEN MATCHED AND s.{ACTION} IN ('delete', 'redelete') THEN UPDATE SET {keep_known}"
         "`_is_deleted` = TRUE, `_deleted_at` = COALESCE(t.`_deleted_at`, s.`_deleted_at`), "
         f"{stamp} "
-        f"WHEN MATCHED AND {when['updated']} THEN UPDATE SET {overwrite}"
+        f"WHEN MATCHED AND s.{ACTION} = 'update' THEN UPDATE SET {overwrite}"
         f"`_is_deleted` = FALSE, `_deleted_at` = NULL, {stamp} "
-        f"WHEN NOT MATCHED AND NOT s.{REMOVAL} THEN INSERT ({insert_cols}) VALUES ({insert_vals})"
+        f"WHEN NOT MATCHED AND s.{ACTION} = 'insert' THEN INSERT ({insert_cols}) "
+        f"VALUES ({insert_vals})"
     )
 
 
 def _counts(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str]) -> str:
     """Per business: the rows `upsert` will insert, update and mark deleted in `table`."""
-    target = qualified(load, table.name)
-    key0 = quote(table.key[0])
-    when = _conditions(table)
-    matched = f"t.{key0} IS NOT NULL"
-    # A deletion of a row deleted already (a known value changed) counts as an update.
-    deleting = f"({when['removed']}) OR (({when['deleted']}) AND NOT t.`_is_deleted`)"
-    updating = f"({when['updated']}) OR (({when['deleted']}) AND t.`_is_deleted`)"
+    def count(*names: str) -> str:
+        listed = ", ".join(f"'{n}'" for n in names)
+        return f"SUM(CASE WHEN s.{ACTION} IN ({listed}) THEN 1 ELSE 0 END)"
+
     return (
         f"SELECT {load.literal(table.name)} AS table_name, {_business(table, 's')} AS business_id, "
-        f"SUM(CASE WHEN t.{key0} IS NULL AND NOT s.{REMOVAL} THEN 1 ELSE 0 END) AS rows_inserted, "
-        f"SUM(CASE WHEN {matched} AND ({updating}) THEN 1 ELSE 0 END) AS rows_updated, "
-        f"SUM(CASE WHEN {matched} AND ({deleting}) THEN 1 ELSE 0 END) AS rows_deleted "
-        f"FROM ({source(load, root, table, sources)}) AS s LEFT JOIN {target} AS t "
-        f"ON {_on('t', 's', [(k, k) for k in table.key])} GROUP BY 2"
+        f"{count('insert')} AS rows_inserted, {count('update', 'redelete')} AS rows_updated, "
+        f"{count('delete', 'remove')} AS rows_deleted "
+        f"FROM ({actions(load, root, table, sources)}) AS s GROUP BY 2"
     )
 
 
