@@ -214,16 +214,21 @@ def _append(load: Load, table: TableSpec, relation: str) -> str:
 
 def batch_steps(load: Load, root: TableSpec, sources: dict[str, str],
                 all_new: bool = False) -> list[list[str]]:
-    """The statements of one batch: [[audit MERGE], [one write per table]]. `sources` maps a
+    """The statements of one batch: [[audit MERGE], [one write per table]] (the audit split per
+    table where the dialect says so: `Dialect.audit_at_once`). `sources` maps a
     table to its staged relation (the root always has one). With `all_new` (no table has a key of
     the batch: `rows_of_batch_keys` is 0), and for a keyless stream, rows are appended."""
     tables = [root, *root.descendants()]
     if all_new or not root.key:
         written = [t for t in tables if t.name in sources]
-        return [[audit(load, [_appended_counts(load, t, sources[t.name]) for t in written])],
-                [_append(load, t, sources[t.name]) for t in written]]
-    return [[audit(load, [_counts(load, root, t, sources) for t in tables])],
-            [upsert(load, root, t, sources) for t in tables]]
+        counts = [_appended_counts(load, t, sources[t.name]) for t in written]
+        writes = [_append(load, t, sources[t.name]) for t in written]
+    else:
+        counts = [_counts(load, root, t, sources) for t in tables]
+        writes = [upsert(load, root, t, sources) for t in tables]
+    audits = ([audit(load, counts)] if load.dialect.audit_at_once
+              else [audit(load, [c]) for c in counts])
+    return [audits, writes]
 
 
 def retire_old_versions(

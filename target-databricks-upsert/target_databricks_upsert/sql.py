@@ -32,6 +32,9 @@ class Dialect:
     backslash_escapes: bool  # Databricks string literals read \' and \\; DuckDB's only ''
     delta_tables: bool  # USING DELTA, CLUSTER/PARTITIONED BY, TBLPROPERTIES
     add_columns_at_once: bool  # ADD COLUMNS (a, b) in one ALTER, or one ADD COLUMN each
+    # One audit MERGE for all of a batch's tables (each statement is a round trip), or one per
+    # table (DuckDB: no round trips, and a smaller plan fits its memory limit)
+    audit_at_once: bool
 
     def literal(self, value: object) -> str:
         """A literal for a Python string, number, boolean or None."""
@@ -52,9 +55,9 @@ class Dialect:
 
 
 DATABRICKS = Dialect("TIMESTAMP", backslash_escapes=True, delta_tables=True,
-                     add_columns_at_once=True)
+                     add_columns_at_once=True, audit_at_once=True)
 DUCKDB = Dialect("TIMESTAMPTZ", backslash_escapes=False, delta_tables=False,
-                 add_columns_at_once=False)
+                 add_columns_at_once=False, audit_at_once=False)
 
 
 @dataclass(frozen=True)
