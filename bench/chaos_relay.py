@@ -1,0 +1,118 @@
+"""Chaos, part 2 (see bench/chaos.py): `kill -9` the webhook relay while webhooks keep arriving.
+
+The relay runs the project's real targeted runs (`meltano run` of tap-wave in events mode and the
+target). The books keep changing from a thread, so the sandbox keeps sending signed webhooks and
+retrying those that fail (0.5 s doubling to 30 s, 8 attempts). The relay is killed at random
+moments (during a run, while events wait for their debounce, in the middle of a request) and
+restarted on the same store and port after a random pause; a run it left going finishes on its
+own, holding the project's run lock, and the new relay runs its events again. At the end the
+changes stop, everything drains, and every webhook the sandbox emitted must be stored once,
+done, and in `webhook_events` once, with the warehouse equal to the sandbox's books.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from pathlib import Path
+
+import psutil
+from wave_sandbox.testing import start_wave_sandbox
+from webhook_relay.testing import RelayProcess
+
+from bench.chaos_books import BOOKS, BookChanges
+from bench.chaos_checks import Tally, checked, compare_events
+from bench.meltano_project import MELTANO, make_project, meltano, point_at
+
+SECRET = "chaos-webhook-secret"
+RELAY_FLAGS = ["--debounce", "0.3", "--max-wait", "2", "--meltano-bin", str(MELTANO),
+               "--retry-base", "0.5", "--retry-max", "4"]
+RUN = ("--environment", "dev", "run", "--force", "tap-wave", "target-databricks-upsert")
+
+
+class DrainTimeout(RuntimeError):
+    """The pipeline did not settle after the last kill."""
+
+
+def what_it_was_doing(relay: RelayProcess) -> str:
+    """How a kill lands: during a run, while events wait, or with nothing to do."""
+    if any(run["status"] == "running" for run in relay.runs()):
+        return "during a run"
+    if relay.pending():
+        return "while events waited"
+    return "with nothing to do"
+
+
+def runs_of(relay: RelayProcess) -> list[psutil.Process]:
+    """The relay's runs going now (each a session of its own: they outlive a kill)."""
+    with contextlib.suppress(psutil.Error):
+        return psutil.Process(relay.process.pid).children(recursive=True)
+    return []
+
+
+def settled(sandbox, relay: RelayProcess) -> bool:
+    """Every webhook delivered or given up on, every event stored out of `pending`, no run."""
+    if sandbox.stats()["webhooks"]["pending"]:
+        return False
+    if relay.process.poll() is not None:
+        raise DrainTimeout(f"the relay exited {relay.process.returncode}:\n{relay.log()[-3000:]}")
+    return (all(event["state"] != "pending" for event in relay.events())
+            and all(run["status"] != "running" for run in relay.runs()))
+
+
+def relay_kills(root: Path, kills: int, rng: random.Random, books: dict | None = None,
+                say=print, drain_timeout: float = 300.0) -> Tally:
+    """`kills` kills of the relay while the books change; then drain and compare."""
+    tally = Tally("relay")
+    project = make_project(root / "project")
+    warehouse = root / "warehouse.duckdb"
+    relay = RelayProcess(db=root / "store" / "events.db", meltano_project=project, secret=SECRET,
+                         log_path=root / "store" / "webhook-relay.log", args=RELAY_FLAGS)
+    orphans: list[psutil.Process] = []
+    relay.start()
+    try:
+        with start_wave_sandbox(**(books or BOOKS), webhook_url=relay.webhook_url,
+                                webhook_secret=SECRET) as sandbox:
+            point_at(project, sandbox, warehouse)
+            meltano(project, *RUN)  # the books, loaded once in full (the relay has no event yet)
+            changes = BookChanges(sandbox, rng, transactions=True)
+            changes.start(pause=(0.05, 0.4))
+            try:
+                for _ in range(kills):
+                    moment = rng.uniform(0.2, 5.0)
+                    time.sleep(moment)
+                    doing = what_it_was_doing(relay)
+                    orphans += runs_of(relay)
+                    relay.kill9()
+                    tally.kills += 1
+                    tally.how[doing] += 1
+                    pause = rng.uniform(0.0, 1.0)
+                    time.sleep(pause)
+                    relay.start()
+                    say(f"  relay kill {tally.kills}/{kills} {moment:.2f} s after its start "
+                        f"{doing}; back {pause:.2f} s later; {changes.made} changes so far")
+            finally:
+                changes.stop()
+            deadline = time.monotonic() + drain_timeout
+            while not settled(sandbox, relay):
+                if time.monotonic() > deadline:
+                    raise DrainTimeout(f"not drained after {drain_timeout} s: "
+                                       f"{sandbox.stats()['webhooks']}, "
+                                       f"{relay.pending()} pending\n{relay.log()[-3000:]}")
+                time.sleep(0.5)
+            emitted = sandbox.webhooks()
+            tally.findings += compare_events(emitted, relay.events(), warehouse)
+            tally.findings += checked(sandbox, warehouse, changes)
+            runs = relay.runs()
+            tally.notes += [f"{changes.made} changes to the books, {len(emitted)} webhooks "
+                            f"emitted ({sum(e['attempts'] for e in emitted) - len(emitted)} "
+                            f"retried deliveries)",
+                            f"{len(runs)} relay runs "
+                            f"({sum(r['status'] == 'interrupted' for r in runs)} interrupted)"]
+    finally:
+        relay.stop()
+        for process in orphans:  # only a failed drain leaves one going
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+    return tally
