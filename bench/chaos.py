@@ -62,7 +62,7 @@ def run_to_completion(project: Path) -> float:
 
 def kill_run_at(project: Path, moment: float, whole: bool, log_path: Path) -> str | None:
     """Start the project's run and `kill -9` it `moment` s later: all its processes (`whole`)
-    or meltano alone. Returns which processes were alive then, or None when it ended first."""
+    or meltano alone. Returns the programs that were running then, or None when it ended first."""
     with open(log_path, "ab") as log:
         process = subprocess.Popen([str(MELTANO), *RUN], cwd=project, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
@@ -81,7 +81,7 @@ def kill_run_at(project: Path, moment: float, whole: bool, log_path: Path) -> st
     else:
         process.send_signal(signal.SIGKILL)
     process.wait()
-    return f"meltano{''.join(f', {name}' for name in alive)}"
+    return ", ".join(["meltano", *alive])
 
 
 def _program(process: psutil.Process) -> str | None:
@@ -121,7 +121,7 @@ def meltano_run_kills(root: Path, kills: int, rng: random.Random, books: dict = 
             tally.kills += 1
             tally.how["of the whole run" if whole else "of meltano alone"] += 1
             line = (f"  run kill {tally.kills}/{kills} at {moment:.2f} s "
-                    f"({'whole run' if whole else 'meltano alone'}; alive: {killed})")
+                    f"({'whole run' if whole else 'meltano alone'}; running: {killed})")
             if rerun_each or tally.kills == kills:
                 rerun = run_to_completion(project)
                 findings = checked(sandbox, warehouse, changes)
