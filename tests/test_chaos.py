@@ -1,7 +1,8 @@
 """Chaos, a few kills of each kind (`make chaos` runs at least 20 of each; see bench/chaos.py).
 
-`kill -9` of the project's `meltano run` at random moments, each followed by a rerun to
-completion; and `kill -9` of the webhook relay at random moments while the sandbox's books keep
+`kill -9` of the project's `meltano run` at random moments (the first lands in the first load,
+the second in the rerun after it), then a rerun to completion; and `kill -9` of the webhook
+relay at random moments (alone, or with the run it had going) while the sandbox's books keep
 changing and its signed webhooks keep arriving, each followed by a restart on the same store.
 Afterwards the warehouse equals the sandbox's books, no row is duplicated and every webhook the
 sandbox emitted is stored once and loaded once. The seed is printed and in every failure
