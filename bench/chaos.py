@@ -8,9 +8,9 @@ against a Wave sandbox with small seeded books, writing an embedded DuckDB wareh
 1. **meltano run**: the project's run, `meltano --environment dev run --force tap-wave
    target-databricks-upsert` (the daily job's command), is started (the first time into an empty
    warehouse, then each time after a few random changes to the books) and `kill -9`-ed at a
-   random moment of it: either every process of the run at once (meltano, tap, target: a crash
-   of the machine or the container) or the `meltano` process alone (its tap and target lose
-   their parent). It is then rerun to completion and the warehouse is compared with the
+   random moment of it, by turns every process of the run at once (meltano, tap, target: a
+   crash of the machine or the container) and the `meltano` process alone (its tap and target
+   lose their parent). It is then rerun to completion and the warehouse is compared with the
    sandbox's books after every kill.
 2. **relay** (bench/chaos_relay.py): the webhook relay is `kill -9`-ed at random moments and
    restarted on the same store and port, while the books keep changing and the sandbox keeps
@@ -125,6 +125,7 @@ def meltano_run_kills(root: Path, kills: int, rng: random.Random, books: dict = 
     project = make_project(root / "project")
     warehouse, log_path = root / "warehouse.duckdb", root / "runs.log"
     full = FIRST_GUESS  # how long a whole run takes here: the kill moments' range
+    first_whole = rng.random() < 0.5  # then the two ways of killing take turns
     with start_wave_sandbox(**books) as sandbox:
         point_at(project, sandbox, warehouse)
         changes = BookChanges(sandbox, rng)  # the first kill lands in the first load, from empty
@@ -132,7 +133,8 @@ def meltano_run_kills(root: Path, kills: int, rng: random.Random, books: dict = 
             if tally.kills or tally.not_killed:
                 for _ in range(rng.randint(1, 4)):
                     changes.change()
-            whole, moment = rng.random() < 0.5, rng.uniform(0.2, full * 1.1)
+            whole = first_whole != (tally.kills % 2 == 1)
+            moment = rng.uniform(0.2, full * 1.1)
             started = time.monotonic()
             killed = kill_run_at(project, moment, whole, log_path)
             if killed is None:

@@ -4,14 +4,13 @@ The relay runs the project's real targeted runs (`meltano run` of tap-wave in ev
 target). The books keep changing from a thread, so the sandbox keeps sending signed webhooks and
 retrying those that fail (0.5 s doubling to 30 s, 8 attempts). The relay is killed at random
 moments (during a run, while events wait for their debounce, in the middle of a request) and
-restarted on the same store and port after a random pause. Half the kills take the run going
+restarted on the same store and port after a random pause. Every other kill takes the run going
 with it (the machine died: meltano, tap and target killed mid-write); otherwise that run
 finishes on its own, holding the project's run lock. Either way the new relay runs its events
-again. At the end the
-changes stop, everything drains, and every webhook the sandbox emitted must be stored once,
-done, and in `webhook_events` once, with the warehouse equal to the sandbox's books. The books
-start without invoices and no other run loads them: every invoice, line and payment in the
-warehouse came through the relay.
+again. At the end the changes stop, everything drains, and every webhook the sandbox emitted
+must be stored once, done, and in `webhook_events` once, with the warehouse equal to the
+sandbox's books. The books start without invoices and no other run loads them: every invoice,
+line and payment in the warehouse came through the relay.
 """
 
 from __future__ import annotations
@@ -83,12 +82,13 @@ def relay_kills(root: Path, kills: int, rng: random.Random, books: dict | None =
             point_at(project, sandbox, warehouse)
             changes = BookChanges(sandbox, rng, transactions=True)
             changes.start(pause=(0.05, 0.4))
+            first_with_runs = rng.random() < 0.5  # then kills with and without take turns
             try:
                 for _ in range(kills):
                     moment = rng.uniform(0.2, 5.0)
                     time.sleep(moment)
                     doing, runs = what_it_was_doing(relay), runs_of(relay)
-                    with_runs = rng.random() < 0.5
+                    with_runs = first_with_runs != (tally.kills % 2 == 1)
                     relay.kill9()
                     if with_runs and runs:  # the machine died: its runs with it
                         for process in runs:
