@@ -1,8 +1,8 @@
 """Random but seeded changes to a Wave sandbox's books, for the chaos runs (bench/chaos.py).
 
 `BookChanges(sandbox, rng)` makes one real mutation per `change()`: create, patch, pay and
-delete invoices, delete payments, create customers and (when the books reach the warehouse by
-webhook) create transactions. Given the same seed and the same seeded books it makes the same
+delete invoices, delete payments, create and delete customers and (when the books reach the
+warehouse by webhook) create transactions. Given the same seed and the same seeded books it makes the same
 changes in the same order. It remembers what the warehouse must show that the sandbox cannot
 be asked for afterwards: the customers and transactions it created (Wave has no way to read a
 transaction back).
@@ -33,8 +33,8 @@ class BookChanges:
     """Also create transactions (only the relay's runs load them: Wave cannot list them)."""
     made: int = 0
     refused: int = 0
-    customers: dict[tuple[str, str], str] = field(default_factory=dict)
-    """(business_id, customer id) -> name, for every customer created."""
+    customers: dict[tuple[str, str], tuple[str, bool]] = field(default_factory=dict)
+    """(business_id, customer id) -> (name, deleted since), for every customer created."""
     created_transactions: dict[tuple[str, str], str] = field(default_factory=dict)
     """(business_id, transaction id) -> anchor amount, for every transaction created."""
 
@@ -53,7 +53,7 @@ class BookChanges:
         business_id = self.rng.choice(self.businesses)
         changes, invoices = self.changes[business_id], self.invoices[business_id]
         kinds = ["create_invoice", "patch_invoice", "patch_invoice", "pay_invoice",
-                 "delete_payment", "delete_invoice", "create_customer"]
+                 "delete_payment", "delete_invoice", "create_customer", "delete_customer"]
         if self.transactions:
             kinds.append("create_transaction")
         kind = self.rng.choice(kinds)
@@ -80,18 +80,27 @@ class BookChanges:
                 invoices.remove(invoice)
             elif kind == "create_customer":
                 name = f"Chaos customer {n} — Ærø"
-                self.customers[(business_id, changes.create_customer(name))] = name
+                self.customers[(business_id, changes.create_customer(name))] = (name, False)
+            elif kind == "delete_customer" and self.live_customers(business_id):
+                key = self.rng.choice(self.live_customers(business_id))
+                changes.delete_customer(key[1])  # ours have no invoices: Wave allows it
+                self.customers[key] = (self.customers[key][0], True)
             elif kind == "create_transaction":
                 amount = f"{self.rng.randint(1, 900)}.{self.rng.randint(0, 99):02d}"
                 transaction = changes.create_transaction(amount=amount, tax=None)
                 self.created_transactions[(business_id, transaction)] = amount
             else:
-                return "nothing (no payment to delete)"
+                return "nothing (no payment or customer of ours to delete)"
         except MutationFailed as refused:  # e.g. paying a draft: the books are unchanged
             self.refused += 1
             return f"{kind} refused: {refused}"
         self.made += 1
         return kind
+
+    def live_customers(self, business_id: str) -> list[tuple[str, str]]:
+        """The customers created here in `business_id` and not deleted since."""
+        return [key for key, (_, deleted) in sorted(self.customers.items())
+                if key[0] == business_id and not deleted]
 
     # -- in the background, while something else is killed -------------------------------
 
