@@ -79,9 +79,11 @@ def rerun_to_completion(project: Path, tally: Tally, attempts: int = 3) -> float
     return run_to_completion(project)
 
 
-def kill_run_at(project: Path, moment: float, whole: bool, log_path: Path) -> str | None:
+def kill_run_at(project: Path, moment: float, whole: bool, log_path: Path,
+                orphans: list[psutil.Process]) -> str | None:
     """Start the project's run and `kill -9` it `moment` s later: all its processes (`whole`)
-    or meltano alone. Returns the programs that were running then, or None when it ended first."""
+    or meltano alone (its children are added to `orphans`). Returns the programs that were
+    running then, or None when it ended first."""
     with open(log_path, "ab") as log:
         process = subprocess.Popen([str(MELTANO), *RUN], cwd=project, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
@@ -93,12 +95,13 @@ def kill_run_at(project: Path, moment: float, whole: bool, log_path: Path) -> st
         if code != 0:
             raise RunFailed(f"a run exited {code} on its own; log {log_path}")
         return None
-    alive = sorted({_program(p) for p in _quietly(psutil.Process(process.pid).children,
-                                                   recursive=True) or []} - {None})
+    children = _quietly(psutil.Process(process.pid).children, recursive=True) or []
+    alive = sorted({_program(child) for child in children} - {None})
     if whole:
         os.killpg(process.pid, signal.SIGKILL)
     else:
         process.send_signal(signal.SIGKILL)
+        orphans += children
     process.wait()
     return ", ".join(["meltano", *alive])
 
@@ -108,6 +111,18 @@ def _program(process: psutil.Process) -> str | None:
     command = _quietly(process.cmdline) or []
     names = [Path(part).name for part in command[:2]]
     return next((n for n in names if not n.startswith("python")), names[0] if names else None)
+
+
+@contextlib.contextmanager
+def _killed_at_exit(processes: list[psutil.Process]):
+    """Whatever of `processes` is still going when the block ends (orphans of a killed meltano
+    end on their own within seconds; this is for a harness that fails first) gets SIGKILL."""
+    try:
+        yield
+    finally:
+        for process in processes:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
 
 
 def _quietly(call, *args, **kwargs):
@@ -126,7 +141,8 @@ def meltano_run_kills(root: Path, kills: int, rng: random.Random, books: dict = 
     warehouse, log_path = root / "warehouse.duckdb", root / "runs.log"
     full = FIRST_GUESS  # how long a whole run takes here: the kill moments' range
     first_whole = rng.random() < 0.5  # then the two ways of killing take turns
-    with start_wave_sandbox(**books) as sandbox:
+    orphans: list[psutil.Process] = []
+    with start_wave_sandbox(**books) as sandbox, _killed_at_exit(orphans):
         point_at(project, sandbox, warehouse)
         changes = BookChanges(sandbox, rng)  # the first kill lands in the first load, from empty
         while tally.kills < kills:
@@ -136,7 +152,7 @@ def meltano_run_kills(root: Path, kills: int, rng: random.Random, books: dict = 
             whole = first_whole != (tally.kills % 2 == 1)
             moment = rng.uniform(0.2, full * 1.1)
             started = time.monotonic()
-            killed = kill_run_at(project, moment, whole, log_path)
+            killed = kill_run_at(project, moment, whole, log_path, orphans)
             if killed is None:
                 tally.not_killed += 1
                 full = time.monotonic() - started
