@@ -63,19 +63,18 @@ def run_to_completion(project: Path) -> float:
     return time.monotonic() - started
 
 
-def rerun_to_completion(project: Path, tally: Tally, attempts: int = 3) -> float:
+def rerun_to_completion(project: Path, tally: Tally, orphans: list[psutil.Process]) -> float:
     """The rerun after a kill, as an operator does it: when `meltano` alone was killed, its
     orphaned target may still hold the DuckDB file for a moment (Meltano's plugins do not hold
-    the project's run lock); a rerun refused for that is noted and tried again."""
-    for _ in range(attempts - 1):
-        try:
-            return run_to_completion(project)
-        except RunFailed as failed:
-            if "Could not set lock on file" not in str(failed):
-                raise
-            tally.notes.append("a rerun found the warehouse file locked by the killed run's "
-                               "orphaned target, and was run again")
-            time.sleep(2)
+    the project's run lock); a rerun refused for that is noted, and run again once they ended."""
+    try:
+        return run_to_completion(project)
+    except RunFailed as failed:
+        if "Could not set lock on file" not in str(failed) or not orphans:
+            raise
+    tally.notes.append("a rerun found the warehouse file locked by the killed run's orphaned "
+                       "target, and was run again once it ended")
+    psutil.wait_procs(orphans, timeout=120)
     return run_to_completion(project)
 
 
@@ -162,7 +161,7 @@ def meltano_run_kills(root: Path, kills: int, rng: random.Random, books: dict = 
             line = (f"  run kill {tally.kills}/{kills} at {moment:.2f} s "
                     f"({'whole run' if whole else 'meltano alone'}; running: {killed})")
             if rerun_each or tally.kills == kills:
-                rerun = full = rerun_to_completion(project, tally)
+                rerun = full = rerun_to_completion(project, tally, orphans)
                 findings = checked(sandbox, warehouse, changes)
                 tally.findings += findings
                 line += (f"; rerun {rerun:.1f} s; {len(findings.lost)} lost, "
