@@ -8,6 +8,7 @@ dbt's run_results.json says about each model and test.
 from __future__ import annotations
 
 import datetime
+import fcntl
 import json
 import os
 import subprocess
@@ -32,9 +33,14 @@ def dbt_env(warehouse: Path, workdir: Path, **extra: str) -> dict[str, str]:
 
 
 def install_dbt(plugin: str = "dbt-duckdb") -> subprocess.CompletedProcess:
-    """`meltano install --plugin-type utility <plugin>`: the utility's own venv."""
-    return subprocess.run([MELTANO, "install", "--plugin-type", "utility", plugin],
-                          cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
+    """`meltano install --plugin-type utility <plugin>`: the utility's own venv (one install at a
+    time in the project, whichever test process asks)."""
+    lock_path = ROOT / ".meltano" / "install.lock"
+    lock_path.parent.mkdir(exist_ok=True)
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return subprocess.run([MELTANO, "install", "--plugin-type", "utility", plugin],
+                              cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
 
 
 def install_dbt_duckdb() -> subprocess.CompletedProcess:

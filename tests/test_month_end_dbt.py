@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.month_end import install_dbt
 from bench.pipeline import run_tap_to_target, sandbox_nodes, warehouse_rows
 
 pytestmark = pytest.mark.slow
@@ -48,9 +49,7 @@ query($b: ID!, $page: Int!) { business(id: $b) { invoices(page: $page, pageSize:
 @pytest.fixture(scope="session")
 def dbt_duckdb_utility() -> None:
     """The dbt-duckdb utility venv, installed the way a user installs it."""
-    done = subprocess.run([MELTANO, "install", "--plugin-type", "utility", "dbt-duckdb"],
-                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900,
-                          check=False)
+    done = install_dbt("dbt-duckdb")
     assert done.returncode == 0, f"meltano install of dbt-duckdb failed:\n{done.stderr[-3000:]}"
 
 

@@ -1,6 +1,6 @@
 """dbt-databricks end to end on the Databricks simulator, with Spark's analyzer checking every
-statement: `meltano invoke dbt-databricks build` and the month close build, from the same synced
-data, exactly what dbt-duckdb builds, row for row.
+statement: `meltano invoke dbt-databricks build`, the month close, and the restatement a late
+payment makes, from the same synced data, exactly what dbt-duckdb builds, row for row.
 
 One tap run (Wave sandbox, transactions from a real relay's store) is written to a file and fed
 to the target twice: into a DuckDB file and into the simulator (over https, OAuth M2M, as a real
@@ -51,6 +51,7 @@ def dbt_utilities() -> None:
 
 def _singer_output(sandbox, events_db: Path, workdir: Path) -> Path:
     """One tap-wave run's messages, in a file both targets read."""
+    workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "tap.json"
     config.write_text(json.dumps(tap_config(sandbox, events_db=str(events_db))))
     output = workdir / "singer.jsonl"
@@ -138,38 +139,51 @@ def _rows(description, rows) -> list[tuple]:
 def test_dbt_databricks_builds_and_closes_the_month_exactly_as_dbt_duckdb(
         tmp_path, wave_sandbox_factory, databricks_sandbox_factory, dbt_utilities):
     month = last_complete_month()
+    simulator = databricks_sandbox_factory(tls=True)
+    trusted = {**os.environ, "REQUESTS_CA_BUNDLE": str(simulator.ca_file),
+               "SSL_CERT_FILE": str(simulator.ca_file), "DBT_AS_OF_DATE": dt.date.today().isoformat()}
+    warehouse = tmp_path / "warehouse.duckdb"
+    targets = [{"duckdb_path": str(warehouse)},
+               {**simulator.connection()["target_config"], "warehouse": "databricks",
+                "schema": "wave"}]
     with start_webhook_relay(tmp_path / "relay" / "events.db", tmp_path, SECRET,
                              debounce=3600, max_wait=3600) as relay:
         wave = wave_sandbox_factory(businesses=2, seed=31, customers=8, vendors=2, products=6,
                                     invoices=40, estimates=2, webhook_url=relay.webhook_url,
                                     webhook_secret=SECRET)
         business = BusinessChanges(wave, wave.business_ids()[0])
+        late = business.create_invoice("250.00", "2", invoice_date=month.replace(day=10).isoformat())
         business.create_transaction("120.50", "13.86", date=month.replace(day=5).isoformat())
         business.create_transaction("45.00", None, date=month.replace(day=6).isoformat(),
                                     direction="WITHDRAWAL", category="expense")
-        deadline = time.monotonic() + 30
-        while len(relay.events()) < wave.stats()["webhooks"]["emitted"]:
-            assert time.monotonic() < deadline, "the relay did not store every webhook"
-            time.sleep(0.05)
-        messages = _singer_output(wave, relay.db, tmp_path)
 
-    simulator = databricks_sandbox_factory(tls=True)
-    trusted = {**os.environ, "REQUESTS_CA_BUNDLE": str(simulator.ca_file),
-               "SSL_CERT_FILE": str(simulator.ca_file), "DBT_AS_OF_DATE": dt.date.today().isoformat()}
-    warehouse = tmp_path / "warehouse.duckdb"
-    _load(messages, {"duckdb_path": str(warehouse)}, tmp_path, trusted)
-    _load(messages, {**simulator.connection()["target_config"], "warehouse": "databricks",
-                     "schema": "wave"}, tmp_path, trusted)
+        def sync(name: str) -> None:
+            deadline = time.monotonic() + 30
+            while len(relay.events()) < wave.stats()["webhooks"]["emitted"]:
+                assert time.monotonic() < deadline, "the relay did not store every webhook"
+                time.sleep(0.05)
+            messages = _singer_output(wave, relay.db, tmp_path / name)
+            for target in targets:
+                _load(messages, target, tmp_path / name, trusted)
 
-    for args in (["build"], close_month_args(month)):
-        done = invoke_dbt(args, warehouse, tmp_path, DBT_AS_OF_DATE=trusted["DBT_AS_OF_DATE"])
-        assert done.returncode == 0, done.stdout[-4000:]
-        _databricks_dbt(args, simulator, trusted, tmp_path)
+        def dbt(args: list[str]) -> None:
+            done = invoke_dbt(args, warehouse, tmp_path, DBT_AS_OF_DATE=trusted["DBT_AS_OF_DATE"])
+            assert done.returncode == 0, done.stdout[-4000:]
+            _databricks_dbt(args, simulator, trusted, tmp_path)
+
+        sync("first")
+        dbt(["build"])
+        dbt(close_month_args(month))
+        # After the close: a payment dated in the closed month, recorded late
+        business.pay_invoice(late, "100.00", month.replace(day=20).isoformat())
+        sync("after_close")
+        dbt(["build"])
 
     on_duckdb, on_databricks = _duckdb_relations(warehouse), _databricks_relations(simulator)
     assert sorted(on_databricks) == sorted(on_duckdb)
     assert {"month_end_close", "closed_months", "cash_by_account_month"} <= set(on_duckdb)
     assert any(on_duckdb["closed_months"]) and any(on_duckdb["month_end_close"])
+    assert any(on_duckdb["month_end_restatements"]), "the late payment restates the closed month"
     differing = {name: _first_difference(rows, on_databricks[name])
                  for name, rows in on_duckdb.items() if on_databricks[name] != rows}
     assert differing == {}

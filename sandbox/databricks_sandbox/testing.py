@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sandbox_support.process import ServerProcess, free_port, spawn
 
+from .analyzer.host import shared_gateway
 from .tls import certificate
 
 
@@ -98,6 +99,8 @@ class DatabricksSandbox(ServerProcess):
 def start_databricks_sandbox(startup_timeout: float = 60.0, **options) -> Iterator[DatabricksSandbox]:
     """Run ``databricks-sandbox serve`` with ``options`` on a free port until the block exits."""
     options = dict(options)
+    if options.get("analyzer", "spark") == "spark":
+        shared_gateway()  # one JVM for every simulator this process starts (analyzer/host.py)
     options.setdefault("host", "127.0.0.1")
     options.setdefault("port", free_port())
     own_dir = options.get("data_dir") is None

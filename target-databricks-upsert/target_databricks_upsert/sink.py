@@ -14,7 +14,7 @@ import uuid
 import pyarrow as pa
 from singer_sdk.sinks import BatchSink
 
-from target_databricks_upsert import sql
+from target_databricks_upsert import batch_sql, sql
 from target_databricks_upsert.errors import SchemaEvolutionError
 from target_databricks_upsert.flatten import (
     BatchMeta,
@@ -25,6 +25,7 @@ from target_databricks_upsert.flatten import (
 )
 from target_databricks_upsert.tables import TableSpec, check_not_reserved, stream_tables
 from target_databricks_upsert.validate import CompiledValidator, RecordLocator, records_to_arrow
+from target_databricks_upsert.warehouse.base import Column
 
 CHUNK_RECORDS = 1000
 """Parsed records are converted to Arrow every this many, to keep a batch's memory small."""
@@ -35,6 +36,7 @@ class UpsertSink(BatchSink):
 
     def __init__(self, target, stream_name: str, schema: dict, key_properties) -> None:
         self.warehouse = target.warehouse
+        self.tables_found: dict[str, dict] = target.tables_found
         self.load: sql.Load = target.load
         super().__init__(target, stream_name, schema, key_properties)
         self.root: TableSpec = stream_tables(
@@ -56,6 +58,10 @@ class UpsertSink(BatchSink):
         self.versions_seen: dict[int, tuple[set[str], int]] = target.versions_seen.setdefault(
             stream_name, {}
         )
+        # version -> the businesses whose rows of older versions were retired already
+        self.versions_activated: dict[int, set[str]] = target.versions_activated.setdefault(
+            stream_name, {}
+        )
 
     def get_validator(self):
         """No per-record jsonschema validation: batches are validated in bulk."""
@@ -70,9 +76,13 @@ class UpsertSink(BatchSink):
             self._ensure_table(table)
 
     def _ensure_table(self, table: TableSpec) -> None:
-        existing = self.warehouse.existing_columns(sql.describe_columns(self.load, table.name))
+        """The table exists with every column the schema wants (read from the run's one metadata
+        query, `target.tables_found`, kept up to date with what is created or added here)."""
+        existing = self.tables_found.get(table.name)
         if not existing:
             self.warehouse.execute_ddl([sql.create_table(self.load, table)])
+            self.tables_found[table.name] = {
+                c: Column(t, c not in table.key) for c, t in table.all_columns}
             return
         self._check_key(table, {c for c, column in existing.items() if not column.nullable})
         wanted = table.all_columns
@@ -89,6 +99,7 @@ class UpsertSink(BatchSink):
         if missing:
             self.logger.info("Adding columns %s to %s", [c for c, _ in missing], table.name)
             self.warehouse.execute_ddl(sql.add_columns(self.load, table.name, missing))
+            existing.update({c: Column(t, True) for c, t in missing})
 
     def _check_key(self, table: TableSpec, existing_key: set[str]) -> None:
         """A table keeps the key it was created with (its NOT NULL columns): MERGEs on another
@@ -187,12 +198,12 @@ class UpsertSink(BatchSink):
                     staged.append(stage_name)
             if self.root.name in sources:
                 all_new = self._append_new_keys and not self.warehouse.query(
-                    sql.rows_of_batch_keys(self.load, self.root, sources[self.root.name]))[0][0]
-                self.warehouse.execute_transaction(
-                    sql.batch_statements(self.load, self.root, sources, all_new=all_new))
+                    batch_sql.rows_of_batch_keys(self.load, self.root, sources[self.root.name])
+                )[0][0]
+                self.warehouse.execute_steps(
+                    batch_sql.batch_steps(self.load, self.root, sources, all_new=all_new))
         finally:
-            for stage_name in staged:
-                self.warehouse.unstage(stage_name)
+            self.warehouse.unstage_all(staged)
 
     def _remember_versions(self, root_rows: pa.Table) -> None:
         """Which businesses (and from which _sequence on) each table version has covered."""
@@ -210,22 +221,48 @@ class UpsertSink(BatchSink):
             self.versions_seen[version] = (businesses, min(first, group["_sequence_min"]))
 
     # ACTIVATE_VERSION (the target drains this sink first).
+    #
+    # singer-sdk taps send ACTIVATE_VERSION *before* a version's records (once per partition, i.e.
+    # per business here), other taps after them. So a version's rows are retired for the
+    # businesses whose records of it have arrived by the message, and at the end of the input
+    # (`clean_up`, before the final STATE) for the rest; never twice for one business.
 
     def activate_version(self, new_version: int) -> None:
-        seen = self.versions_seen.get(new_version)
+        self.versions_activated.setdefault(new_version, set())
+        self._retire(new_version)
+
+    def clean_up(self) -> None:
+        for version in sorted(self.versions_activated):
+            if version not in self.versions_seen:
+                self.logger.warning(
+                    "ACTIVATE_VERSION %s for %s: no record of this version was loaded in this "
+                    "run, so no row is retired (an empty full sync never deletes).",
+                    version, self.stream_name)
+                continue
+            self._retire(version)
+        super().clean_up()
+
+    def _retire(self, version: int) -> None:
+        seen = self.versions_seen.get(version)
         if seen is None:
-            self.logger.warning(
-                "ACTIVATE_VERSION %s for %s: no record of this version was loaded in this run, "
-                "so no row is retired (an empty full sync never deletes).",
-                new_version, self.stream_name,
-            )
             return
         businesses, first_sequence = seen
-        fence = sorted(businesses) if self.root.partition_column else None
-        statements: list[str] = []
+        done = self.versions_activated[version]
+        if self.root.partition_column:
+            fence: list[str] | None = sorted(businesses - done)
+            if not fence:
+                return
+        elif done:
+            return
+        else:
+            fence = None
+        steps: list[list[str]] = [[], []]
         for table in [self.root, *self.root.descendants()]:
-            statements += sql.retire_old_versions(
-                self.load, table, new_version, first_sequence, fence,
+            audit, change = batch_sql.retire_old_versions(
+                self.load, table, version, first_sequence, fence,
                 hard_delete=bool(self.config.get("hard_delete", False)),
             )
-        self.warehouse.execute_transaction(statements)
+            steps[0] += audit
+            steps[1] += change
+        self.warehouse.execute_steps(steps)
+        done.update(fence if fence is not None else {"*"})

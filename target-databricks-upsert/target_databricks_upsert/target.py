@@ -33,6 +33,7 @@ from target_databricks_upsert.connection_check import test_option
 from target_databricks_upsert.errors import InputError, SchemaError, TargetError
 from target_databricks_upsert.reader import SingerInputReader, json_kind, utf8_stdin
 from target_databricks_upsert.sink import UpsertSink
+from target_databricks_upsert.tables import LOAD_AUDIT_TABLE
 from target_databricks_upsert.validate import lean_arrow
 from target_databricks_upsert.warehouse import (
     DEFAULT_DUCKDB_MEMORY_LIMIT,
@@ -157,7 +158,11 @@ class TargetDatabricksUpsert(Target):
         self._warehouse: Warehouse | None = None
         self._warehouse_lock = threading.Lock()
         self.versions_seen: dict[str, dict] = {}
+        self.versions_activated: dict[str, dict] = {}
         self.table_streams: dict[str, str] = {}  # table -> the stream writing it in this run
+        # The schema's tables and columns as read once at the start of the run (and kept up to
+        # date with what this run creates or adds): no metadata query per table.
+        self.tables_found: dict[str, dict] = {}
         self._records_since_age_check = 0
         config = self.config
         namespace = (config["catalog"], config.get("schema", "wave")) if (
@@ -175,11 +180,15 @@ class TargetDatabricksUpsert(Target):
 
     @property
     def warehouse(self) -> Warehouse:
-        """The connected warehouse, with the schema and `_load_audit` created (first use)."""
+        """The connected warehouse (first use: connect, read every table's columns in one query,
+        create the schema and `_load_audit` if they are not there)."""
         with self._warehouse_lock:
             if self._warehouse is None:
                 warehouse = open_warehouse(dict(self.config))
-                warehouse.execute_ddl([sql.create_schema(self.load), sql.create_load_audit(self.load)])
+                self.tables_found = warehouse.existing_tables(sql.describe_tables(self.load))
+                if LOAD_AUDIT_TABLE not in self.tables_found:
+                    warehouse.execute_ddl([sql.create_schema(self.load),
+                                           sql.create_load_audit(self.load)])
                 self._warehouse = warehouse
             return self._warehouse
 

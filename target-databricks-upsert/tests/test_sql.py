@@ -1,4 +1,4 @@
-"""Every statement sql.py generates parses as Databricks SQL; its DuckDB rendering (the dialect
+"""Every statement sql.py and batch_sql.py generate parses as Databricks SQL; its DuckDB rendering (the dialect
 switch) means what sqlglot's transpile of the Databricks statement means, and runs on DuckDB."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.errors import ErrorLevel
-from target_databricks_upsert import sql
+from target_databricks_upsert import batch_sql, sql
 from target_databricks_upsert.tables import stream_tables
 from target_databricks_upsert.testing import INVOICE_SCHEMA
 from target_databricks_upsert.warehouse import DEFAULT_DUCKDB_MEMORY_LIMIT
@@ -43,15 +43,21 @@ def every_statement(load: sql.Load, stage_schema: str = "") -> list[str]:
     statements = [sql.create_schema(load), sql.create_load_audit(load)]
     statements += [sql.create_table(load, t) for t in [*tables, keyless]]
     statements += sql.add_columns(load, "invoices", [("memo", "STRING"), ("paid", "DECIMAL(38,6)")])
-    statements += [sql.describe_columns(load, "invoices")]
-    statements += sql.batch_statements(load, root, sources)
-    statements += [sql.rows_of_batch_keys(load, root, sources["invoices"])]
-    statements += sql.batch_statements(load, root, sources, all_new=True)
-    statements += sql.batch_statements(load, keyless, {"events": sources["events"]})
+    statements += [sql.describe_tables(load)]
+    statements += _flat(batch_sql.batch_steps(load, root, sources))
+    statements += [batch_sql.rows_of_batch_keys(load, root, sources["invoices"])]
+    statements += _flat(batch_sql.batch_steps(load, root, sources, all_new=True))
+    statements += _flat(batch_sql.batch_steps(load, keyless, {"events": sources["events"]}))
     for table in tables:
-        statements += sql.retire_old_versions(load, table, 7, 123, ["B1", "B'2", "B\\3"])
-        statements += sql.retire_old_versions(load, table, 7, 123, None, hard_delete=True)
+        statements += _flat(batch_sql.retire_old_versions(load, table, 7, 123,
+                                                          ["B1", "B'2", "B\\3"]))
+        statements += _flat(batch_sql.retire_old_versions(load, table, 7, 123, None,
+                                                          hard_delete=True))
     return statements
+
+
+def _flat(steps: list[list[str]]) -> list[str]:
+    return [statement for step in steps for statement in step]
 
 
 def test_every_generated_statement_parses_as_databricks_sql():

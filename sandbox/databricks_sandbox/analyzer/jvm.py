@@ -2,8 +2,10 @@
 
 The shadow catalog (``java/databricks_sandbox/*.java``) is compiled once with the machine's
 ``javac`` against pyspark's own jars and cached under ``~/.cache/databricks-sandbox/`` (keyed by the
-sources and the Spark version), so only the first simulator on a machine pays for it. The session
-is ``local[1]``, ANSI mode on, session time zone UTC, UI off, bound to loopback.
+sources and the Spark version), so only the first simulator on a machine pays for it. Spark runs
+``local[1]``, ANSI mode on, session time zone UTC, UI off, bound to loopback: in the simulator's own
+JVM, or in one JVM shared by several simulators (`host.py`, SHARED_GATEWAY_ENV), each with a
+session of its own.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 LOGGER = logging.getLogger(__name__)
 JAVA_SOURCES = Path(__file__).parent / "java"
 MIN_JAVA = 17
-SHADOW_CATALOG_CLASS = "databricks_sandbox.ShadowCatalog"
 
 
 class AnalyzerUnavailable(RuntimeError):
@@ -118,13 +122,28 @@ def _locked(handle):
         fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def start_session(catalogs: list[str], default_catalog: str):
-    """A local Spark session whose catalogs `catalogs` are shadow catalogs."""
+SHARED_GATEWAY_ENV = "DATABRICKS_SANDBOX_ANALYZER_GATEWAY"
+"""``<port>:<secret>`` of a JVM already running Spark with the shadow catalog (`host.py`): a
+simulator started with it opens a session there instead of starting a JVM of its own."""
+
+
+@dataclass
+class Session:
+    """A Spark session for one simulator: the JVM's view, its Java session, and what to stop."""
+
+    jvm: object
+    java_session: object  # org.apache.spark.sql.classic.SparkSession
+    stop: Callable[[], None]
+    version: str
+
+
+def start_spark():
+    """A local Spark whose classpath holds the shadow catalog: ANSI, UTC, UI off, loopback."""
     classes = compiled_classes()
-    os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
-    builder = (
+    spark = (
         SparkSession.builder.master("local[1]").appName("databricks-sandbox-analyzer")
         .config("spark.driver.extraClassPath", str(classes))
         .config("spark.driver.host", "127.0.0.1")
@@ -134,10 +153,24 @@ def start_session(catalogs: list[str], default_catalog: str):
         .config("spark.sql.ansi.enabled", "true")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.sql.defaultCatalog", default_catalog)
+        .getOrCreate()
     )
-    for name in catalogs:
-        builder = builder.config(f"spark.sql.catalog.{name}", SHADOW_CATALOG_CLASS)
-    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def open_session() -> Session:
+    """A session on the shared JVM named by SHARED_GATEWAY_ENV, or on a JVM of this process."""
+    shared = os.environ.get(SHARED_GATEWAY_ENV)
+    if shared:
+        from py4j.clientserver import ClientServer, JavaParameters, PythonParameters
+
+        port, _, secret = shared.partition(":")
+        gateway = ClientServer(
+            java_parameters=JavaParameters(port=int(port), auth_token=secret, auto_convert=True),
+            python_parameters=PythonParameters(port=0, eager_load=False))
+        java = gateway.jvm.databricks_sandbox.Analysis.newSession()
+        # close(), not shutdown(): shutting down would stop the shared JVM for every simulator
+        return Session(gateway.jvm, java, gateway.close, java.version())
+    spark = start_spark()
+    return Session(spark._jvm, spark._jsparkSession, spark.stop, spark.version)

@@ -65,7 +65,7 @@ class SparkAnalyzer:
         self.metastore = metastore
         self.volume_path = volume_path
         self.default_catalog = default_catalog
-        self._spark = None
+        self._session: jvm.Session | None = None
         self._failure: BaseException | None = None
         self._ready = threading.Event()
         self._catalogs: set[str] = set()
@@ -77,12 +77,11 @@ class SparkAnalyzer:
 
     def _start(self) -> None:
         try:
-            catalogs = self.metastore.catalogs()
-            self._spark = jvm.start_session(catalogs, self.default_catalog)
-            self._analysis = self._spark._jvm.databricks_sandbox.Analysis
-            for catalog in catalogs:
+            self._session = jvm.open_session()
+            self._analysis = self._session.jvm.databricks_sandbox.Analysis
+            for catalog in self.metastore.catalogs():
                 self._mirror_catalog(catalog)
-            LOGGER.info("Spark %s analyses every statement", self._spark.version)
+            LOGGER.info("Spark %s analyses every statement", self._session.version)
         except BaseException as exc:  # reported to every statement that needs the analyzer
             LOGGER.exception("Spark's analyzer could not start")
             self._failure = exc
@@ -97,9 +96,10 @@ class SparkAnalyzer:
 
     def wait_ready(self) -> None:
         """Block until Spark is up (or failed); raise if it is not running."""
-        self._session()
+        self._java()
 
-    def _session(self):
+    def _java(self):
+        """The Java SparkSession statements are analysed in (waiting for Spark to start)."""
         if not self._ready.wait(START_TIMEOUT_SECONDS):
             raise errors.DatabricksSQLError(
                 "INTERNAL_ERROR", "Spark's analyzer did not start within "
@@ -107,22 +107,22 @@ class SparkAnalyzer:
         if self._failure is not None:
             raise errors.DatabricksSQLError(
                 "INTERNAL_ERROR", f"Spark's analyzer is not running: {self._failure}", "XX000")
-        return self._spark
+        return self._session.java_session
 
     def close(self) -> None:
-        if self._spark is not None:
-            self._spark.stop()
+        if self._session is not None:
+            self._session.stop()
 
     # -- statements ---------------------------------------------------------------------------
     def check(self, statement: str, catalog: str, schema: str, params: list) -> None:
         """Raise DatabricksSQLError with Spark's error if Spark refuses `statement`."""
-        spark = self._session()
+        session = self._java()
         text = self._for_spark(statement)
         named = [p.name for p in params] if params and params[0].name else None
         types = [p.type or ("VOID" if p.value is None else "STRING") for p in params]
         values = [p.value for p in params]
         answer = json.loads(self._analysis.analyze(
-            spark._jsparkSession, catalog, schema, text, named, types, values))
+            session, catalog, schema, text, named, types, values))
         if not answer["ok"]:
             raise _error(answer)
 
@@ -143,12 +143,12 @@ class SparkAnalyzer:
     # -- the shadow catalog ---------------------------------------------------------------------
     def catalog_changed(self, catalog: str) -> None:
         """Mirror a catalog (new, or its schemas created/dropped)."""
-        self._session()
+        self._java()
         self._mirror_catalog(catalog)
 
     def schema_changed(self, catalog: str, schema: str) -> None:
         """Mirror one schema's tables and columns after a statement changed them."""
-        self._session()
+        self._java()
         if catalog not in self._catalogs:
             self._mirror_catalog(catalog)
             return
@@ -159,13 +159,10 @@ class SparkAnalyzer:
             shadow.forgetSchema(schema)
 
     def _shadow(self, catalog: str):
-        manager = self._spark._jsparkSession.sessionState().catalogManager()
-        return manager.catalog(catalog)
+        return self._analysis.catalog(self._session.java_session, catalog)
 
     def _mirror_catalog(self, catalog: str) -> None:
-        if catalog not in self._catalogs:
-            self._spark.conf.set(f"spark.sql.catalog.{catalog}", jvm.SHADOW_CATALOG_CLASS)
-            self._catalogs.add(catalog)
+        self._catalogs.add(catalog)
         shadow = self._shadow(catalog)
         kept = set(self.metastore.schemas(catalog))
         for (existing,) in shadow.listNamespaces():

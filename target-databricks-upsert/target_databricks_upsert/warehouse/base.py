@@ -9,6 +9,7 @@ and `principal` serve the connection check (`--test`) through those same stateme
 from __future__ import annotations
 
 import abc
+import re
 from typing import NamedTuple
 
 import pyarrow as pa
@@ -56,9 +57,18 @@ class Warehouse(abc.ABC):
     def connect(self) -> None:
         """Open the connection (idempotent)."""
 
-    @abc.abstractmethod
-    def existing_columns(self, describe_sql: str) -> dict[str, Column]:
-        """Run `sql.describe_columns` and return {column: Column}; {} if no table."""
+    def existing_tables(self, describe_sql: str) -> dict[str, dict[str, Column]]:
+        """Run `sql.describe_tables` and return {table: {column: Column}} (one query)."""
+        tables: dict[str, dict[str, Column]] = {}
+        for table, name, kind, nullable in self.query(describe_sql):
+            tables.setdefault(table, {})[name] = Column(self.type_name(kind),
+                                                        str(nullable).upper() != "NO")
+        return tables
+
+    def type_name(self, engine_type: str) -> str:
+        """A column type as the engine's information_schema gives it, in `tables.py`'s
+        Databricks spelling (`DECIMAL(38,6)`)."""
+        return re.sub(r"\s+", "", engine_type.upper())
 
     @abc.abstractmethod
     def execute_ddl(self, statements: list[str]) -> None:
@@ -66,16 +76,22 @@ class Warehouse(abc.ABC):
 
     @abc.abstractmethod
     def stage(self, name: str, rows: pa.Table) -> str:
-        """Make `rows` readable by the next `execute_transaction`; return the SQL relation
+        """Make `rows` readable by the next `execute_steps`; return the SQL relation
         (a table name, or e.g. `read_files(...)` on Databricks) to use in FROM."""
 
     @abc.abstractmethod
     def unstage(self, name: str) -> None:
         """Drop what `stage` created."""
 
+    def unstage_all(self, names: list[str]) -> None:
+        """Drop what `stage` created for each name (an adapter may do it concurrently)."""
+        for name in names:
+            self.unstage(name)
+
     @abc.abstractmethod
-    def execute_transaction(self, statements: list[str]) -> None:
-        """Run statements in order, all or nothing where the engine allows it. Raise on error."""
+    def execute_steps(self, steps: list[list[str]]) -> None:
+        """Run steps in order, all or nothing where the engine allows it; the statements of one
+        step touch different tables and may run concurrently. Raise on error."""
 
     @abc.abstractmethod
     def close(self) -> None:

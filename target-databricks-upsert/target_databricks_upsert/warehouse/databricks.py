@@ -23,6 +23,7 @@ import shutil
 import tempfile
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import databricks.sql
@@ -32,7 +33,7 @@ from databricks.sql.exc import Error as ConnectorError
 
 from target_databricks_upsert import sql
 from target_databricks_upsert.errors import TargetError
-from target_databricks_upsert.warehouse.base import Column, Warehouse
+from target_databricks_upsert.warehouse.base import Warehouse
 from target_databricks_upsert.warehouse.databricks_auth import (
     Credentials,
     DatabricksAuthError,
@@ -44,6 +45,9 @@ from target_databricks_upsert.warehouse.secrets import Secrets
 
 LOGGER = logging.getLogger("target_databricks_upsert.databricks")
 logging.getLogger("databricks.sql").setLevel(logging.WARNING)  # not a per-request trace
+
+CONCURRENT_STATEMENTS = 8
+"""Statements on different tables submitted at once (a batch's MERGEs, staged-file removals)."""
 
 DEFAULT_INLINE_ROWS_MAX = 100
 """Batches of a table up to this many rows are sent inline as VALUES; larger ones as Parquet."""
@@ -123,6 +127,7 @@ class DatabricksWarehouse(Warehouse):
         self._table_locks: dict[str, threading.RLock] = {}
         self._staged_files: dict[str, str] = {}
         self._volume_ready = False
+        self._pool: ThreadPoolExecutor | None = None
 
     # Connections
 
@@ -180,6 +185,10 @@ class DatabricksWarehouse(Warehouse):
 
     def close(self) -> None:
         with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+        with self._lock:
             sessions, self._idle = self._idle, []
             local_dir, self._local_dir = self._local_dir, None
         for session in sessions:
@@ -235,17 +244,33 @@ class DatabricksWarehouse(Warehouse):
             "fully written and its STATE was not emitted; rerunning the same input is safe."
         )
 
-    def existing_columns(self, describe_sql: str) -> dict[str, Column]:
-        return {name: Column(re.sub(r"\s+", "", kind.upper()), str(nullable).upper() != "NO")
-                for name, kind, nullable in self.query(describe_sql)}
-
     def execute_ddl(self, statements: list[str]) -> None:
         for statement in statements:
             self._execute(statement)
 
-    def execute_transaction(self, statements: list[str]) -> None:
-        for statement in statements:
-            self._execute(statement)
+    def execute_steps(self, steps: list[list[str]]) -> None:
+        """Step after step; a step's statements (different tables) submitted at once, each on a
+        pooled session, so a batch costs a round trip per step, not per table. A failure fails
+        the step once its siblings are done (each statement is retried on its own first)."""
+        for step in steps:
+            self._run_together([(self._execute, statement) for statement in step])
+
+    def _run_together(self, calls: list[tuple]) -> None:
+        if not calls:
+            return
+        if len(calls) == 1:
+            function, argument = calls[0]
+            function(argument)
+            return
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(CONCURRENT_STATEMENTS,
+                                                thread_name_prefix="databricks-statement")
+            pool = self._pool
+        futures = [pool.submit(function, argument) for function, argument in calls]
+        failures = [f.exception() for f in futures if f.exception() is not None]
+        if failures:
+            raise failures[0]
 
     def query(self, sql_text: str) -> list[tuple]:
         return self._execute(sql_text, fetch=True)
@@ -270,6 +295,9 @@ class DatabricksWarehouse(Warehouse):
             local.unlink(missing_ok=True)
         self._staged_files[name] = path
         return sql.parquet_rows(path, columns)
+
+    def unstage_all(self, names: list[str]) -> None:
+        self._run_together([(self.unstage, name) for name in names if name in self._staged_files])
 
     def unstage(self, name: str) -> None:
         path = self._staged_files.pop(name, None)

@@ -23,7 +23,7 @@ import pyarrow as pa
 from target_databricks_upsert import sql
 from target_databricks_upsert.errors import TargetError
 from target_databricks_upsert.warehouse import DEFAULT_DUCKDB_MEMORY_LIMIT
-from target_databricks_upsert.warehouse.base import Column, Warehouse
+from target_databricks_upsert.warehouse.base import Warehouse
 
 CHECKPOINT_THRESHOLD = "4MB"
 THREADS = 1
@@ -80,9 +80,8 @@ class DuckDBWarehouse(Warehouse):
                     "threads": THREADS,
                 })
 
-    def existing_columns(self, describe_sql: str) -> dict[str, Column]:
-        return {name: Column(databricks_type(kind), nullable != "NO")
-                for name, kind, nullable in self.query(describe_sql)}
+    def type_name(self, engine_type: str) -> str:
+        return databricks_type(engine_type)
 
     def execute_ddl(self, statements: list[str]) -> None:
         with self._lock, self._memory_bounded():
@@ -97,6 +96,10 @@ class DuckDBWarehouse(Warehouse):
     def unstage(self, name: str) -> None:
         with self._lock:
             self.connection.unregister(name)
+
+    def execute_steps(self, steps: list[list[str]]) -> None:
+        """One transaction, the statements one after another (DuckDB writes one at a time)."""
+        self.execute_transaction([statement for step in steps for statement in step])
 
     def execute_transaction(self, statements: list[str]) -> None:
         with self._lock, self._memory_bounded():

@@ -40,13 +40,35 @@ import scala.jdk.javaapi.CollectionConverters;
  */
 public final class Analysis {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static volatile SparkSession root;
 
   private Analysis() {}
+
+  /** The session other simulators' sessions are made from (a shared JVM, see host.py). */
+  public static void setRoot(SparkSession session) {
+    root = session;
+  }
+
+  /** A session of its own (conf, catalogs, current namespace) on the shared JVM. */
+  public static SparkSession newSession() {
+    return root.newSession();
+  }
+
+  /**
+   * The shadow catalog {@code name} of {@code session}, registered if new. Spark reads its
+   * configuration from the thread's active session, so that is set first (as before analysing).
+   */
+  public static ShadowCatalog catalog(SparkSession session, String name) {
+    SparkSession.setActiveSession(session);
+    session.conf().set("spark.sql.catalog." + name, ShadowCatalog.class.getName());
+    return (ShadowCatalog) session.sessionState().catalogManager().catalog(name);
+  }
 
   public static String analyze(SparkSession spark, String catalog, String schema, String sql,
       List<String> names, List<String> types, List<String> values) {
     Map<String, Object> answer = new LinkedHashMap<>();
     try {
+      SparkSession.setActiveSession(spark);
       SessionState state = spark.sessionState();
       useNamespace(state.catalogManager(), catalog, schema);
       ParserInterface parser = state.sqlParser();

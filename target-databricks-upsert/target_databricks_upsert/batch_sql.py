@@ -1,0 +1,273 @@
+"""The statements that write one batch of a stream, in Databricks SQL (DuckDB reads them through
+`sql.Dialect`); the rest of the target's SQL is in `sql.py`.
+
+A batch becomes two steps (`batch_steps`); the statements of a step touch different tables, so a
+warehouse may submit them concurrently:
+
+1. one MERGE into `_load_audit` with, per table and business, what the writes below will do;
+2. per table, one MERGE: the root table upserted with a newer-wins guard on `_sequence`; each child
+   table's lines upserted the same way *and*, in the same statement, the lines that a parent of the
+   batch no longer has marked deleted.
+
+A row is rewritten only when its content changes. Re-reading an unchanged entity changes nothing:
+no Delta commit rewrites its files, the change data feed shows nothing, and the row keeps the
+`_sequence` and `_extracted_at` of the read that first saw that content. Child lines are taken
+when their root is not newer in the table than in the batch (their own rows may be older: an
+unchanged line is not rewritten), so their MERGE does not depend on the root's and may run beside
+it. A batch none of whose keys any table has yet may be appended instead (`all_new`).
+"""
+
+from __future__ import annotations
+
+from target_databricks_upsert.sql import (
+    NOW,
+    Load,
+    qualified,
+    quote,
+    timestamp_literal,
+)
+from target_databricks_upsert.tables import (
+    LOAD_AUDIT_COLUMNS,
+    LOAD_AUDIT_TABLE,
+    STAGED_AUDIT_COLUMNS,
+    TableSpec,
+)
+
+REMOVAL = "_removal"
+"""A column of a child MERGE's source: TRUE on a line its parent no longer has."""
+ACTION = "_action"
+"""A column of every MERGE's source: what writing the row does (see `actions`)."""
+
+
+def _business(table: TableSpec, alias: str) -> str:
+    if table.partition_column:
+        return f"CAST({alias}.{quote(table.partition_column)} AS STRING)"
+    return "''"
+
+
+def _on(left: str, right: str, pairs) -> str:
+    return " AND ".join(f"{left}.{quote(a)} = {right}.{quote(b)}" for a, b in pairs)
+
+
+def _staged_columns(table: TableSpec) -> list[str]:
+    return [c for c, _ in table.data_columns] + list(STAGED_AUDIT_COLUMNS)
+
+
+def _root_not_newer(load: Load, root: TableSpec, table: TableSpec, alias: str) -> str:
+    """No row of the root table holds a newer version of the entity `alias`'s row belongs to."""
+    keys = _on("r", alias, [(a, b) for a, b in table.root_key_map])
+    return (f"NOT EXISTS (SELECT 1 FROM {qualified(load, root.name)} AS r WHERE {keys} "
+            f"AND r.`_sequence` > {alias}.`_sequence`)")
+
+
+def source(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str]) -> str:
+    """The rows one MERGE applies to `table`, each with `_removal` saying whether it is a line its
+    parent no longer has (child tables only; never for the root)."""
+    columns = _staged_columns(table)
+    select = ", ".join(f"c.{quote(c)}" for c in columns)
+    if table is root:
+        return f"SELECT {select}, FALSE AS {REMOVAL} FROM {sources[table.name]} AS c"
+    staged = (f"SELECT {select} FROM {sources[table.name]} AS c "
+              f"WHERE {_root_not_newer(load, root, table, 'c')}"
+              if table.name in sources else
+              f"SELECT {select} FROM {qualified(load, table.name)} AS c WHERE FALSE")
+    root_keys = ", ".join(f"s.{quote(k)}" for k in root.key)
+    rewritten = (f"SELECT {root_keys}, s.`_sequence`, s.`_extracted_at` "
+                 f"FROM {sources[root.name]} AS s WHERE {_root_not_newer(load, root, root, 's')}")
+    types = dict(table.all_columns)
+    gone_columns = [
+        f"c.{quote(c)}" if c in table.key
+        else {"_sequence": "p.`_sequence`", "_extracted_at": "p.`_extracted_at`",
+              "_is_deleted": "TRUE", "_deleted_at": "p.`_extracted_at`"}.get(
+                  c, f"CAST(NULL AS {load.dialect.column_type(types[c])})")
+        for c in columns]
+    gone = (
+        f"SELECT {', '.join(gone_columns)}, TRUE AS {REMOVAL} FROM {qualified(load, table.name)} "
+        f"AS c JOIN rewritten AS p ON {_on('c', 'p', [(b, a) for a, b in table.root_key_map])} "
+        "WHERE NOT c.`_is_deleted` AND c.`_sequence` <= p.`_sequence` AND NOT EXISTS "
+        f"(SELECT 1 FROM staged AS x WHERE {_on('x', 'c', [(k, k) for k in table.key])})"
+    )
+    plain = ", ".join(quote(c) for c in columns)
+    return (f"WITH staged AS ({staged}), rewritten AS ({rewritten}) "
+            f"SELECT {plain}, FALSE AS {REMOVAL} FROM staged UNION ALL {gone}")
+
+
+def _conditions(table: TableSpec) -> dict[str, str]:
+    """When a source row `s` matched to a table row `t` changes it, and how."""
+    values = [c for c, _ in table.data_columns if c not in table.key]
+    newer = "(t.`_sequence` IS NULL OR t.`_sequence` <= s.`_sequence`)"
+    version = ("(s.`_table_version` IS NOT NULL AND "
+               "t.`_table_version` IS DISTINCT FROM s.`_table_version`)")
+    changed = " OR ".join([f"t.{quote(c)} IS DISTINCT FROM s.{quote(c)}" for c in values]
+                          + ["t.`_is_deleted`", version])
+    known_changed = " OR ".join(
+        [f"(s.{quote(c)} IS NOT NULL AND t.{quote(c)} IS DISTINCT FROM s.{quote(c)})"
+         for c in values] + [version])
+    live = f"NOT s.{REMOVAL} AND {newer}"
+    return {
+        "remove": f"s.{REMOVAL} AND NOT t.`_is_deleted`",
+        "delete": f"{live} AND s.`_is_deleted` AND NOT t.`_is_deleted`",
+        "redelete": f"{live} AND s.`_is_deleted` AND ({known_changed})",
+        "update": f"{live} AND NOT s.`_is_deleted` AND ({changed})",
+    }
+
+
+def actions(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str]) -> str:
+    """The source rows of `table`, each with `_action`: what writing it does to the table:
+    insert, update, delete (a deletion of a live row), redelete (new known values of a deleted
+    row), remove (a line its parent no longer has), or NULL (nothing: older, or unchanged).
+
+    Judged here, in the statement's source, rather than in the MERGE's WHEN conditions: DuckDB's
+    MERGE needs tens of MB for two WHEN clauses each comparing every column."""
+    when = _conditions(table)
+    key0 = quote(table.key[0])
+    judged = " ".join(f"WHEN {condition} THEN '{name}'" for name, condition in when.items())
+    return (
+        f"SELECT s.*, CASE WHEN t.{key0} IS NULL THEN CASE WHEN s.{REMOVAL} THEN NULL "
+        f"ELSE 'insert' END {judged} END AS {ACTION} "
+        f"FROM ({source(load, root, table, sources)}) AS s LEFT JOIN "
+        f"{qualified(load, table.name)} AS t ON {_on('t', 's', [(k, k) for k in table.key])}"
+    )
+
+
+def upsert(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str]) -> str:
+    """One MERGE writing a batch's rows of `table` (and, for a child table, its removed lines)."""
+    target = qualified(load, table.name)
+    columns = _staged_columns(table)
+    values = [c for c, _ in table.data_columns if c not in table.key]
+    stamp = (
+        "`_extracted_at` = s.`_extracted_at`, `_sequence` = s.`_sequence`, "
+        f"`_table_version` = s.`_table_version`, `_updated_at` = {NOW}, "
+        f"`_load_id` = {load.literal(load.load_id)}"
+    )
+    keep_known = "".join(f"{quote(c)} = COALESCE(s.{quote(c)}, t.{quote(c)}), " for c in values)
+    overwrite = "".join(f"{quote(c)} = s.{quote(c)}, " for c in values)
+    insert_cols = ", ".join(quote(c) for c in [*columns, "_loaded_at", "_updated_at", "_load_id"])
+    insert_vals = ", ".join([*(f"s.{quote(c)}" for c in columns), NOW, NOW,
+                             load.literal(load.load_id)])
+    removed = "" if table is root else (
+        f"WHEN MATCHED AND s.{ACTION} = 'remove' THEN UPDATE SET `_is_deleted` = TRUE, "
+        "`_deleted_at` = s.`_deleted_at`, `_sequence` = s.`_sequence`, "
+        f"`_updated_at` = {NOW}, `_load_id` = {load.literal(load.load_id)} ")
+    return (
+        f"MERGE INTO {target} AS t USING ({actions(load, root, table, sources)}) AS s "
+        f"ON {_on('t', 's', [(k, k) for k in table.key])} {removed}"
+        f"WHEN MATCHED AND s.{ACTION} IN ('delete', 'redelete') THEN UPDATE SET {keep_known}"
+        "`_is_deleted` = TRUE, `_deleted_at` = COALESCE(t.`_deleted_at`, s.`_deleted_at`), "
+        f"{stamp} "
+        f"WHEN MATCHED AND s.{ACTION} = 'update' THEN UPDATE SET {overwrite}"
+        f"`_is_deleted` = FALSE, `_deleted_at` = NULL, {stamp} "
+        f"WHEN NOT MATCHED AND s.{ACTION} = 'insert' THEN INSERT ({insert_cols}) "
+        f"VALUES ({insert_vals})"
+    )
+
+
+def _counts(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str]) -> str:
+    """Per business: the rows `upsert` will insert, update and mark deleted in `table`."""
+    def count(*names: str) -> str:
+        listed = ", ".join(f"'{n}'" for n in names)
+        return f"SUM(CASE WHEN s.{ACTION} IN ({listed}) THEN 1 ELSE 0 END)"
+
+    return (
+        f"SELECT {load.literal(table.name)} AS table_name, {_business(table, 's')} AS business_id, "
+        f"{count('insert')} AS rows_inserted, {count('update', 'redelete')} AS rows_updated, "
+        f"{count('delete', 'remove')} AS rows_deleted "
+        f"FROM ({actions(load, root, table, sources)}) AS s GROUP BY 2"
+    )
+
+
+def _appended_counts(load: Load, table: TableSpec, relation: str) -> str:
+    return (f"SELECT {load.literal(table.name)} AS table_name, {_business(table, 's')} AS "
+            "business_id, COUNT(*) AS rows_inserted, 0 AS rows_updated, 0 AS rows_deleted "
+            f"FROM {relation} AS s GROUP BY 2")
+
+
+def audit(load: Load, counts: list[str]) -> str:
+    """Add per-table, per-business counts (each query: table_name, business_id, rows_inserted,
+    rows_updated, rows_deleted) to `_load_audit`: one row per load, table and business."""
+    a = qualified(load, LOAD_AUDIT_TABLE)
+    insert_cols = ", ".join(quote(c) for c, _ in LOAD_AUDIT_COLUMNS)
+    return (
+        f"MERGE INTO {a} AS a USING (SELECT {load.literal(load.load_id)} AS load_id, n.table_name, "
+        "n.business_id, n.rows_inserted, n.rows_updated, n.rows_deleted FROM ("
+        + " UNION ALL ".join(counts) + ") AS n) AS c "
+        "ON a.load_id = c.load_id AND a.table_name = c.table_name AND a.business_id = c.business_id "
+        f"WHEN MATCHED THEN UPDATE SET finished_at = {NOW}, "
+        "rows_inserted = a.rows_inserted + c.rows_inserted, "
+        "rows_updated = a.rows_updated + c.rows_updated, "
+        "rows_deleted = a.rows_deleted + c.rows_deleted "
+        f"WHEN NOT MATCHED THEN INSERT ({insert_cols}) VALUES (c.load_id, c.table_name, "
+        f"c.business_id, {timestamp_literal(load, load.started_at)}, {NOW}, c.rows_inserted, "
+        f"c.rows_updated, c.rows_deleted, {load.literal(load.tap_version)}, "
+        f"{load.literal(load.target_version)})"
+    )
+
+
+def _append(load: Load, table: TableSpec, relation: str) -> str:
+    columns = _staged_columns(table)
+    insert_cols = ", ".join(quote(c) for c in [*columns, "_loaded_at", "_updated_at", "_load_id"])
+    values = ", ".join([*(f"s.{quote(c)}" for c in columns), NOW, NOW,
+                        load.literal(load.load_id)])
+    return (f"INSERT INTO {qualified(load, table.name)} ({insert_cols}) SELECT {values} "
+            f"FROM {relation} AS s")
+
+
+def batch_steps(load: Load, root: TableSpec, sources: dict[str, str],
+                all_new: bool = False) -> list[list[str]]:
+    """The statements of one batch: [[audit MERGE], [one write per table]]. `sources` maps a
+    table to its staged relation (the root always has one). With `all_new` (no table has a key of
+    the batch: `rows_of_batch_keys` is 0), and for a keyless stream, rows are appended."""
+    tables = [root, *root.descendants()]
+    if all_new or not root.key:
+        written = [t for t in tables if t.name in sources]
+        return [[audit(load, [_appended_counts(load, t, sources[t.name]) for t in written])],
+                [_append(load, t, sources[t.name]) for t in written]]
+    return [[audit(load, [_counts(load, root, t, sources) for t in tables])],
+            [upsert(load, root, t, sources) for t in tables]]
+
+
+def retire_old_versions(
+    load: Load,
+    table: TableSpec,
+    version: int,
+    before_sequence: int,
+    businesses: list[str] | None,
+    hard_delete: bool = False,
+) -> list[list[str]]:
+    """ACTIVATE_VERSION: rows not re-sent in `version` become deleted, only within `businesses`.
+
+    A row written after the version began (a higher `_sequence`, e.g. from a webhook) is kept.
+    """
+    target = qualified(load, table.name)
+    fence = (
+        "NOT `_is_deleted` AND (`_table_version` IS NULL OR "
+        f"`_table_version` < {load.literal(int(version))}) AND `_sequence` < "
+        f"{load.literal(int(before_sequence))}"
+    )
+    if businesses is not None and table.partition_column:
+        fence += (f" AND {quote(table.partition_column)} IN "
+                  f"({', '.join(load.literal(b) for b in businesses)})")
+    counts = (
+        f"SELECT {load.literal(table.name)} AS table_name, {_business(table, 'r')} AS "
+        "business_id, 0 AS rows_inserted, 0 AS rows_updated, COUNT(*) AS rows_deleted "
+        f"FROM {target} AS r WHERE {fence} GROUP BY 2"
+    )
+    if hard_delete:
+        change = f"DELETE FROM {target} WHERE {fence}"
+    else:
+        change = (
+            f"UPDATE {target} SET `_is_deleted` = TRUE, `_deleted_at` = {NOW}, "
+            f"`_updated_at` = {NOW}, `_load_id` = {load.literal(load.load_id)} WHERE {fence}"
+        )
+    return [[audit(load, [counts])], [change]]
+
+
+def rows_of_batch_keys(load: Load, root: TableSpec, root_source: str) -> str:
+    """How many rows of the stream's tables (root and children) have a key of the batch."""
+    s = root_source
+    counts = [
+        f"(SELECT COUNT(*) FROM {qualified(load, t.name)} AS t JOIN {s} AS s "
+        f"ON {_on('t', 's', [(b, a) for a, b in t.root_key_map])})"
+        for t in [root, *root.descendants()]
+    ]
+    return f"SELECT {' + '.join(counts)} AS existing"
