@@ -14,7 +14,7 @@ export UV_COMPILE_BYTECODE := 1
 BROWSER := /usr/bin/chromium /usr/bin/chromedriver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install install-test test lint demo bench dist clean browser
+.PHONY: install install-test test lint demo bench chaos dist clean browser
 
 install: $(STAMP)
 
@@ -51,6 +51,17 @@ demo: install
 
 bench: install-test
 	$(BIN)/python -m bench
+
+# kill -9 the project's run and the webhook relay at random moments, CHAOS_KILLS times each (a
+# few in `make test`), and print what was lost or duplicated; CHAOS_SEED=<seed> replays a run.
+# Then the relay's fuzz test with ten times the forged webhooks `make test` sends.
+CHAOS_KILLS ?= 20
+FUZZ_FORGED ?= 10000
+FUZZ_AUTHENTIC ?= 1000
+chaos: install-test
+	$(BIN)/python -m bench.chaos --kills $(CHAOS_KILLS) $(if $(CHAOS_SEED),--seed $(CHAOS_SEED))
+	WEBHOOK_FUZZ_FORGED=$(FUZZ_FORGED) WEBHOOK_FUZZ_AUTHENTIC=$(FUZZ_AUTHENTIC) \
+		$(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_relay_fuzz.py
 
 # The published packages, as PyPI gets them: an sdist and a wheel each (the wheel built from the
 # sdist), checked with twine (metadata, README rendering). `make dist DIST=elsewhere` to choose.

@@ -289,6 +289,16 @@ def test_failed_delivery_is_retried(sandbox, receiver):
     assert stats["failed_attempts"] >= 1  # the receiver refused the first delivery
     assert stats["gave_up"] == 0
     assert len(set(ids)) == stats["delivered"]  # every event arrived, one retried
+    # GET /sandbox/webhooks lists exactly those events, in order, each delivered; the refused
+    # first delivery shows as a second attempt
+    emitted = sandbox.webhooks()
+    assert [e["id"] for e in emitted] == list(dict.fromkeys(ids))
+    assert all(e["delivered"] for e in emitted)
+    assert emitted[0]["attempts"] == 2 and {e["attempts"] for e in emitted[1:]} <= {1}
+    bodies = {e["id"]: e for e in receiver.events()}
+    assert all((e["type"], e["businessId"], e["entityId"]) == (
+        bodies[e["id"]]["type"], bodies[e["id"]]["businessId"], bodies[e["id"]]["data"]["id"])
+        for e in emitted)
 
 
 def test_bad_input_changes_nothing(sandbox, business):

@@ -3,6 +3,7 @@
 POST /graphql/public   GraphQL (validated, Bearer token required, Wave-shaped errors, faults)
 POST /oauth2/token/    OAuth2 refresh-token grant with rotation (form-encoded)
 GET  /sandbox/stats    {"requests", "by_operation", "throttled", "faults", ...}
+GET  /sandbox/webhooks {"events": [every webhook event emitted, with its delivery]}
 POST /sandbox/faults   change rate limit / fault rate while running
 POST /sandbox/clock    {"advance_seconds": N} moves the sandbox clock forward
 GET  /healthz          readiness
@@ -80,6 +81,7 @@ class WaveSandboxApp:
             Route("/graphql/public", self.graphql, methods=["POST"]),
             Route("/oauth2/token/", self.token, methods=["POST"]),
             Route("/sandbox/stats", self.get_stats, methods=["GET"]),
+            Route("/sandbox/webhooks", self.get_webhooks, methods=["GET"]),
             Route("/sandbox/faults", self.set_faults, methods=["GET", "POST"]),
             Route("/sandbox/clock", self.clock, methods=["GET", "POST"]),
             Route("/healthz", self.healthz, methods=["GET"]),
@@ -175,6 +177,10 @@ class WaveSandboxApp:
         stats = self.stats.as_json()
         stats["webhooks"] = self.events.stats() if self.events is not None else None
         return JSONResponse(stats)
+
+    async def get_webhooks(self, _request: Request) -> Response:
+        events = self.events.emitted() if self.events is not None else []
+        return JSONResponse({"events": events})
 
     async def set_faults(self, request: Request) -> Response:
         if request.method == "GET":

@@ -78,6 +78,11 @@ class WaveSandbox(ServerProcess):
     def stats(self) -> dict:
         return self._control("GET", "/sandbox/stats")
 
+    def webhooks(self) -> list[dict]:
+        """Every webhook event emitted so far: id, type, businessId, entityId, attempts (made so
+        far) and delivered (a 2xx answered one of them)."""
+        return self._control("GET", "/sandbox/webhooks")["events"]
+
     def set_faults(self, **settings) -> dict:
         return self._control("POST", "/sandbox/faults", settings)
 

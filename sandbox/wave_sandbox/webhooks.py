@@ -51,6 +51,7 @@ class WebhookSender:
         self._closed = False
         self._counts = {"emitted": 0, "delivered": 0, "failed_attempts": 0, "gave_up": 0}
         self.recent: list[dict] = []  # last events, for debugging via /sandbox/stats
+        self._emitted: dict[str, dict] = {}  # every event, with its delivery: GET /sandbox/webhooks
         self._thread = None
         if url:
             if not self.secrets:
@@ -75,14 +76,24 @@ class WebhookSender:
         with self._wake:
             self._counts["emitted"] += 1
             self.recent = [*self.recent[-19:], {"id": event["id"], "type": event_type}]
+            self._emitted[event["id"]] = {"id": event["id"], "type": event_type,
+                                          "businessId": business["id"], "entityId": entity_id,
+                                          "attempts": 0, "delivered": False}
             if self._thread is not None:
-                heapq.heappush(self._queue, (time.monotonic(), next(self._order), body, 1))
+                heapq.heappush(self._queue, (time.monotonic(), next(self._order), body, 1,
+                                             event["id"]))
                 self._wake.notify()
         return event
 
     def stats(self) -> dict:
         with self._wake:
             return {**self._counts, "pending": len(self._queue), "url": self.url}
+
+    def emitted(self) -> list[dict]:
+        """Every event emitted so far, in order, with its delivery attempts and whether one of
+        them got a 2xx (so a test can tell exactly which events a receiver lost)."""
+        with self._wake:
+            return [dict(entry) for entry in self._emitted.values()]
 
     def close(self) -> None:
         with self._wake:
@@ -99,9 +110,11 @@ class WebhookSender:
                         self._wake.wait(wait)
                     if self._closed:
                         return
-                    _due, order, body, attempt = heapq.heappop(self._queue)
+                    _due, order, body, attempt, event_id = heapq.heappop(self._queue)
                 delivered = self._attempt(client, body)
                 with self._wake:
+                    self._emitted[event_id]["attempts"] = attempt
+                    self._emitted[event_id]["delivered"] = delivered
                     if delivered:
                         self._counts["delivered"] += 1
                         continue
@@ -112,7 +125,7 @@ class WebhookSender:
                         continue
                     delay = min(self.first_retry * 2 ** (attempt - 1), self.max_retry)
                     heapq.heappush(self._queue, (time.monotonic() + delay, order, body,
-                                                 attempt + 1))
+                                                 attempt + 1, event_id))
 
     def _attempt(self, client: httpx.Client, body: bytes) -> bool:
         headers = {"Content-Type": "application/json",

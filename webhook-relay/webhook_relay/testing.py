@@ -68,7 +68,9 @@ class RelayProcess:
         return f"{self.url}/webhooks/wave"
 
     def start(self, startup_timeout: float = 20.0) -> RelayProcess:
-        self.port = free_port()
+        """Start the relay; a relay started before (e.g. then ``kill9()``-ed) comes back on the
+        same port, so a sender configured with its URL (as Wave is) reaches it again."""
+        self.port = self.port or free_port()
         command = [
             str(RELAY_BIN), "serve", "--host", "127.0.0.1", "--port", str(self.port),
             "--db", str(self.db), "--meltano-project", str(self.meltano_project), *self.args,
