@@ -53,11 +53,14 @@ def _staged_columns(table: TableSpec) -> list[str]:
     return [c for c, _ in table.data_columns] + list(STAGED_AUDIT_COLUMNS)
 
 
-def _root_not_newer(load: Load, root: TableSpec, table: TableSpec, alias: str) -> str:
-    """No row of the root table holds a newer version of the entity `alias`'s row belongs to."""
+def _without_newer_root(load: Load, root: TableSpec, table: TableSpec, alias: str) -> str:
+    """A join (after `FROM x AS <alias>`) and its WHERE condition keeping the rows of `alias` for
+    whose entity the root table holds no newer version. A LEFT JOIN, not NOT EXISTS: an engine
+    builds a join's hash table on its smaller side (the batch), an anti-join's on its subquery
+    (the whole table: DuckDB ran out of memory on large tables)."""
     keys = _on("r", alias, [(a, b) for a, b in table.root_key_map])
-    return (f"NOT EXISTS (SELECT 1 FROM {qualified(load, root.name)} AS r WHERE {keys} "
-            f"AND r.`_sequence` > {alias}.`_sequence`)")
+    return (f"LEFT JOIN {qualified(load, root.name)} AS r ON {keys} "
+            f"AND r.`_sequence` > {alias}.`_sequence` WHERE r.{quote(root.key[0])} IS NULL")
 
 
 def source(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str]) -> str:
@@ -68,12 +71,12 @@ def source(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str
     if table is root:
         return f"SELECT {select}, FALSE AS {REMOVAL} FROM {sources[table.name]} AS c"
     staged = (f"SELECT {select} FROM {sources[table.name]} AS c "
-              f"WHERE {_root_not_newer(load, root, table, 'c')}"
+              f"{_without_newer_root(load, root, table, 'c')}"
               if table.name in sources else
               f"SELECT {select} FROM {qualified(load, table.name)} AS c WHERE FALSE")
     root_keys = ", ".join(f"s.{quote(k)}" for k in root.key)
     rewritten = (f"SELECT {root_keys}, s.`_sequence`, s.`_extracted_at` "
-                 f"FROM {sources[root.name]} AS s WHERE {_root_not_newer(load, root, root, 's')}")
+                 f"FROM {sources[root.name]} AS s {_without_newer_root(load, root, root, 's')}")
     types = dict(table.all_columns)
     gone_columns = [
         f"c.{quote(c)}" if c in table.key
@@ -84,8 +87,9 @@ def source(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str
     gone = (
         f"SELECT {', '.join(gone_columns)}, TRUE AS {REMOVAL} FROM {qualified(load, table.name)} "
         f"AS c JOIN rewritten AS p ON {_on('c', 'p', [(b, a) for a, b in table.root_key_map])} "
-        "WHERE NOT c.`_is_deleted` AND c.`_sequence` <= p.`_sequence` AND NOT EXISTS "
-        f"(SELECT 1 FROM staged AS x WHERE {_on('x', 'c', [(k, k) for k in table.key])})"
+        f"LEFT JOIN staged AS x ON {_on('x', 'c', [(k, k) for k in table.key])} "
+        f"WHERE NOT c.`_is_deleted` AND c.`_sequence` <= p.`_sequence` "
+        f"AND x.{quote(table.key[0])} IS NULL"
     )
     plain = ", ".join(quote(c) for c in columns)
     return (f"WITH staged AS ({staged}), rewritten AS ({rewritten}) "
@@ -130,39 +134,63 @@ def actions(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, st
     )
 
 
-def upsert(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str]) -> str:
-    """One MERGE writing a batch's rows of `table` (and, for a child table, its removed lines)."""
+def _judged(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str],
+            judged: dict[str, str] | None) -> str:
+    """The relation of `table`'s judged rows: a temporary table (`judge`) or `actions` inline."""
+    if judged and table.name in judged:
+        return judged[table.name]
+    return f"({actions(load, root, table, sources)})"
+
+
+def judge(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str],
+          relation: str) -> str:
+    """`actions` kept in a temporary table (`Dialect.judges_apart`), for `_counts` and `upsert`."""
+    return f"CREATE OR REPLACE TEMPORARY TABLE {relation} AS {actions(load, root, table, sources)}"
+
+
+def upsert(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str],
+           judged: dict[str, str] | None = None) -> str:
+    """One MERGE writing a batch's rows of `table` (and, for a child table, its removed lines).
+
+    Every change to a matched row is one UPDATE clause whose values follow the row's action: an
+    update overwrites; a deletion keeps the known values the record leaves out; a removed line
+    (whose source values are NULL) keeps its values, `_extracted_at` and `_table_version`. One
+    clause, not one per action: DuckDB's MERGE holds the changes of each UPDATE clause apart, and
+    three of them over every column outgrew its memory limit on a re-sync."""
     target = qualified(load, table.name)
     columns = _staged_columns(table)
     values = [c for c, _ in table.data_columns if c not in table.key]
-    stamp = (
-        "`_extracted_at` = s.`_extracted_at`, `_sequence` = s.`_sequence`, "
-        f"`_table_version` = s.`_table_version`, `_updated_at` = {NOW}, "
-        f"`_load_id` = {load.literal(load.load_id)}"
-    )
-    keep_known = "".join(f"{quote(c)} = COALESCE(s.{quote(c)}, t.{quote(c)}), " for c in values)
-    overwrite = "".join(f"{quote(c)} = s.{quote(c)}, " for c in values)
+    action = f"s.{ACTION}"
+
+    def unless(kind: str, column: str, otherwise: str) -> str:
+        return f"CASE WHEN {action} = '{kind}' THEN {otherwise} ELSE s.{quote(column)} END"
+
+    assignments = [
+        *(f"{quote(c)} = CASE WHEN {action} = 'update' THEN s.{quote(c)} "
+          f"ELSE COALESCE(s.{quote(c)}, t.{quote(c)}) END" for c in values),
+        f"`_is_deleted` = {action} <> 'update'",
+        f"`_deleted_at` = CASE WHEN {action} = 'update' THEN NULL "
+        "ELSE COALESCE(t.`_deleted_at`, s.`_deleted_at`) END",
+        f"`_extracted_at` = {unless('remove', '_extracted_at', 't.`_extracted_at`')}",
+        "`_sequence` = s.`_sequence`",
+        f"`_table_version` = {unless('remove', '_table_version', 't.`_table_version`')}",
+        f"`_updated_at` = {NOW}",
+        f"`_load_id` = {load.literal(load.load_id)}",
+    ]
     insert_cols = ", ".join(quote(c) for c in [*columns, "_loaded_at", "_updated_at", "_load_id"])
     insert_vals = ", ".join([*(f"s.{quote(c)}" for c in columns), NOW, NOW,
                              load.literal(load.load_id)])
-    removed = "" if table is root else (
-        f"WHEN MATCHED AND s.{ACTION} = 'remove' THEN UPDATE SET `_is_deleted` = TRUE, "
-        "`_deleted_at` = s.`_deleted_at`, `_sequence` = s.`_sequence`, "
-        f"`_updated_at` = {NOW}, `_load_id` = {load.literal(load.load_id)} ")
     return (
-        f"MERGE INTO {target} AS t USING ({actions(load, root, table, sources)}) AS s "
-        f"ON {_on('t', 's', [(k, k) for k in table.key])} {removed}"
-        f"WHEN MATCHED AND s.{ACTION} IN ('delete', 'redelete') THEN UPDATE SET {keep_known}"
-        "`_is_deleted` = TRUE, `_deleted_at` = COALESCE(t.`_deleted_at`, s.`_deleted_at`), "
-        f"{stamp} "
-        f"WHEN MATCHED AND s.{ACTION} = 'update' THEN UPDATE SET {overwrite}"
-        f"`_is_deleted` = FALSE, `_deleted_at` = NULL, {stamp} "
-        f"WHEN NOT MATCHED AND s.{ACTION} = 'insert' THEN INSERT ({insert_cols}) "
+        f"MERGE INTO {target} AS t USING {_judged(load, root, table, sources, judged)} AS s "
+        f"ON {_on('t', 's', [(k, k) for k in table.key])} "
+        f"WHEN MATCHED AND {action} <> 'insert' THEN UPDATE SET {', '.join(assignments)} "
+        f"WHEN NOT MATCHED AND {action} = 'insert' THEN INSERT ({insert_cols}) "
         f"VALUES ({insert_vals})"
     )
 
 
-def _counts(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str]) -> str:
+def _counts(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str],
+            judged: dict[str, str] | None = None) -> str:
     """Per business: the rows `upsert` will insert, update and mark deleted in `table`."""
     def count(*names: str) -> str:
         listed = ", ".join(f"'{n}'" for n in names)
@@ -172,7 +200,7 @@ def _counts(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, st
         f"SELECT {load.literal(table.name)} AS table_name, {_business(table, 's')} AS business_id, "
         f"{count('insert')} AS rows_inserted, {count('update', 'redelete')} AS rows_updated, "
         f"{count('delete', 'remove')} AS rows_deleted "
-        f"FROM ({actions(load, root, table, sources)}) AS s GROUP BY 2"
+        f"FROM {_judged(load, root, table, sources, judged)} AS s GROUP BY 2"
     )
 
 
@@ -215,20 +243,28 @@ def _append(load: Load, table: TableSpec, relation: str) -> str:
 def batch_steps(load: Load, root: TableSpec, sources: dict[str, str],
                 all_new: bool = False) -> list[list[str]]:
     """The statements of one batch: [[audit MERGE], [one write per table]] (the audit split per
-    table where the dialect says so: `Dialect.audit_at_once`). `sources` maps a
+    table where the dialect says so: `Dialect.audit_at_once`; with `Dialect.judges_apart`, a first
+    step judges each table's rows into a temporary table and a last drops them). `sources` maps a
     table to its staged relation (the root always has one). With `all_new` (no table has a key of
     the batch: `rows_of_batch_keys` is 0), and for a keyless stream, rows are appended."""
     tables = [root, *root.descendants()]
+    judged: dict[str, str] = {}
     if all_new or not root.key:
         written = [t for t in tables if t.name in sources]
         counts = [_appended_counts(load, t, sources[t.name]) for t in written]
         writes = [_append(load, t, sources[t.name]) for t in written]
     else:
-        counts = [_counts(load, root, t, sources) for t in tables]
-        writes = [upsert(load, root, t, sources) for t in tables]
+        judged = ({t.name: quote(f"_judged_{t.name}") for t in tables}
+                  if load.dialect.judges_apart else {})
+        counts = [_counts(load, root, t, sources, judged) for t in tables]
+        writes = [upsert(load, root, t, sources, judged) for t in tables]
     audits = ([audit(load, counts)] if load.dialect.audit_at_once
               else [audit(load, [c]) for c in counts])
-    return [audits, writes]
+    if not judged:
+        return [audits, writes]
+    return [[judge(load, root, t, sources, judged[t.name]), counted, written,
+             f"DROP TABLE {judged[t.name]}"]
+            for t, counted, written in zip(tables, audits, writes, strict=True)]
 
 
 def retire_old_versions(

@@ -35,6 +35,10 @@ class Dialect:
     # One audit MERGE for all of a batch's tables (each statement is a round trip), or one per
     # table (DuckDB: no round trips, and a smaller plan fits its memory limit)
     audit_at_once: bool
+    # The rows' actions (`batch_sql.actions`) judged into a temporary table, then counted and
+    # merged from it (DuckDB: a MERGE whose source joins the table it writes plans a join that
+    # outgrows memory_limit on a large table; a temporary table costs no round trip there)
+    judges_apart: bool = False
 
     def literal(self, value: object) -> str:
         """A literal for a Python string, number, boolean or None."""
@@ -57,7 +61,7 @@ class Dialect:
 DATABRICKS = Dialect("TIMESTAMP", backslash_escapes=True, delta_tables=True,
                      add_columns_at_once=True, audit_at_once=True)
 DUCKDB = Dialect("TIMESTAMPTZ", backslash_escapes=False, delta_tables=False,
-                 add_columns_at_once=False, audit_at_once=False)
+                 add_columns_at_once=False, audit_at_once=False, judges_apart=True)
 
 
 @dataclass(frozen=True)
