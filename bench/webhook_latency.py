@@ -147,9 +147,9 @@ def figures(name: str, results: list[dict]) -> list[Figure]:
 
 
 SETUPS = (
-    ("relay before (plain start, discovery)", ("--no-warm-start", "--no-catalog-cache")),
-    ("relay, catalog discovered once", ("--no-warm-start",)),
-    ("relay as shipped (+ warm start)", ()),
+    ("relay before", ("--no-warm-start", "--no-catalog-cache")),
+    ("relay, catalog once", ("--no-warm-start",)),
+    ("relay as shipped", ()),
 )
 
 
