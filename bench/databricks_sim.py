@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from databricks_sandbox.latency import PROFILES
 from databricks_sandbox.testing import DatabricksSandbox, start_databricks_sandbox
 from target_databricks_upsert.testing import simulator_destination
 
@@ -91,12 +92,20 @@ class Statements:
             elif kind == "MERGE":
                 note = f" ({sum(AUDIT_TABLE in e['statement'] for e in self.entries)} audit)"
             parts.append(f"{n} {kind}{note}")
-        return ", ".join(parts)
+        return ", ".join(parts) + f"; {self.sessions} session(s)"
+
+    @property
+    def sessions(self) -> int:
+        """Sessions (connections) the statements came from; each paid the model's `session`
+        latency once when it opened."""
+        return len({e["session_id"] for e in self.entries})
 
     @property
     def modelled_seconds(self) -> float:
-        """The latency the model charged, summed (the wall time if run one at a time)."""
-        return sum(e["latency_ms"] for e in self.entries) / 1000
+        """The latency the model charged, summed: statements and session openings (the wall
+        time of the warehouse's part if everything ran one at a time)."""
+        return (sum(e["latency_ms"] for e in self.entries) / 1000
+                + self.sessions * PROFILES[LATENCY]["session"])
 
     @property
     def span_seconds(self) -> float:
