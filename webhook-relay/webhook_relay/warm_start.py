@@ -2,15 +2,15 @@
 
 Importing Meltano's CLI takes about a second, and every targeted run paid it before doing anything.
 So once a run has ended (and when the worker starts), the relay starts the *next* run's process
-right away: Meltano's own interpreter (from its console script's ``#!`` line), which imports
-``meltano.cli`` (and what ``meltano run`` imports next, ``PRELOAD``) and then waits on a private
-socket. When a run starts, the relay sends it what a
-plain start would have given it - the argv, the environment, the run's log file (its stdout and
-stderr) and the run lock's descriptor - and it calls Meltano's ``main()`` exactly as the console
-script does, then exits with its exit code. Each process serves one run, never two, so nothing is
-shared between runs; it is the run's process from then on (its own session: the timeout's
-``killpg`` and a relay crash behave as for a plain start, and it holds the run lock's descriptor
-until it exits). If the relay goes away first, the waiting process reads end-of-file and exits.
+right away: ``warm_meltano.py`` in Meltano's own interpreter (from its console script's ``#!``
+line), which imports ``meltano.cli`` (and what ``meltano run`` imports next) and then waits on a
+private socket. When a run starts, the relay sends it what a plain start would have given it -
+the argv, the environment, the run's log file (its stdout and stderr) and the run lock's
+descriptor - and it calls Meltano's ``main()`` exactly as the console script does, then exits
+with its exit code. Each process serves one run, never two, so nothing is shared between runs;
+it is the run's process from then on (its own session: the timeout's ``killpg`` and a relay
+crash behave as for a plain start, and it holds the run lock's descriptor until it exits). If the
+relay goes away first, the waiting process reads end-of-file and exits.
 
 Only a real Meltano is started this way: ``--meltano-bin`` must be a Python console script of
 ``meltano.cli`` and the run command the default template; anything else is started as given.
@@ -41,59 +41,10 @@ _CONSOLE_SCRIPT = re.compile(
     r"\A#!(?P<python>/\S*python[0-9.]*)[ \t]*\n(?:(?:#.*|import re|import sys)\n)*"
     r"from meltano\.cli import main\nif __name__ == ['\"]__main__['\"]:",
 )
-_HEADER_BYTES = 16
+_HEADER_BYTES = 16  # warm_meltano.py reads the same
 
-# What `meltano run` imports after its CLI module (Meltano 4.4: the system database's migration
-# check and dialect, the worker threads' primitives): imported ahead too, a tenth of a second more.
-# A name another Meltano does not have is skipped.
-PRELOAD = (
-    "alembic", "alembic.command", "alembic.config", "anyio", "anyio.abc",
-    "anyio._core._eventloop", "anyio._core._sockets", "anyio._core._streams",
-    "anyio._core._synchronization", "ctypes", "meltano.core.meltano_file",
-    "meltano.migrations.utils.dialect_typing", "sqlalchemy.dialects.sqlite", "sqlite3",
-)
-
-# Runs in Meltano's interpreter: argv[1] = the socket's descriptor, argv[2] = the script's folder.
-BOOTSTRAP = f"PRELOAD = {PRELOAD!r}\n" + r"""
-import gc, json, os, socket, sys
-sys.path[0] = sys.argv[2]
-channel = socket.socket(fileno=int(sys.argv[1]))
-from meltano.cli import main
-for name in PRELOAD:
-    try:
-        __import__(name)
-    except Exception:
-        pass
-gc.freeze()
-def exactly(size, data=b""):
-    while len(data) < size:
-        more = channel.recv(size - len(data))
-        if not more:
-            sys.exit(0)
-        data += more
-    return data
-header, fds, _, _ = socket.recv_fds(channel, 16, 2)
-if not header:
-    sys.exit(0)
-spec = json.loads(exactly(int(exactly(16, header)), b""))
-channel.close()
-log_fd, lock_fd = (fds + [-1])[:2]
-os.dup2(log_fd, 1)
-os.dup2(log_fd, 2)
-os.close(log_fd)
-if lock_fd >= 0:
-    os.set_inheritable(lock_fd, True)
-os.chdir(spec["cwd"])
-os.environ.clear()
-os.environ.update(spec["env"])
-sys.argv = spec["argv"]
-try:
-    sys.exit(main())
-finally:
-    sys.stdout.flush()
-    sys.stderr.flush()
-    gc.freeze()
-"""
+# Run by path in Meltano's interpreter (it may not have this package): waits, then runs one run.
+WAITING_PROGRAM = Path(__file__).with_name("warm_meltano.py")
 
 
 def meltano_interpreter(meltano_bin: str, path: str | None) -> tuple[Path, Path] | None:
@@ -136,7 +87,7 @@ class WarmStart:
             out = os.open(self.out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
                 self._waiting = subprocess.Popen(
-                    [str(self.interpreter), "-c", BOOTSTRAP, str(theirs.fileno()),
+                    [str(self.interpreter), str(WAITING_PROGRAM), str(theirs.fileno()),
                      str(self.script.parent)],
                     cwd=self.cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=out,
                     stderr=subprocess.STDOUT, pass_fds=(theirs.fileno(),),
