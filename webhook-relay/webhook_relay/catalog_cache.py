@@ -20,6 +20,7 @@ logged and leaves no catalog (runs discover) until the next fingerprint change o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -107,11 +108,18 @@ class CatalogCache:
             log.warning("could not build the %s catalog for the runs (%s); runs discover it"
                         " themselves", EXTRACTOR, problem or "not a catalog")
             return False
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        partial = self.path.with_suffix(".json.partial")
-        partial.write_bytes(done.stdout)
-        os.replace(partial, self.path)
-        self._key_path.write_text(fingerprint)
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            partial = self.path.with_suffix(".json.partial")
+            partial.write_bytes(done.stdout)
+            os.replace(partial, self.path)
+            self._key_path.write_text(fingerprint)
+        except OSError as exc:
+            self._discard()
+            self._failed = (fingerprint, time.monotonic())
+            log.warning("could not keep the %s catalog for the runs (%s); runs discover it"
+                        " themselves", EXTRACTOR, exc)
+            return False
         self._failed, self._built_this_start = None, True
         log.info("built the %s catalog for the runs in %.1f s (%d streams): %s", EXTRACTOR,
                  time.monotonic() - started, len(catalog["streams"]), self.path)
@@ -119,7 +127,8 @@ class CatalogCache:
 
     def _discard(self) -> None:
         for path in (self._key_path, self.path):
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
 
 
 def _last_line(stderr: bytes) -> str:

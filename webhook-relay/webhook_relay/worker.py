@@ -214,7 +214,10 @@ class RunWorker:
             exit_code = await self._execute(run, target)
             if self.catalog is not None and self.catalog.needs_build():
                 # still under the lock: the build writes the tap's Meltano run directory too
-                await self.catalog.build(self.command.common_environ(os.environ))
+                try:
+                    await self.catalog.build(self.command.common_environ(os.environ))
+                except Exception:  # never the run's business: runs discover without it
+                    log.exception("building the tap's catalog for the runs failed")
         finally:
             self.lock.release()
         self._prepare_next_run()
@@ -225,8 +228,12 @@ class RunWorker:
             await asyncio.to_thread(self._on_failure, unit, run, exit_code)
 
     def _prepare_next_run(self) -> None:
-        if self.warm_start is not None:
+        if self.warm_start is None:
+            return
+        try:
             self.warm_start.prepare(self.command.common_environ(os.environ))
+        except Exception:  # e.g. out of descriptors: the next run starts plainly
+            log.exception("could not start the next run's meltano ahead of time")
 
     def _on_success(self, run: RunRecord, loaded: list[datetime]) -> None:
         self.metrics.runs_succeeded.inc()
@@ -281,7 +288,10 @@ class RunWorker:
         with open_run_log(self.run_log_dir, run.run_id) as run_log:
             process = None
             if self.warm_start is not None:  # the same run, in a process that imported Meltano
-                process = self.warm_start.start(argv, env, run_log.fileno(), self.lock.fd)
+                try:
+                    process = self.warm_start.start(argv, env, run_log.fileno(), self.lock.fd)
+                except Exception:  # it is started plainly below
+                    log.exception("run %s: the meltano started ahead could not take it", run.run_id)
                 if process is not None:
                     self.metrics.runs_warm_started.inc()
             if catalog is not None:
