@@ -23,6 +23,8 @@ BENCHMARKS = [
     ("bench.databricks_statements", []),
     ("bench.webhook_latency", ["--samples", "8"]),
     ("bench.ten_businesses", []),
+    ("bench.databricks_runs", []),
+    ("bench.databricks_webhooks", ["--samples", "4"]),
 ]
 
 

@@ -53,9 +53,3 @@ def point_at(project: Path, sandbox, warehouse: Path, **settings: str) -> None:
               "TARGET_DATABRICKS_UPSERT_DUCKDB_PATH": str(warehouse), **settings}
     (project / ".env").write_text("".join(f"{name}='{value}'\n" for name, value in values.items()))
 
-
-def discovered_catalog(project: Path, path: Path) -> Path:
-    """The tap's catalog, discovered once (for runs given it through `TAP_WAVE__CATALOG`)."""
-    done = meltano(project, "invoke", "tap-wave", "--discover")
-    path.write_text(done.stdout)
-    return path

@@ -28,7 +28,10 @@ class Figure:
 
     @property
     def verdict(self) -> str:
-        """'met' / 'MISSED' when the goal is a ratio bound like '>= 0.5' or '<= 1', else ''."""
+        """'met' / 'MISSED' when the goal is a ratio bound like '>= 0.5' or '<= 1', or '=0' (the
+        value itself must be zero), else ''."""
+        if self.goal == "=0":
+            return "met" if self.value == 0 else "MISSED"
         if self.ratio is None or self.goal[:2] not in (">=", "<="):
             return ""
         bound = float(self.goal[2:])

@@ -6,7 +6,7 @@
   ``POST /oidc/v1/token``: OAuth M2M discovery and the client-credentials grant;
 * ``PUT/GET/DELETE /sandbox-files/Volumes/…``: the presigned volume-file URLs;
 * the connector's side channels (feature flags, telemetry), answered and ignored;
-* ``/sandbox/*``: control and inspection for tests (statements, faults, tables, auth,
+* ``/sandbox/*``: control and inspection for tests (statements, faults, latency, tables, auth,
   connection).
 """
 
@@ -28,6 +28,7 @@ from . import staging as staging_mod
 from .auth import Authority, TokenError
 from .errors import DatabricksSQLError
 from .faults import Faults
+from .latency import LatencyModel
 from .privileges import Privileges
 from .statement_log import StatementLog
 from .thrift_service import WarehouseService, process
@@ -53,6 +54,7 @@ class SandboxConfig:
     deny: list[str] = field(default_factory=list)  # PRINCIPAL=CATALOG: read-only there
     analyzer: str = "spark"  # spark | none: Spark's analyzer in front of DuckDB, or not
     tls: bool = False  # serve https with a self-signed certificate (tls.py)
+    latency: dict[str, float] = field(default_factory=dict)  # seconds per kind (latency.py)
 
     @property
     def base_url(self) -> str:
@@ -109,7 +111,8 @@ def create_app(config: SandboxConfig) -> Starlette:
     grants = Privileges(config.deny)
     warehouse = Warehouse(config.data_dir, catalogs=[config.catalog],
                           public_base_url=config.base_url, faults=faults, log=log,
-                          privileges=grants, analyzer=config.analyzer)
+                          privileges=grants, analyzer=config.analyzer,
+                          latency=LatencyModel(config.latency))
     warehouse.metastore.create_schema(config.catalog, config.schema)
     warehouse.analyzer.start()
     authority = Authority(issuer=config.base_url + "/oidc", pat=config.pat,
@@ -213,6 +216,17 @@ def create_app(config: SandboxConfig) -> Starlette:
         return JSONResponse({**snapshot, "token_ttl": authority.token_ttl,
                              "deny": grants.rules()})
 
+    async def latency(request: Request) -> JSONResponse:
+        if request.method == "GET":
+            return JSONResponse(warehouse.latency.snapshot())
+        body = await request.json()
+        if not isinstance(body, dict):
+            return JSONResponse({"error": "body must be a JSON object"}, 400)
+        try:
+            return JSONResponse(warehouse.latency.update(body))
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+
     async def auth_state(request: Request) -> JSONResponse:
         return JSONResponse({"tokens_issued": authority.issued, "token_ttl": authority.token_ttl})
 
@@ -238,6 +252,7 @@ def create_app(config: SandboxConfig) -> Starlette:
         Route("/sandbox/statements", statements, methods=["GET", "DELETE"]),
         Route("/sandbox/statements/reset", statements_reset, methods=["POST"]),
         Route("/sandbox/faults", faults_endpoint, methods=["GET", "POST"]),
+        Route("/sandbox/latency", latency, methods=["GET", "POST"]),
         Route("/sandbox/tables", tables),
         Route("/sandbox/auth", auth_state),
         Route("/sandbox/connection", connection),

@@ -12,6 +12,7 @@ import uvicorn
 
 from .analyzer import MODES, AnalyzerUnavailable
 from .app import SandboxConfig, create_app
+from .latency import KINDS, parse_spec
 from .privileges import parse_rule
 from .tls import certificate
 
@@ -63,6 +64,15 @@ def _parser() -> argparse.ArgumentParser:
                        help="serve https with a self-signed certificate for 127.0.0.1/localhost "
                             "(<data-dir>/tls-cert.pem; clients trust it with REQUESTS_CA_BUNDLE "
                             "and SSL_CERT_FILE), for clients that only speak https")
+    serve.add_argument("--latency", type=_latency_spec, default=None, metavar="SPEC",
+                       help="model a real warehouse's latency: each statement waits, outside the "
+                            "statement lock, the seconds of its kind: 'serverless' (a warm "
+                            "serverless SQL warehouse, see the README) and/or kind=seconds, "
+                            "comma-separated (kinds: " + ", ".join(KINDS) + "; unnamed: 0), "
+                            "e.g. 'serverless,dml=3' (default: off)")
+    serve.add_argument("--latency-file", type=Path, default=None, metavar="PATH",
+                       help="the same settings from a file (commas or lines, # comments); "
+                            "--latency items apply after it")
     serve.add_argument("--log-level", default="warning")
     return parser
 
@@ -75,8 +85,31 @@ def _deny_rule(text: str) -> str:
     return text
 
 
+def _latency_spec(text: str) -> str:
+    try:
+        parse_spec(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _latency(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, float]:
+    """Seconds per kind: the file's items, then --latency's (later items override earlier)."""
+    text = args.latency or ""
+    if args.latency_file is not None:
+        try:
+            text = args.latency_file.read_text() + "\n" + text
+        except OSError as exc:
+            parser.error(f"--latency-file {args.latency_file}: {exc.strerror or exc}")
+    try:
+        return parse_spec(text)
+    except ValueError as exc:
+        parser.error(f"--latency-file {args.latency_file}: {exc}")
+
+
 def main(argv: list[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="databricks-sandbox-"))
     data_dir.mkdir(parents=True, exist_ok=True)
     config = SandboxConfig(
@@ -84,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
         catalog=args.catalog.lower(), schema=args.schema.lower(), pat=args.pat,
         client_id=args.client_id, client_secret=args.client_secret, token_ttl=args.token_ttl,
         pat_user=args.pat_user, deny=args.deny, analyzer=args.analyzer, tls=args.tls,
+        latency=_latency(parser, args),
         faults={"http_503": args.fault_http_503, "http_429": args.fault_http_429,
                 "concurrent_append": args.fault_concurrent_append,
                 "metadata_changed": args.fault_metadata_changed})

@@ -5,7 +5,7 @@
             ...
 
 Options are the CLI flags in snake_case (``token_ttl=5``, ``fault_http_503=2``, ``data_dir=...``,
-``tls=True`` for https, ``analyzer="none"``).
+``tls=True`` for https, ``analyzer="none"``, ``latency="serverless"``).
 The process listens on a free port and is killed on exit; without ``data_dir`` its data lives in
 a temporary directory removed on exit. If it does not become healthy the error carries its log.
 """
@@ -85,6 +85,15 @@ class DatabricksSandbox(ServerProcess):
 
     def expire_tokens(self) -> dict:
         return self.set_faults(expire_tokens=True)
+
+    def latency(self) -> dict:
+        """Seconds per statement kind of the latency model (all 0: off)."""
+        return self._control("GET", "/sandbox/latency")
+
+    def set_latency(self, **seconds) -> dict:
+        """``dml=1.5, query=0.3, ...`` changes those kinds; ``profile="serverless"`` (or
+        ``"off"``) first sets every kind; returns the seconds of every kind."""
+        return self._control("POST", "/sandbox/latency", seconds)
 
     def auth_state(self) -> dict:
         """``{"tokens_issued": N, "token_ttl": seconds}``."""

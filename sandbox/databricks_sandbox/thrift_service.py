@@ -70,6 +70,7 @@ class WarehouseService:
 
     # -- sessions -------------------------------------------------------------------------
     def OpenSession(self, req):
+        self.warehouse.latency.wait("session")
         ns = req.initialNamespace
         catalog = ((ns and ns.catalogName) or self.default_catalog).lower()
         schema = ((ns and ns.schemaName) or "default").lower()
@@ -167,6 +168,7 @@ class WarehouseService:
             return response_type(status=self._invalid("SessionHandle"))
         handle = ttypes.TOperationHandle(operationId=_handle_id(), operationType=operation_type,
                                          hasResultSet=True)
+        self.warehouse.latency.wait("metadata")
         table = results.normalize(build(self.warehouse.metastore))
         op = Operation(session=session, handle=handle,
                        result=StatementResult(table, ttypes.TOperationType._VALUES_TO_NAMES[

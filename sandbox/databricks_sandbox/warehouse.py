@@ -22,6 +22,7 @@ from sqlglot import exp
 from . import catalog_commands, ddl, errors, merge, privileges
 from .analyzer import make_analyzer
 from .faults import Faults
+from .latency import LatencyModel, classify
 from .metastore import Metastore, public_name
 from .privileges import Privileges
 from .staging import StagingArea, parse_staging
@@ -48,7 +49,7 @@ class Warehouse:
 
     def __init__(self, data_dir: Path, *, catalogs: list[str], public_base_url: str,
                  faults: Faults, log: StatementLog, privileges: Privileges | None = None,
-                 analyzer: str = "none"):
+                 analyzer: str = "none", latency: LatencyModel | None = None):
         self.data_dir = data_dir
         self.volumes_root = data_dir / "volumes"
         self.volumes_root.mkdir(parents=True, exist_ok=True)
@@ -63,6 +64,7 @@ class Warehouse:
         self.faults = faults
         self.log = log
         self.privileges = privileges or Privileges()
+        self.latency = latency or LatencyModel()
         self.analyzer = make_analyzer(analyzer, self.metastore, self.translator.volume_path,
                                       catalogs[0])
 
@@ -102,9 +104,15 @@ class Warehouse:
                 session_id: str = "", principal: str = "") -> StatementResult:
         """Execute one statement in a session's namespace as ``principal`` (what
         ``current_user()`` answers, whose privileges are checked); log it; raise
-        DatabricksSQLError."""
-        started = time.perf_counter()
+        DatabricksSQLError.
+
+        The modelled latency of the statement's kind (latency.py) is spent first, outside the
+        lock, so that statements submitted concurrently overlap their latencies; the statement
+        then executes under the lock (one at a time) and its effect is visible when it returns."""
+        started, started_at = time.perf_counter(), time.time()
         kind = "UNKNOWN"
+        timing = {"latency_kind": classify(statement), "started_at": started_at}
+        timing["latency_ms"] = self.latency.wait(timing["latency_kind"]) * 1000
         try:
             self.analyzer.wait_ready()  # outside the lock: the analyzer's start reads the metastore
             with self.lock:
@@ -112,18 +120,23 @@ class Warehouse:
             kind = result.kind
         except errors.DatabricksSQLError as exc:
             kind = getattr(exc, "statement_kind", kind)
-            self._record(session_id, statement, params, kind, started, error=exc.display())
+            self._record(session_id, statement, params, kind, started, timing,
+                         error=exc.display())
             raise
         rows = result.modified_rows if result.modified_rows is not None else result.table.num_rows
-        self._record(session_id, statement, params, kind, started, rows=rows)
+        if kind in ("MERGE", "INSERT", "UPDATE", "DELETE") and result.table.num_rows == 1:
+            timing["counts"] = {name: values[0] for name, values in result.table.to_pydict().items()
+                                if name.startswith("num_")}
+        self._record(session_id, statement, params, kind, started, timing, rows=rows)
         return result
 
-    def _record(self, session_id, statement, params, kind, started, *, error=None, rows=None):
+    def _record(self, session_id, statement, params, kind, started, timing, *, error=None,
+                rows=None):
         self.log.record(
             session_id=session_id, statement=statement, kind=kind,
             parameters=[{"name": p.name, "type": p.type, "value": p.value} for p in params],
             status="error" if error else "ok", error=error, rows=rows,
-            duration_ms=(time.perf_counter() - started) * 1000)
+            duration_ms=(time.perf_counter() - started) * 1000, **timing)
 
     def _dispatch(self, ns: Namespace, statement: str, params: list[Parameter],
                   principal: str) -> StatementResult:

@@ -40,6 +40,16 @@ def test_document_is_valid_against_the_combined_wave_schema(wave_schema, name):
     assert errors == [], [e.message for e in errors]
 
 
+def test_documents_the_tap_sends_are_the_ones_its_graphql_files_make():
+    # documents.json is what a run reads (so its start never imports graphql-core)
+    built = queries._built()
+    assert built == queries.build(), (
+        "tap_wave/queries/documents.json is out of date: run python -m tap_wave.queries")
+    assert all(queries.document(name) == built[name] for name in queries.operation_names())
+    with pytest.raises(KeyError, match="no GraphQL document named 'invoicez'"):
+        queries.document("invoicez")
+
+
 def test_every_stream_and_id_pass_has_a_document():
     names = set(queries.operation_names())
     for stream in STREAM_TYPES:

@@ -26,6 +26,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from webhook_relay import views
+from webhook_relay.catalog_cache import CATALOG_ENV, CatalogCache
 from webhook_relay.config import RelaySettings
 from webhook_relay.metrics import RelayMetrics
 from webhook_relay.runlock import RunLock, lock_path
@@ -35,6 +36,7 @@ from webhook_relay.signature import SIGNATURE_HEADER, SignatureRejected, Signatu
 from webhook_relay.status_page import render_status_page
 from webhook_relay.store import EventStore
 from webhook_relay.validation import NotAnEvent, event_from_body
+from webhook_relay.warm_start import WarmStart, meltano_interpreter
 from webhook_relay.worker import RunWorker
 
 log = logging.getLogger("webhook_relay.app")
@@ -172,6 +174,27 @@ async def run_log(request: Request) -> Response:
     return PlainTextResponse(relay.redact(text), headers=_PAGE_HEADERS)
 
 
+def _start_up_savers(settings: RelaySettings) -> dict:
+    """The warm start and the catalog cache of the worker, for runs of a real Meltano (its
+    console script, by the default command); none for anything else."""
+    command = settings.run_command
+    found = None
+    if command.runs_meltano:
+        found = meltano_interpreter(command.meltano_bin, os.environ.get("PATH"))
+    if found is None:
+        return {}
+    savers: dict = {}
+    if settings.warm_start:
+        savers["warm_start"] = WarmStart(*found, command.project,
+                                         settings.run_log_dir / "warm-start.out")
+    if settings.catalog_cache and CATALOG_ENV not in os.environ:  # not over the operator's
+        savers["catalog"] = CatalogCache(settings.db_path.parent, settings.meltano_project,
+                                         command.meltano_bin, command.environment)
+    log.info("runs: meltano started ahead of time %s, catalog discovered once %s",
+             "on" if "warm_start" in savers else "off", "on" if "catalog" in savers else "off")
+    return savers
+
+
 def create_app(settings: RelaySettings) -> Starlette:
     """The ASGI app; its lifespan opens the store and runs the worker."""
 
@@ -196,6 +219,7 @@ def create_app(settings: RelaySettings) -> Starlette:
             settings=settings.worker,
             run_log_dir=settings.run_log_dir,
             redact=redact,
+            **_start_up_savers(settings),
         )
         app.state.relay = Relay(
             settings=settings,

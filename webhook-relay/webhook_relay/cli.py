@@ -95,6 +95,18 @@ def _parser() -> argparse.ArgumentParser:
         help="do not keep the runs' compiled bytecode in <db dir>/pycache (slower run start-up)",
     )
     serve.add_argument(
+        "--no-warm-start",
+        action="store_true",
+        help="do not start the next run's meltano ahead of time (each run then imports Meltano"
+        " first, about a second)",
+    )
+    serve.add_argument(
+        "--no-catalog-cache",
+        action="store_true",
+        help="let every run discover the tap's catalog (a tap process more per run) instead of"
+        " discovering it once into <db dir>/tap-wave.catalog.json",
+    )
+    serve.add_argument(
         "--run-timeout", type=float, default=3600.0, help="terminate a run after this many seconds"
     )
     serve.add_argument(
@@ -168,6 +180,8 @@ def _settings(args: argparse.Namespace) -> RelaySettings:
         max_connections=args.max_connections,
         worker=worker,
         run_command=command,
+        warm_start=not args.no_warm_start,
+        catalog_cache=not args.no_catalog_cache,
     )
 
 

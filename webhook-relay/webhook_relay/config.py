@@ -45,6 +45,8 @@ class RelaySettings:
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     run_command: RunCommand = field(default_factory=RunCommand)
+    warm_start: bool = True  # start the next run's meltano ahead of time (warm_start.py)
+    catalog_cache: bool = True  # discover the tap's catalog once (catalog_cache.py)
 
     @property
     def run_log_dir(self) -> Path:

@@ -67,6 +67,16 @@ class RelayMetrics:
         self.runs_started = Counter(
             "webhook_relay_runs_started", "Targeted runs started.", registry=r
         )
+        self.runs_warm_started = Counter(
+            "webhook_relay_runs_warm_started",
+            "Targeted runs handed to a meltano started ahead of time (Meltano already imported).",
+            registry=r,
+        )
+        self.runs_with_cached_catalog = Counter(
+            "webhook_relay_runs_with_cached_catalog",
+            "Targeted runs given the tap's catalog discovered once (no discovery of their own).",
+            registry=r,
+        )
         self.runs_succeeded = Counter(
             "webhook_relay_runs_succeeded", "Targeted runs that exited 0.", registry=r
         )

@@ -139,12 +139,19 @@ class RunCommand:
             raise ValueError("empty command")
         return argv
 
-    def environ(self, target: RunTarget, run_id: str, base: Mapping[str, str]) -> dict[str, str]:
-        """The run's environment: ``base`` plus what narrows tap-wave to ``target``."""
-        env = dict(base)
+    @property
+    def runs_meltano(self) -> bool:
+        """Whether runs are the default ``meltano run`` (not a deployment's own command)."""
+        return self.template == DEFAULT_RUN_COMMAND
+
+    def environ(
+        self, target: RunTarget, run_id: str, base: Mapping[str, str], catalog: str | None = None
+    ) -> dict[str, str]:
+        """The run's environment: ``base`` plus what narrows tap-wave to ``target`` (and the
+        catalog discovered once, catalog_cache.py, when there is one)."""
+        env = self.common_environ(base)
         env.update(
             {
-                "MELTANO_ENVIRONMENT": self.environment,
                 "TAP_WAVE_BUSINESS_IDS": json.dumps(list(target.business_ids)),
                 "TAP_WAVE__SELECT_FILTER": json.dumps(list(target.streams)),
                 "TAP_WAVE_EVENTS_DB": self.events_db,
@@ -153,6 +160,15 @@ class RunCommand:
                 "WEBHOOK_RELAY_MAX_SEQ": str(target.max_seq),
             }
         )
+        if catalog:
+            env["TAP_WAVE__CATALOG"] = catalog
+        return env
+
+    def common_environ(self, base: Mapping[str, str]) -> dict[str, str]:
+        """What every Meltano process of the relay gets: ``base``, the environment, and the
+        bytecode cache."""
+        env = dict(base)
+        env["MELTANO_ENVIRONMENT"] = self.environment
         if self.bytecode_cache:
             # Every run starts meltano, the tap and the target anew; with compiled bytecode kept
             # between runs each starts in about half the time (the latency that matters here).

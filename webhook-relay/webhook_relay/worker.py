@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from webhook_relay import narrowing
+from webhook_relay.catalog_cache import CatalogCache
 from webhook_relay.metrics import RelayMetrics
 from webhook_relay.narrowing import Timing, Unit
 from webhook_relay.runlock import RunLock
@@ -39,10 +40,11 @@ from webhook_relay.runlogs import (
 from webhook_relay.store import EventStore, RunRecord
 from webhook_relay.targeting import RunCommand, RunTarget, target_for
 from webhook_relay.validation import stored_event_problem
+from webhook_relay.warm_start import WarmStart
 
 log = logging.getLogger("webhook_relay.worker")
 
-_POLL_SECONDS = 0.1
+_POLL_SECONDS = 0.02  # how soon a run's exit is noticed (a waitpid() each time)
 MAX_BUSINESSES_PER_RUN = 200
 """At most 200 ids of at most 200 characters: TAP_WAVE_BUSINESS_IDS stays far below the 128 kB
 a single environment variable may hold (a longer one fails the run with E2BIG)."""
@@ -95,6 +97,8 @@ class RunWorker:
         settings: WorkerSettings,
         run_log_dir: Path,
         redact: Redactor | None = None,
+        warm_start: WarmStart | None = None,
+        catalog: CatalogCache | None = None,
     ) -> None:
         self.store = store
         self.command = command
@@ -104,6 +108,8 @@ class RunWorker:
         self.timing = settings.timing
         self.run_log_dir = run_log_dir
         self.redact = redact or Redactor(())
+        self.warm_start = warm_start  # the next run's meltano, started ahead (warm_start.py)
+        self.catalog = catalog  # the tap's catalog, discovered once (catalog_cache.py)
         self._wakeup = asyncio.Event()
 
     def notify(self) -> None:
@@ -112,6 +118,7 @@ class RunWorker:
 
     async def run_forever(self) -> None:
         try:
+            self._prepare_next_run()
             while True:
                 try:
                     unit = await self._next_unit()
@@ -123,6 +130,8 @@ class RunWorker:
                     )
                     await asyncio.sleep(self.settings.retry_base_seconds)
         finally:
+            if self.warm_start is not None:
+                self.warm_start.discard()
             interrupted = self.store.interrupt_unfinished_runs()
             if interrupted:
                 log.warning("worker stopped during a run; its events stay pending for next start")
@@ -203,13 +212,28 @@ class RunWorker:
                 list(run.streams), run.attempt,
             )  # fmt: skip
             exit_code = await self._execute(run, target)
+            if self.catalog is not None and self.catalog.needs_build():
+                # still under the lock: the build writes the tap's Meltano run directory too
+                try:
+                    await self.catalog.build(self.command.common_environ(os.environ))
+                except Exception:  # never the run's business: runs discover without it
+                    log.exception("building the tap's catalog for the runs failed")
         finally:
             self.lock.release()
+        self._prepare_next_run()
         if exit_code == 0:
             loaded = await asyncio.to_thread(self.store.finish_run, run, 0)
             self._on_success(run, loaded)
         else:
             await asyncio.to_thread(self._on_failure, unit, run, exit_code)
+
+    def _prepare_next_run(self) -> None:
+        if self.warm_start is None:
+            return
+        try:
+            self.warm_start.prepare(self.command.common_environ(os.environ))
+        except Exception:  # e.g. out of descriptors: the next run starts plainly
+            log.exception("could not start the next run's meltano ahead of time")
 
     def _on_success(self, run: RunRecord, loaded: list[datetime]) -> None:
         self.metrics.runs_succeeded.inc()
@@ -257,21 +281,33 @@ class RunWorker:
         holding the inherited run lock, and its events are run again after the restart.
         """
         argv = self.command.argv(run.run_id)
-        env = self.command.environ(target, run.run_id, os.environ)
+        catalog = self.catalog.current() if self.catalog is not None else None
+        env = self.command.environ(target, run.run_id, os.environ, catalog and str(catalog))
         self.run_log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         prune_run_logs(self.run_log_dir)
         with open_run_log(self.run_log_dir, run.run_id) as run_log:
+            process = None
+            if self.warm_start is not None:  # the same run, in a process that imported Meltano
+                try:
+                    process = self.warm_start.start(argv, env, run_log.fileno(), self.lock.fd)
+                except Exception:  # it is started plainly below
+                    log.exception("run %s: the meltano started ahead could not take it", run.run_id)
+                if process is not None:
+                    self.metrics.runs_warm_started.inc()
+            if catalog is not None:
+                self.metrics.runs_with_cached_catalog.inc()
             try:
-                process = subprocess.Popen(
-                    argv,
-                    cwd=self.command.project,
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=run_log,
-                    stderr=subprocess.STDOUT,
-                    pass_fds=(self.lock.fd,) if self.lock.fd is not None else (),
-                    start_new_session=True,
-                )
+                if process is None:
+                    process = subprocess.Popen(
+                        argv,
+                        cwd=self.command.project,
+                        env=env,
+                        stdin=subprocess.DEVNULL,
+                        stdout=run_log,
+                        stderr=subprocess.STDOUT,
+                        pass_fds=(self.lock.fd,) if self.lock.fd is not None else (),
+                        start_new_session=True,
+                    )
             except OSError as exc:
                 message = f"could not start {argv[0]!r} in {self.command.project}: {exc}"
                 run_log.write(message.encode() + b"\n")

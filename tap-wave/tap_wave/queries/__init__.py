@@ -1,26 +1,27 @@
 """The tap's GraphQL documents: one `.graphql` file per operation, fragments shared.
 
-`document(name)` returns the operation in `<name>.graphql` followed by every fragment it uses
+`assemble(name)` builds the operation in `<name>.graphql` followed by every fragment it uses
 (directly or through other fragments), wherever that fragment is defined in this folder.
 Unused fragments are left out because GraphQL servers reject them.
+
+A run does not assemble them: `document(name)` reads them from `documents.json`, built by
+`python -m tap_wave.queries` from the `.graphql` files (tests/test_queries.py fails while it is
+out of date). So the tap's start never imports graphql-core, a tenth of a second of every
+webhook-targeted run; the assembling below imports it only when called.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from graphql import (
-    DefinitionNode,
-    DocumentNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    OperationDefinitionNode,
-    Visitor,
-    parse,
-    print_ast,
-    visit,
-)
+if TYPE_CHECKING:
+    from graphql import DefinitionNode, FragmentDefinitionNode
+
+BUILT = "documents.json"
 
 
 def _files() -> dict[str, str]:
@@ -34,6 +35,8 @@ def _files() -> dict[str, str]:
 
 @functools.cache
 def _fragment_pool() -> dict[str, FragmentDefinitionNode]:
+    from graphql import FragmentDefinitionNode, parse
+
     pool: dict[str, FragmentDefinitionNode] = {}
     for name, text in _files().items():
         for definition in parse(text).definitions:
@@ -46,23 +49,26 @@ def _fragment_pool() -> dict[str, FragmentDefinitionNode]:
     return pool
 
 
-class _SpreadCollector(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: set[str] = set()
-
-    def enter_fragment_spread(self, node: FragmentSpreadNode, *_args: object) -> None:
-        self.names.add(node.name.value)
-
-
 def _spreads(node: DefinitionNode) -> set[str]:
-    collector = _SpreadCollector()
+    from graphql import FragmentSpreadNode, Visitor, visit
+
+    class SpreadCollector(Visitor):
+        def __init__(self) -> None:
+            super().__init__()
+            self.names: set[str] = set()
+
+        def enter_fragment_spread(self, node: FragmentSpreadNode, *_args: object) -> None:
+            self.names.add(node.name.value)
+
+    collector = SpreadCollector()
     visit(node, collector)
     return collector.names
 
 
 def operation_names() -> list[str]:
     """Names of the files that hold an operation (the documents the tap sends)."""
+    from graphql import OperationDefinitionNode, parse
+
     return sorted(
         name
         for name, text in _files().items()
@@ -71,8 +77,23 @@ def operation_names() -> list[str]:
 
 
 @functools.cache
+def _built() -> dict[str, str]:
+    return json.loads((resources.files(__package__) / BUILT).read_text(encoding="utf-8"))
+
+
 def document(name: str) -> str:
-    """The complete document for the operation in `<name>.graphql`."""
+    """The complete document the tap sends for the operation in `<name>.graphql`."""
+    built = _built()
+    if name not in built:
+        msg = f"no GraphQL document named {name!r}; known: {', '.join(sorted(built))}"
+        raise KeyError(msg)
+    return built[name]
+
+
+def assemble(name: str) -> str:
+    """The complete document for the operation in `<name>.graphql`, from the `.graphql` files."""
+    from graphql import DocumentNode, OperationDefinitionNode, parse, print_ast
+
     files = _files()
     if name not in files:
         msg = f"no GraphQL document named {name!r}; known: {', '.join(operation_names())}"
@@ -97,3 +118,17 @@ def document(name: str) -> str:
         pending.extend(sorted(_spreads(pool[fragment])))
     definitions = [operations[0], *(pool[f] for f in sorted(needed))]
     return print_ast(DocumentNode(definitions=tuple(definitions)))
+
+
+def build() -> dict[str, str]:
+    """Every operation's document, assembled from the `.graphql` files (what documents.json
+    must hold)."""
+    return {name: assemble(name) for name in operation_names()}
+
+
+
+def write_built() -> Path:
+    """Rebuild documents.json from the `.graphql` files (`python -m tap_wave.queries`)."""
+    path = Path(__file__).with_name(BUILT)
+    path.write_text(json.dumps(build(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return path

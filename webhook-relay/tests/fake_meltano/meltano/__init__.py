@@ -1,0 +1,1 @@
+"""A stand-in for the ``meltano`` package, found first through PYTHONPATH (see cli.py)."""
