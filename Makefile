@@ -36,8 +36,11 @@ $(STAMP): $(PYPROJECTS) Makefile
 lint: install
 	$(BIN)/ruff check .
 
+# Two workers (CI has two cores; most tests wait on servers and subprocesses), a file's tests
+# kept together so its module fixtures start once. TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= 2
 test: install-test lint browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 browser: $(BROWSER)
 
