@@ -35,6 +35,7 @@ $(STAMP): $(PYPROJECTS) Makefile
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Two workers (CI has two cores; most tests wait on servers and subprocesses), a file's tests
 # kept together so its module fixtures start once. TEST_WORKERS=0 runs them in one process.

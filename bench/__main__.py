@@ -36,8 +36,12 @@ def main() -> None:
             out = Path(scratch) / f"{module}.json"
             print(f"== {module} ...", flush=True)
             started = time.monotonic()
-            done = subprocess.run([sys.executable, "-m", module, *args, "--figures-json", str(out)],
-                                  capture_output=True, text=True, check=False)
+            done = subprocess.run(
+                [sys.executable, "-m", module, *args, "--figures-json", str(out)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             took = time.monotonic() - started
             if done.returncode != 0 or not out.exists():
                 failures.append(f"{module}: exit {done.returncode}\n{done.stderr[-1500:]}")

@@ -72,20 +72,28 @@ def rerun_to_completion(project: Path, tally: Tally, orphans: list[psutil.Proces
     except RunFailed as failed:
         if "Could not set lock on file" not in str(failed) or not orphans:
             raise
-    tally.notes.append("a rerun found the warehouse file locked by the killed run's orphaned "
-                       "target, and was run again once it ended")
+    tally.notes.append(
+        "a rerun found the warehouse file locked by the killed run's orphaned "
+        "target, and was run again once it ended"
+    )
     psutil.wait_procs(orphans, timeout=120)
     return run_to_completion(project)
 
 
-def kill_run_at(project: Path, moment: float, whole: bool, log_path: Path,
-                orphans: list[psutil.Process]) -> str | None:
+def kill_run_at(
+    project: Path, moment: float, whole: bool, log_path: Path, orphans: list[psutil.Process]
+) -> str | None:
     """Start the project's run and `kill -9` it `moment` s later: all its processes (`whole`)
     or meltano alone (its children are added to `orphans`). Returns the programs that were
     running then, or None when it ended first."""
     with open(log_path, "ab") as log:
-        process = subprocess.Popen([str(MELTANO), *RUN], cwd=project, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [str(MELTANO), *RUN],
+            cwd=project,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         code = process.wait(moment)
     except subprocess.TimeoutExpired:
@@ -130,8 +138,14 @@ def _quietly(call, *args, **kwargs):
     return None
 
 
-def meltano_run_kills(root: Path, kills: int, rng: random.Random, books: dict = BOOKS,
-                      say=print, rerun_each: bool = True) -> Tally:
+def meltano_run_kills(
+    root: Path,
+    kills: int,
+    rng: random.Random,
+    books: dict = BOOKS,
+    say=print,
+    rerun_each: bool = True,
+) -> Tally:
     """Part 1 of the module docstring: `kills` kills of the project's run, each followed by a
     rerun to completion and the checks; or (not `rerun_each`, a quicker test) each next kill
     lands in the rerun of the previous one, and only the last is rerun to completion."""
@@ -158,41 +172,60 @@ def meltano_run_kills(root: Path, kills: int, rng: random.Random, books: dict = 
                 continue
             tally.kills += 1
             tally.how["of the whole run" if whole else "of meltano alone"] += 1
-            line = (f"  run kill {tally.kills}/{kills} at {moment:.2f} s "
-                    f"({'whole run' if whole else 'meltano alone'}; running: {killed})")
+            line = (
+                f"  run kill {tally.kills}/{kills} at {moment:.2f} s "
+                f"({'whole run' if whole else 'meltano alone'}; running: {killed})"
+            )
             if rerun_each or tally.kills == kills:
                 rerun = full = rerun_to_completion(project, tally, orphans)
                 findings = checked(sandbox, warehouse, changes)
                 tally.findings += findings
-                line += (f"; rerun {rerun:.1f} s; {len(findings.lost)} lost, "
-                         f"{len(findings.duplicated)} duplicated, {len(findings.wrong)} wrong")
+                line += (
+                    f"; rerun {rerun:.1f} s; {len(findings.lost)} lost, "
+                    f"{len(findings.duplicated)} duplicated, {len(findings.wrong)} wrong"
+                )
             say(line)
         tally.notes.append(f"{changes.made} changes to the books")
     return tally
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.chaos", description=__doc__.split(
-        "\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.chaos",
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--kills", type=int, default=20, help="kills of each kind (20)")
     parser.add_argument("--seed", type=int, default=None, help="replay a run's seed")
     parser.add_argument("--only", choices=("runs", "relay"), help="one kind of kill only")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10**9)
-    print(f"chaos seed {seed} (replay: python -m bench.chaos --seed {seed}"
-          f" --kills {args.kills})", flush=True)
+    print(
+        f"chaos seed {seed} (replay: python -m bench.chaos --seed {seed} --kills {args.kills})",
+        flush=True,
+    )
     tallies, started = [], time.monotonic()
     with tempfile.TemporaryDirectory(prefix="chaos-") as directory:
         root = Path(directory)
         if args.only in (None, "runs"):
-            tallies.append(meltano_run_kills(root / "runs", args.kills,
-                                             random.Random(f"{seed}:runs"),
-                                             say=lambda line: print(line, flush=True)))
+            tallies.append(
+                meltano_run_kills(
+                    root / "runs",
+                    args.kills,
+                    random.Random(f"{seed}:runs"),
+                    say=lambda line: print(line, flush=True),
+                )
+            )
             print(tallies[-1].summary(), flush=True)
         if args.only in (None, "relay"):
-            tallies.append(relay_kills(root / "relay", args.kills,
-                                       random.Random(f"{seed}:relay"),
-                                       say=lambda line: print(line, flush=True)))
+            tallies.append(
+                relay_kills(
+                    root / "relay",
+                    args.kills,
+                    random.Random(f"{seed}:relay"),
+                    say=lambda line: print(line, flush=True),
+                )
+            )
             print(tallies[-1].summary(), flush=True)
     print(f"\nchaos seed {seed}, {time.monotonic() - started:.0f} s")
     for tally in tallies:

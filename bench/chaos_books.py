@@ -17,8 +17,15 @@ from dataclasses import dataclass, field
 from bench.pipeline import sandbox_invoices
 from bench.wave_changes import BusinessChanges, MutationFailed
 
-BOOKS = {"businesses": 3, "seed": 41, "customers": 3, "vendors": 1, "products": 3, "invoices": 5,
-         "estimates": 1}
+BOOKS = {
+    "businesses": 3,
+    "seed": 41,
+    "customers": 3,
+    "vendors": 1,
+    "products": 3,
+    "invoices": 5,
+    "estimates": 1,
+}
 """Small books: a run takes a few seconds, so many kills fit in a few minutes."""
 MEMOS = ("chaos {n}", "Net 30 · chaos {n}", "chaos {n}: Grüße, ☃, 東京, 🧾")
 
@@ -52,8 +59,16 @@ class BookChanges:
         """Make one change; return what it was (a refused one is counted and described)."""
         business_id = self.rng.choice(self.businesses)
         changes, invoices = self.changes[business_id], self.invoices[business_id]
-        kinds = ["create_invoice", "patch_invoice", "patch_invoice", "pay_invoice",
-                 "delete_payment", "delete_invoice", "create_customer", "delete_customer"]
+        kinds = [
+            "create_invoice",
+            "patch_invoice",
+            "patch_invoice",
+            "pay_invoice",
+            "delete_payment",
+            "delete_invoice",
+            "create_customer",
+            "delete_customer",
+        ]
         if self.transactions:
             kinds.append("create_transaction")
         kind = self.rng.choice(kinds)
@@ -61,16 +76,21 @@ class BookChanges:
         try:
             if kind == "create_invoice" or not invoices:
                 kind = "create_invoice"
-                invoices.append(changes.create_invoice(
-                    unit_price=f"{self.rng.randint(1, 500)}.{self.rng.randint(0, 99):02d}",
-                    quantity=str(self.rng.randint(1, 5))))
+                invoices.append(
+                    changes.create_invoice(
+                        unit_price=f"{self.rng.randint(1, 500)}.{self.rng.randint(0, 99):02d}",
+                        quantity=str(self.rng.randint(1, 5)),
+                    )
+                )
             elif kind == "patch_invoice":
-                changes.patch_invoice(self.rng.choice(invoices),
-                                      memo=self.rng.choice(MEMOS).format(n=n))
+                changes.patch_invoice(
+                    self.rng.choice(invoices), memo=self.rng.choice(MEMOS).format(n=n)
+                )
             elif kind == "pay_invoice":
                 amount = f"{self.rng.randint(1, 20)}.{self.rng.randint(0, 99):02d}"
-                self.payments.append((business_id, changes.pay_invoice(
-                    self.rng.choice(invoices), amount)))
+                self.payments.append(
+                    (business_id, changes.pay_invoice(self.rng.choice(invoices), amount))
+                )
             elif kind == "delete_payment" and self.payments:
                 paid_in, payment = self.payments.pop(self.rng.randrange(len(self.payments)))
                 self.changes[paid_in].delete_payment(payment)
@@ -99,8 +119,11 @@ class BookChanges:
 
     def live_customers(self, business_id: str) -> list[tuple[str, str]]:
         """The customers created here in `business_id` and not deleted since."""
-        return [key for key, (_, deleted) in sorted(self.customers.items())
-                if key[0] == business_id and not deleted]
+        return [
+            key
+            for key, (_, deleted) in sorted(self.customers.items())
+            if key[0] == business_id and not deleted
+        ]
 
     # -- in the background, while something else is killed -------------------------------
 

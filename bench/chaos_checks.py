@@ -71,15 +71,18 @@ def duplicated_rows(warehouse: Path) -> list[str]:
     with duckdb.connect(str(warehouse), read_only=True) as db:
         columns: dict[str, list[str]] = {}
         for table, column in db.execute(
-                "SELECT table_name, column_name FROM information_schema.columns "
-                "WHERE table_schema = ? ORDER BY table_name, ordinal_position",
-                [SCHEMA]).fetchall():
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = ? ORDER BY table_name, ordinal_position",
+            [SCHEMA],
+        ).fetchall():
             columns.setdefault(table, []).append(column)
         for table, names in columns.items():
             key = table_key(table, names)
             listed = ", ".join(f'"{c}"' for c in key)
-            for row in db.execute(f'SELECT {listed}, count(*) FROM {SCHEMA}."{table}" '
-                                  f"GROUP BY {listed} HAVING count(*) > 1").fetchall():
+            for row in db.execute(
+                f'SELECT {listed}, count(*) FROM {SCHEMA}."{table}" '
+                f"GROUP BY {listed} HAVING count(*) > 1"
+            ).fetchall():
                 found.append(f"{table} ({', '.join(key)}) = {row[:-1]} x{row[-1]}")
     return found
 
@@ -93,13 +96,21 @@ def compare_books(sandbox, warehouse: Path, changes) -> Findings:
     except duckdb.CatalogException:  # no invoice ever loaded
         loaded = {}
     findings.lost += [f"invoice {key}" for key in sorted(books.keys() - loaded.keys())]
-    findings.wrong += [f"invoice {key} live in the warehouse, not in Wave"
-                       for key in sorted(loaded.keys() - books.keys())]
-    findings.wrong += [f"invoice {key}: Wave {books[key]}, warehouse {loaded[key]}"
-                       for key in sorted(books.keys() & loaded.keys())
-                       if books[key] != loaded[key]]
-    customers = dict(((b, i), (name, deleted)) for b, i, name, deleted in rows(
-        warehouse, f"SELECT business_id, id, name, _is_deleted FROM {SCHEMA}.customers"))
+    findings.wrong += [
+        f"invoice {key} live in the warehouse, not in Wave"
+        for key in sorted(loaded.keys() - books.keys())
+    ]
+    findings.wrong += [
+        f"invoice {key}: Wave {books[key]}, warehouse {loaded[key]}"
+        for key in sorted(books.keys() & loaded.keys())
+        if books[key] != loaded[key]
+    ]
+    customers = dict(
+        ((b, i), (name, deleted))
+        for b, i, name, deleted in rows(
+            warehouse, f"SELECT business_id, id, name, _is_deleted FROM {SCHEMA}.customers"
+        )
+    )
     for key, expected in sorted(changes.customers.items()):
         deleted = expected[1]
         if key not in customers:
@@ -108,12 +119,19 @@ def compare_books(sandbox, warehouse: Path, changes) -> Findings:
         elif customers[key] not in (expected, (None, True) if deleted else expected):
             # (None, True): deleted in Wave before any run could read it, so only the
             # deletion is known
-            findings.wrong.append(f"customer {key}: (name, deleted) {customers[key]} in the "
-                                  f"warehouse, {expected} in Wave")
+            findings.wrong.append(
+                f"customer {key}: (name, deleted) {customers[key]} in the "
+                f"warehouse, {expected} in Wave"
+            )
     if changes.created_transactions:
-        transactions = dict(((b, i), amount) for b, i, amount in rows(
-            warehouse, f"SELECT business_id, id, anchor_amount FROM {SCHEMA}.transactions "
-                       "WHERE NOT _is_deleted"))
+        transactions = dict(
+            ((b, i), amount)
+            for b, i, amount in rows(
+                warehouse,
+                f"SELECT business_id, id, anchor_amount FROM {SCHEMA}.transactions "
+                "WHERE NOT _is_deleted",
+            )
+        )
         for key, amount in sorted(changes.created_transactions.items()):
             if key not in transactions:
                 findings.lost.append(f"transaction {key}")
@@ -130,23 +148,31 @@ def compare_events(emitted: list[dict], stored: list[dict], warehouse: Path) -> 
     loaded: dict[str, list[str]] = {}
     for event_id, body in rows(warehouse, f"SELECT id, body FROM {SCHEMA}.webhook_events"):
         loaded.setdefault(event_id, []).append(body)
-    findings.duplicated += [f"event {i} stored {n} times"
-                            for i, n in sorted(stored_ids.items()) if n > 1]
-    findings.duplicated += [f"event {i} in webhook_events {len(b)} times"
-                            for i, b in sorted(loaded.items()) if len(b) > 1]
+    findings.duplicated += [
+        f"event {i} stored {n} times" for i, n in sorted(stored_ids.items()) if n > 1
+    ]
+    findings.duplicated += [
+        f"event {i} in webhook_events {len(b)} times"
+        for i, b in sorted(loaded.items())
+        if len(b) > 1
+    ]
     for event in emitted:
         event_id = event["id"]
         if event_id not in by_id:
-            findings.lost.append(f"event {event_id} ({event['type']}) never stored; "
-                                 f"{event['attempts']} attempts, delivered={event['delivered']}")
+            findings.lost.append(
+                f"event {event_id} ({event['type']}) never stored; "
+                f"{event['attempts']} attempts, delivered={event['delivered']}"
+            )
         elif by_id[event_id]["state"] != "done":
             findings.lost.append(f"event {event_id} stored but {by_id[event_id]['state']}")
         elif event_id not in loaded:
             findings.lost.append(f"event {event_id} done but not in webhook_events")
         elif by_id[event_id]["body"] not in loaded[event_id]:
             findings.wrong.append(f"event {event_id}: webhook_events body differs from stored")
-    findings.wrong += [f"event {i} stored, never emitted"
-                       for i in sorted(by_id.keys() - {e["id"] for e in emitted})]
+    findings.wrong += [
+        f"event {i} stored, never emitted"
+        for i in sorted(by_id.keys() - {e["id"] for e in emitted})
+    ]
     return findings
 
 
@@ -170,15 +196,19 @@ class Tally:
     def summary(self) -> str:
         how = ", ".join(f"{n} {what}" for what, n in sorted(self.how.items()))
         extra = f"; {self.not_killed} ended before their kill moment" if self.not_killed else ""
-        return (f"{self.kind}: {self.kills} kills ({how}{extra}); "
-                f"{len(self.findings.lost)} lost, {len(self.findings.duplicated)} duplicated, "
-                f"{len(self.findings.wrong)} wrong" + "".join(f"; {n}" for n in self.notes))
+        return (
+            f"{self.kind}: {self.kills} kills ({how}{extra}); "
+            f"{len(self.findings.lost)} lost, {len(self.findings.duplicated)} duplicated, "
+            f"{len(self.findings.wrong)} wrong" + "".join(f"; {n}" for n in self.notes)
+        )
 
     def details(self) -> str:
         found = self.findings
-        lines = [*(f"  lost: {x}" for x in found.lost),
-                 *(f"  duplicated: {x}" for x in found.duplicated),
-                 *(f"  wrong: {x}" for x in found.wrong)]
+        lines = [
+            *(f"  lost: {x}" for x in found.lost),
+            *(f"  duplicated: {x}" for x in found.duplicated),
+            *(f"  wrong: {x}" for x in found.wrong),
+        ]
         return "\n".join(lines[:200])
 
 

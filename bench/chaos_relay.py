@@ -29,10 +29,27 @@ from bench.chaos_checks import Tally, checked, compare_events
 from bench.meltano_project import MELTANO, make_project, point_at
 
 SECRET = "chaos-webhook-secret"
-RELAY_FLAGS = ["--debounce", "0.3", "--max-wait", "2", "--meltano-bin", str(MELTANO),
-               "--retry-base", "0.5", "--retry-max", "4"]
-RELAY_BOOKS = {"businesses": 3, "seed": 43, "customers": 1, "vendors": 0, "products": 2,
-               "invoices": 0, "estimates": 0}
+RELAY_FLAGS = [
+    "--debounce",
+    "0.3",
+    "--max-wait",
+    "2",
+    "--meltano-bin",
+    str(MELTANO),
+    "--retry-base",
+    "0.5",
+    "--retry-max",
+    "4",
+]
+RELAY_BOOKS = {
+    "businesses": 3,
+    "seed": 43,
+    "customers": 1,
+    "vendors": 0,
+    "products": 2,
+    "invoices": 0,
+    "estimates": 0,
+}
 """Books without invoices: every invoice in the warehouse came through the relay's runs."""
 
 
@@ -62,23 +79,36 @@ def settled(sandbox, relay: RelayProcess) -> bool:
         return False
     if relay.process.poll() is not None:
         raise DrainTimeout(f"the relay exited {relay.process.returncode}:\n{relay.log()[-3000:]}")
-    return (all(event["state"] != "pending" for event in relay.events())
-            and all(run["status"] != "running" for run in relay.runs()))
+    return all(event["state"] != "pending" for event in relay.events()) and all(
+        run["status"] != "running" for run in relay.runs()
+    )
 
 
-def relay_kills(root: Path, kills: int, rng: random.Random, books: dict | None = None,
-                say=print, drain_timeout: float = 300.0) -> Tally:
+def relay_kills(
+    root: Path,
+    kills: int,
+    rng: random.Random,
+    books: dict | None = None,
+    say=print,
+    drain_timeout: float = 300.0,
+) -> Tally:
     """`kills` kills of the relay while the books change; then drain and compare."""
     tally = Tally("relay")
     project = make_project(root / "project")
     warehouse = root / "warehouse.duckdb"
-    relay = RelayProcess(db=root / "store" / "events.db", meltano_project=project, secret=SECRET,
-                         log_path=root / "store" / "webhook-relay.log", args=RELAY_FLAGS)
+    relay = RelayProcess(
+        db=root / "store" / "events.db",
+        meltano_project=project,
+        secret=SECRET,
+        log_path=root / "store" / "webhook-relay.log",
+        args=RELAY_FLAGS,
+    )
     orphans: list[psutil.Process] = []
     relay.start()
     try:
-        with start_wave_sandbox(**(books or RELAY_BOOKS), webhook_url=relay.webhook_url,
-                                webhook_secret=SECRET) as sandbox:
+        with start_wave_sandbox(
+            **(books or RELAY_BOOKS), webhook_url=relay.webhook_url, webhook_secret=SECRET
+        ) as sandbox:
             point_at(project, sandbox, warehouse)
             changes = BookChanges(sandbox, rng, transactions=True)
             changes.start(pause=(0.05, 0.4))
@@ -101,26 +131,32 @@ def relay_kills(root: Path, kills: int, rng: random.Random, books: dict | None =
                     pause = rng.uniform(0.0, 1.0)
                     time.sleep(pause)
                     relay.start()
-                    say(f"  relay kill {tally.kills}/{kills} {moment:.2f} s after its start "
-                        f"{doing}; back {pause:.2f} s later; {changes.made} changes so far")
+                    say(
+                        f"  relay kill {tally.kills}/{kills} {moment:.2f} s after its start "
+                        f"{doing}; back {pause:.2f} s later; {changes.made} changes so far"
+                    )
             finally:
                 changes.stop()
             deadline = time.monotonic() + drain_timeout
             while not settled(sandbox, relay):
                 if time.monotonic() > deadline:
-                    raise DrainTimeout(f"not drained after {drain_timeout} s: "
-                                       f"{sandbox.stats()['webhooks']}, "
-                                       f"{relay.pending()} pending\n{relay.log()[-3000:]}")
+                    raise DrainTimeout(
+                        f"not drained after {drain_timeout} s: "
+                        f"{sandbox.stats()['webhooks']}, "
+                        f"{relay.pending()} pending\n{relay.log()[-3000:]}"
+                    )
                 time.sleep(0.5)
             emitted = sandbox.webhooks()
             tally.findings += compare_events(emitted, relay.events(), warehouse)
             tally.findings += checked(sandbox, warehouse, changes)
             runs = relay.runs()
-            tally.notes += [f"{changes.made} changes to the books, {len(emitted)} webhooks "
-                            f"emitted ({sum(e['attempts'] for e in emitted) - len(emitted)} "
-                            f"retried deliveries)",
-                            f"{len(runs)} relay runs "
-                            f"({sum(r['status'] == 'interrupted' for r in runs)} interrupted)"]
+            tally.notes += [
+                f"{changes.made} changes to the books, {len(emitted)} webhooks "
+                f"emitted ({sum(e['attempts'] for e in emitted) - len(emitted)} "
+                f"retried deliveries)",
+                f"{len(runs)} relay runs "
+                f"({sum(r['status'] == 'interrupted' for r in runs)} interrupted)",
+            ]
     finally:
         relay.stop()
         for process in orphans:  # only a failed drain leaves one going

@@ -42,29 +42,52 @@ STATEMENTS_GOAL = 12  # a no-change daily run, issue 12
 
 
 def books(businesses: int, invoices: int) -> dict:
-    return {"businesses": businesses, "seed": 12, "customers": 20, "vendors": 3, "products": 8,
-            "invoices": invoices, "estimates": 5}
+    return {
+        "businesses": businesses,
+        "seed": 12,
+        "customers": 20,
+        "vendors": 3,
+        "products": 8,
+        "invoices": invoices,
+        "estimates": 5,
+    }
 
 
-def timed_run(wave, workdir: Path, settings: dict, state: dict | None = None
-              ) -> tuple[dict | None, float]:
+def timed_run(
+    wave, workdir: Path, settings: dict, state: dict | None = None
+) -> tuple[dict | None, float]:
     started = time.monotonic()
-    new_state = run_tap_to_target(wave, workdir, workdir / "unused.duckdb", state=state,
-                                  target_overrides=settings)
+    new_state = run_tap_to_target(
+        wave, workdir, workdir / "unused.duckdb", state=state, target_overrides=settings
+    )
     return new_state, time.monotonic() - started
 
 
 def run_figures(name: str, label: str, statements: Statements, wall: float) -> list[Figure]:
-    print(f"{label}: {statements.count} statements ({statements.detail()}); critical path "
-          f"{statements.critical_path}; modelled latency {statements.modelled_seconds:.1f} s; "
-          f"wall {wall:.1f} s")
+    print(
+        f"{label}: {statements.count} statements ({statements.detail()}); critical path "
+        f"{statements.critical_path}; modelled latency {statements.modelled_seconds:.1f} s; "
+        f"wall {wall:.1f} s"
+    )
     if statements.errors():
         raise SystemExit(f"{label}: statements failed: {statements.errors()[:3]}")
-    return [Figure(name, "statements on the critical path", statements.critical_path,
-                   "stmts", f"{statements.count} statements in all"),
-            Figure(name, "wall time, latency model on", wall, "s",
-                   f"{statements.modelled_seconds:.1f} s of modelled latency",
-                   wall / statements.modelled_seconds if statements.modelled_seconds else None)]
+    return [
+        Figure(
+            name,
+            "statements on the critical path",
+            statements.critical_path,
+            "stmts",
+            f"{statements.count} statements in all",
+        ),
+        Figure(
+            name,
+            "wall time, latency model on",
+            wall,
+            "s",
+            f"{statements.modelled_seconds:.1f} s of modelled latency",
+            wall / statements.modelled_seconds if statements.modelled_seconds else None,
+        ),
+    ]
 
 
 def no_change_daily(simulator, scratch: Path, invoices: int) -> list[Figure]:
@@ -81,17 +104,34 @@ def no_change_daily(simulator, scratch: Path, invoices: int) -> list[Figure]:
     label, name = "daily run, nothing changed", "databricks no-change day"
     figures = run_figures(name, label, statements, wall)
     rewritten = sum(moved.values())
-    print(f"{label}: rows whose _updated_at moved: {rewritten} "
-          f"({', '.join(f'{t} {n}' for t, n in sorted(moved.items())) or 'none'}); "
-          f"rows the MERGEs reported updating: {statements.rows_updated()}")
-    figures[0] = Figure(name, "statements", statements.count, "stmts",
-                        f"goal {STATEMENTS_GOAL} statements", statements.count / STATEMENTS_GOAL,
-                        "<=1")
-    figures.insert(1, Figure(name, "statements on the critical path",
-                             statements.critical_path, "stmts"))
-    figures.append(Figure(name, "data rows rewritten (_updated_at)", rewritten,
-                          "rows", f"{statements.rows_updated()} reported by MERGEs", None,
-                          "=0"))
+    print(
+        f"{label}: rows whose _updated_at moved: {rewritten} "
+        f"({', '.join(f'{t} {n}' for t, n in sorted(moved.items())) or 'none'}); "
+        f"rows the MERGEs reported updating: {statements.rows_updated()}"
+    )
+    figures[0] = Figure(
+        name,
+        "statements",
+        statements.count,
+        "stmts",
+        f"goal {STATEMENTS_GOAL} statements",
+        statements.count / STATEMENTS_GOAL,
+        "<=1",
+    )
+    figures.insert(
+        1, Figure(name, "statements on the critical path", statements.critical_path, "stmts")
+    )
+    figures.append(
+        Figure(
+            name,
+            "data rows rewritten (_updated_at)",
+            rewritten,
+            "rows",
+            f"{statements.rows_updated()} reported by MERGEs",
+            None,
+            "=0",
+        )
+    )
     return figures
 
 
@@ -105,8 +145,7 @@ def ten_businesses(simulator, scratch: Path, invoices: int) -> list[Figure]:
         statements = statements_since(simulator, since)
     label, name = f"full sync, 10 businesses x {invoices} invoices", "databricks 10-biz sync"
     figures = run_figures(name, label, statements, wall)
-    figures.insert(1, Figure(name, "statements per business",
-                             statements.count / 10, "stmts"))
+    figures.insert(1, Figure(name, "statements per business", statements.count / 10, "stmts"))
     return figures
 
 
@@ -115,8 +154,10 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=50, help="invoices per business")
     add_arguments(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-dbx-runs-") as tmp, \
-            latency_simulator() as simulator:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-dbx-runs-") as tmp,
+        latency_simulator() as simulator,
+    ):
         figures = no_change_daily(simulator, Path(tmp), args.invoices)
         figures += ten_businesses(simulator, Path(tmp), args.invoices)
     emit(figures, args.figures_json)

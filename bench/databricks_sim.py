@@ -55,8 +55,9 @@ def target_settings(sandbox: DatabricksSandbox, path) -> dict[str, str]:
 
 def as_env(settings: dict[str, str]) -> dict[str, str]:
     """The same settings as Meltano environment variables of the target."""
-    return {f"TARGET_DATABRICKS_UPSERT_{name.upper()}": str(value)
-            for name, value in settings.items()}
+    return {
+        f"TARGET_DATABRICKS_UPSERT_{name.upper()}": str(value) for name, value in settings.items()
+    }
 
 
 def last_seq(sandbox: DatabricksSandbox) -> int:
@@ -104,23 +105,28 @@ class Statements:
     def modelled_seconds(self) -> float:
         """The latency the model charged, summed: statements and session openings (the wall
         time of the warehouse's part if everything ran one at a time)."""
-        return (sum(e["latency_ms"] for e in self.entries) / 1000
-                + self.sessions * PROFILES[LATENCY]["session"])
+        return (
+            sum(e["latency_ms"] for e in self.entries) / 1000
+            + self.sessions * PROFILES[LATENCY]["session"]
+        )
 
     @property
     def span_seconds(self) -> float:
         """From the first statement's arrival to the last one's answer."""
         if not self.entries:
             return 0.0
-        return (max(_at(e["finished_at"]) for e in self.entries)
-                - min(_at(e["started_at"]) for e in self.entries))
+        return max(_at(e["finished_at"]) for e in self.entries) - min(
+            _at(e["started_at"]) for e in self.entries
+        )
 
     @property
     def critical_path(self) -> int:
         """The most statements that ran strictly one after another (interval scheduling)."""
         chain, free_at = 0, float("-inf")
-        for start, end in sorted(((_at(e["started_at"]), _at(e["finished_at"]))
-                                  for e in self.entries), key=lambda span: span[1]):
+        for start, end in sorted(
+            ((_at(e["started_at"]), _at(e["finished_at"])) for e in self.entries),
+            key=lambda span: span[1],
+        ):
             if start >= free_at:
                 chain, free_at = chain + 1, end
         return chain
@@ -128,15 +134,19 @@ class Statements:
     def rows_updated(self) -> int:
         """Rows the MERGE/UPDATE statements reported updating (Databricks' num_updated_rows),
         `_load_audit` left out."""
-        return sum((e.get("counts") or {}).get("num_updated_rows", 0) for e in self.entries
-                   if e["kind"] in WRITES and AUDIT_TABLE not in e["statement"])
+        return sum(
+            (e.get("counts") or {}).get("num_updated_rows", 0)
+            for e in self.entries
+            if e["kind"] in WRITES and AUDIT_TABLE not in e["statement"]
+        )
 
     def errors(self) -> list[str]:
         return [e["error"] for e in self.entries if e["status"] != "ok"]
 
 
-def statements_since(sandbox: DatabricksSandbox, since: int,
-                     until: int | None = None) -> Statements:
+def statements_since(
+    sandbox: DatabricksSandbox, since: int, until: int | None = None
+) -> Statements:
     entries = sandbox.statements(since)
     return Statements([e for e in entries if until is None or e["seq"] <= until])
 
@@ -157,8 +167,9 @@ def updated_marks(sandbox: DatabricksSandbox, catalog: str, schema: str) -> dict
     return marks
 
 
-def rows_moved_since(sandbox: DatabricksSandbox, catalog: str, schema: str,
-                     marks: dict[str, object]) -> dict[str, int]:
+def rows_moved_since(
+    sandbox: DatabricksSandbox, catalog: str, schema: str, marks: dict[str, object]
+) -> dict[str, int]:
     """Per data table, rows whose `_updated_at` moved past the mark taken before the run (a new
     table counts all its rows); only tables with some."""
     moved = {}
@@ -166,8 +177,10 @@ def rows_moved_since(sandbox: DatabricksSandbox, catalog: str, schema: str,
         for table in data_tables(sandbox, catalog, schema):
             mark = marks.get(table)
             where = "" if mark is None else "WHERE _updated_at > :mark"
-            cursor.execute(f"SELECT count(*) FROM {catalog}.{schema}.{table} {where}",
-                           {} if mark is None else {"mark": mark})
+            cursor.execute(
+                f"SELECT count(*) FROM {catalog}.{schema}.{table} {where}",
+                {} if mark is None else {"mark": mark},
+            )
             count = cursor.fetchone()[0]
             if count:
                 moved[table] = count

@@ -34,8 +34,12 @@ def statements_per_batch(sandbox, workdir: Path, rows: int, batches: int) -> Cou
     """Statements of each kind per batch, for batches of `rows` invoices."""
     warehouse = simulator_destination(sandbox, workdir / f"{rows}.config.json")
     since = last_statement(sandbox)
-    run_cli(warehouse, "".join(bench_invoice_lines(rows * batches, businesses=5)),
-            {"batch_size_rows": rows}, timeout=900)
+    run_cli(
+        warehouse,
+        "".join(bench_invoice_lines(rows * batches, businesses=5)),
+        {"batch_size_rows": rows},
+        timeout=900,
+    )
     kinds = Counter(s["kind"] for s in sandbox.statements(since) if s["kind"] in PER_BATCH)
     return Counter({k: n // batches for k, n in kinds.items()})
 
@@ -48,21 +52,34 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=2)
     add_arguments(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-dbx-") as scratch, \
-            start_databricks_sandbox() as sandbox:
-        measured = {rows: statements_per_batch(sandbox, Path(scratch), rows, args.batches)
-                    for rows in (args.inline, args.small, args.large)}
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-dbx-") as scratch,
+        start_databricks_sandbox() as sandbox,
+    ):
+        measured = {
+            rows: statements_per_batch(sandbox, Path(scratch), rows, args.batches)
+            for rows in (args.inline, args.small, args.large)
+        }
     name = "databricks statements"
     figures = []
     for rows, kinds in measured.items():
         detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
         print(f"{rows:>6} invoices/batch: {sum(kinds.values())} statements per batch ({detail})")
-        figures.append(Figure(name, f"per batch of {rows:,} invoices", sum(kinds.values()),
-                              "statements"))
+        figures.append(
+            Figure(name, f"per batch of {rows:,} invoices", sum(kinds.values()), "statements")
+        )
     small, large = (sum(measured[r].values()) for r in (args.small, args.large))
-    figures.append(Figure(name, f"{args.large:,} vs {args.small:,} invoices/batch", large,
-                          "statements", f"{small} statements ({args.small:,}/batch)",
-                          large / small, "<= 1"))
+    figures.append(
+        Figure(
+            name,
+            f"{args.large:,} vs {args.small:,} invoices/batch",
+            large,
+            "statements",
+            f"{small} statements ({args.small:,}/batch)",
+            large / small,
+            "<= 1",
+        )
+    )
     emit(figures, args.figures_json)
 
 

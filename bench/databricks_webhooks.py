@@ -78,8 +78,9 @@ def _at(stamp: str) -> float:
 class DatabricksStack:
     """The relay over a project whose target writes to a schema of the simulator."""
 
-    def __init__(self, relay, changes: BusinessChanges, invoices: list[str], simulator,
-                 settings: dict) -> None:
+    def __init__(
+        self, relay, changes: BusinessChanges, invoices: list[str], simulator, settings: dict
+    ) -> None:
         self.relay, self.changes, self.invoices = relay, changes, invoices
         self.simulator, self.settings = simulator, settings
         self.table = f"{settings['catalog']}.{settings['schema']}.invoices"
@@ -97,43 +98,65 @@ class DatabricksStack:
             if mine and all(e["state"] == "done" for e in mine):
                 break
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{memo}: not loaded after {timeout} s; relay log:\n"
-                                   + self.relay.log()[-2000:])
+                raise TimeoutError(
+                    f"{memo}: not loaded after {timeout} s; relay log:\n" + self.relay.log()[-2000:]
+                )
             time.sleep(0.05)
         statements = statements_since(self.simulator, since)
         written = [e for e in statements.entries if writes_invoices(e)]
         if not written or statements.errors():
-            raise AssertionError(f"{memo}: no write into invoices, or errors: "
-                                 f"{statements.errors()[:3]}")
+            raise AssertionError(
+                f"{memo}: no write into invoices, or errors: {statements.errors()[:3]}"
+            )
         with self.simulator.connect() as conn, conn.cursor() as cursor:
             cursor.execute(f"SELECT memo FROM {self.table} WHERE id = :id", {"id": invoice})
-            (seen,), = cursor.fetchall()
+            ((seen,),) = cursor.fetchall()
         if seen != memo:
             raise AssertionError(f"the run finished but the simulator shows {seen!r}, not {memo!r}")
         run = next(r for r in reversed(self.relay.runs()) if r["max_seq"] >= mine[-1]["seq"])
-        return {"statements": statements,
-                "visible": _at(written[0]["finished_at"]) - changed_at,
-                "run": _at(run["finished_at"]) - _at(run["started_at"])}
+        return {
+            "statements": statements,
+            "visible": _at(written[0]["finished_at"]) - changed_at,
+            "run": _at(run["finished_at"]) - _at(run["started_at"]),
+        }
 
 
 @contextlib.contextmanager
 def databricks_stack(root: Path, simulator) -> Iterator[DatabricksStack]:
     project = make_project(root / "project")
     settings = target_settings(simulator, root / "target.config.json")
-    with start_webhook_relay(root / "relay" / "events.db", project, SECRET, debounce=0.3,
-                             max_wait=3, extra_args=["--meltano-bin", str(MELTANO)]) as relay, \
-            start_wave_sandbox(**BOOKS, webhook_url=relay.webhook_url,
-                               webhook_secret=SECRET) as wave:
+    with (
+        start_webhook_relay(
+            root / "relay" / "events.db",
+            project,
+            SECRET,
+            debounce=0.3,
+            max_wait=3,
+            extra_args=["--meltano-bin", str(MELTANO)],
+        ) as relay,
+        start_wave_sandbox(**BOOKS, webhook_url=relay.webhook_url, webhook_secret=SECRET) as wave,
+    ):
         point_at(project, wave, root / "unused.duckdb", **as_env(settings))
-        meltano(project, "--environment", "dev", "run", "tap-wave", "target-databricks-upsert",
-                timeout=900)
+        meltano(
+            project,
+            "--environment",
+            "dev",
+            "run",
+            "tap-wave",
+            "target-databricks-upsert",
+            timeout=900,
+        )
         business_id = wave.business_ids()[0]
         with simulator.connect() as conn, conn.cursor() as cursor:
-            cursor.execute(f"SELECT id FROM {settings['catalog']}.{settings['schema']}.invoices "
-                           "WHERE business_id = :b ORDER BY id", {"b": business_id})
+            cursor.execute(
+                f"SELECT id FROM {settings['catalog']}.{settings['schema']}.invoices "
+                "WHERE business_id = :b ORDER BY id",
+                {"b": business_id},
+            )
             invoices = [row[0] for row in cursor.fetchall()]
-        yield DatabricksStack(relay, BusinessChanges(wave, business_id), invoices, simulator,
-                              settings)
+        yield DatabricksStack(
+            relay, BusinessChanges(wave, business_id), invoices, simulator, settings
+        )
 
 
 def median_of(values: list[float]) -> float:
@@ -147,8 +170,11 @@ def main() -> None:
     args = parser.parse_args()
     results: list[dict] = []
     duckdb: list[dict] = []
-    with tempfile.TemporaryDirectory(prefix="bench-dbx-webhooks-") as tmp, \
-            latency_simulator() as simulator, contextlib.ExitStack() as running:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-dbx-webhooks-") as tmp,
+        latency_simulator() as simulator,
+        contextlib.ExitStack() as running,
+    ):
         dbx = running.enter_context(databricks_stack(Path(tmp) / "databricks", simulator))
         local: Stack = running.enter_context(running_stack(Path(tmp) / "duckdb"))
         dbx.change("warm-up", 0)  # the first run discovers; the catalog is built after it
@@ -161,10 +187,12 @@ def main() -> None:
             print(f"relay runs on {label}: {how_runs_started(relay)}")
     runs: list[Statements] = [r["statements"] for r in results]
     for n, (result, statements) in enumerate(zip(results, runs, strict=True)):
-        print(f"targeted run {n}: {statements.count} statements ({statements.detail()}); "
-              f"critical path {statements.critical_path}; modelled latency "
-              f"{statements.modelled_seconds:.1f} s; run {result['run']:.1f} s; row visible "
-              f"{result['visible']:.1f} s after the change")
+        print(
+            f"targeted run {n}: {statements.count} statements ({statements.detail()}); "
+            f"critical path {statements.critical_path}; modelled latency "
+            f"{statements.modelled_seconds:.1f} s; run {result['run']:.1f} s; row visible "
+            f"{result['visible']:.1f} s after the change"
+        )
     name = "databricks targeted run"
     count = median_of([s.count for s in runs])
     critical = median_of([s.critical_path for s in runs])
@@ -172,22 +200,49 @@ def main() -> None:
     local_totals = [r["total"] for r in duckdb]
     table = [
         Figure(name, "statements (median)", count, "stmts"),
-        Figure(name, "critical path (median)", critical, "stmts",
-               f"goal {CRITICAL_PATH_GOAL} statements", critical / CRITICAL_PATH_GOAL, "<=1"),
-        Figure(name, "modelled latency (median)", median_of([s.modelled_seconds for s in runs]),
-               "s"),
+        Figure(
+            name,
+            "critical path (median)",
+            critical,
+            "stmts",
+            f"goal {CRITICAL_PATH_GOAL} statements",
+            critical / CRITICAL_PATH_GOAL,
+            "<=1",
+        ),
+        Figure(
+            name, "modelled latency (median)", median_of([s.modelled_seconds for s in runs]), "s"
+        ),
         Figure(name, "run wall time (median)", median_of([r["run"] for r in results]), "s"),
     ]
-    for label, values, goal in (("databricks (simulated)", visible, DATABRICKS_GOAL_SECONDS),
-                                ("duckdb", local_totals, DUCKDB_GOAL_SECONDS)):
-        for metric, value in (("p50", statistics.median(values)),
-                              ("p95", percentile(values, 0.95))):
-            table.append(Figure("webhook -> row visible", f"{metric}, {label}", value, "s",
-                                f"goal {goal:.0f} s", value / goal, "<=1"))
-    table.append(Figure("webhook -> row visible", "p95, databricks vs duckdb",
-                        percentile(visible, 0.95), "s",
-                        f"{percentile(local_totals, 0.95):.2f} s on duckdb",
-                        percentile(visible, 0.95) / percentile(local_totals, 0.95)))
+    for label, values, goal in (
+        ("databricks (simulated)", visible, DATABRICKS_GOAL_SECONDS),
+        ("duckdb", local_totals, DUCKDB_GOAL_SECONDS),
+    ):
+        for metric, value in (
+            ("p50", statistics.median(values)),
+            ("p95", percentile(values, 0.95)),
+        ):
+            table.append(
+                Figure(
+                    "webhook -> row visible",
+                    f"{metric}, {label}",
+                    value,
+                    "s",
+                    f"goal {goal:.0f} s",
+                    value / goal,
+                    "<=1",
+                )
+            )
+    table.append(
+        Figure(
+            "webhook -> row visible",
+            "p95, databricks vs duckdb",
+            percentile(visible, 0.95),
+            "s",
+            f"{percentile(local_totals, 0.95):.2f} s on duckdb",
+            percentile(visible, 0.95) / percentile(local_totals, 0.95),
+        )
+    )
     emit(table, args.figures_json)
 
 

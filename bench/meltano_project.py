@@ -24,14 +24,24 @@ class MeltanoFailed(RuntimeError):
     """A `meltano` command exited non-zero; the message ends with its output."""
 
 
-def meltano(project: Path, *args: str, env: dict[str, str] | None = None,
-            timeout: float = 300) -> subprocess.CompletedProcess:
+def meltano(
+    project: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
     """Run the real Meltano CLI in `project`; raise MeltanoFailed unless it exits 0."""
-    done = subprocess.run([str(MELTANO), *args], cwd=project, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=timeout, check=False)
+    done = subprocess.run(
+        [str(MELTANO), *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        check=False,
+    )
     if done.returncode != 0:
-        raise MeltanoFailed(f"meltano {' '.join(args)} exited {done.returncode}:\n"
-                            f"{(done.stdout + done.stderr)[-4000:]}")
+        raise MeltanoFailed(
+            f"meltano {' '.join(args)} exited {done.returncode}:\n"
+            f"{(done.stdout + done.stderr)[-4000:]}"
+        )
     return done
 
 
@@ -48,8 +58,11 @@ def make_project(directory: Path) -> Path:
 
 def point_at(project: Path, sandbox, warehouse: Path, **settings: str) -> None:
     """Make every run in `project` read `sandbox` and write `warehouse` (plus other env)."""
-    values = {"TAP_WAVE_API_URL": sandbox.graphql_url, "TAP_WAVE_TOKEN_URL": sandbox.token_url,
-              "TAP_WAVE_ACCESS_TOKEN": sandbox.access_token,
-              "TARGET_DATABRICKS_UPSERT_DUCKDB_PATH": str(warehouse), **settings}
+    values = {
+        "TAP_WAVE_API_URL": sandbox.graphql_url,
+        "TAP_WAVE_TOKEN_URL": sandbox.token_url,
+        "TAP_WAVE_ACCESS_TOKEN": sandbox.access_token,
+        "TARGET_DATABRICKS_UPSERT_DUCKDB_PATH": str(warehouse),
+        **settings,
+    }
     (project / ".env").write_text("".join(f"{name}='{value}'\n" for name, value in values.items()))
-

@@ -27,9 +27,14 @@ def last_complete_month(today: datetime.date | None = None) -> datetime.date:
 
 def dbt_env(warehouse: Path, workdir: Path, **extra: str) -> dict[str, str]:
     """The environment of a dbt-duckdb invocation on `warehouse`, its target and logs in `workdir`."""
-    return {**os.environ, "MELTANO_ENVIRONMENT": "dev", "DBT_DUCKDB_PATH": str(warehouse),
-            "DBT_TARGET_PATH": str(workdir / "dbt-target"),
-            "DBT_LOG_PATH": str(workdir / "dbt-logs"), **extra}
+    return {
+        **os.environ,
+        "MELTANO_ENVIRONMENT": "dev",
+        "DBT_DUCKDB_PATH": str(warehouse),
+        "DBT_TARGET_PATH": str(workdir / "dbt-target"),
+        "DBT_LOG_PATH": str(workdir / "dbt-logs"),
+        **extra,
+    }
 
 
 def install_dbt(plugin: str = "dbt-duckdb") -> subprocess.CompletedProcess:
@@ -39,30 +44,53 @@ def install_dbt(plugin: str = "dbt-duckdb") -> subprocess.CompletedProcess:
     lock_path.parent.mkdir(exist_ok=True)
     with lock_path.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return subprocess.run([MELTANO, "install", "--plugin-type", "utility", plugin],
-                              cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
+        return subprocess.run(
+            [MELTANO, "install", "--plugin-type", "utility", plugin],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
 
 
 def install_dbt_duckdb() -> subprocess.CompletedProcess:
     return install_dbt("dbt-duckdb")
 
 
-def invoke_dbt(args: list[str], warehouse: Path, workdir: Path,
-               **extra_env: str) -> subprocess.CompletedProcess:
+def invoke_dbt(
+    args: list[str], warehouse: Path, workdir: Path, **extra_env: str
+) -> subprocess.CompletedProcess:
     """`meltano invoke dbt-duckdb <args>`; the caller checks the exit code and output."""
-    return subprocess.run([MELTANO, "invoke", "dbt-duckdb", *args], cwd=ROOT,
-                          env=dbt_env(warehouse, workdir, **extra_env), capture_output=True,
-                          text=True, timeout=600, check=False)
+    return subprocess.run(
+        [MELTANO, "invoke", "dbt-duckdb", *args],
+        cwd=ROOT,
+        env=dbt_env(warehouse, workdir, **extra_env),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
 
 
 def close_month_args(month: datetime.date, **options) -> list[str]:
     """run-operation arguments closing `month` (options: force, reason, business_ids, ...)."""
-    return ["run-operation", "close_month",
-            "--args", json.dumps({"month": month.strftime("%Y-%m"), **options})]
+    return [
+        "run-operation",
+        "close_month",
+        "--args",
+        json.dumps({"month": month.strftime("%Y-%m"), **options}),
+    ]
 
 
 def run_results(workdir: Path) -> dict[str, dict]:
     """The last invocation's results by node name: status, failures, message."""
     results = json.loads((workdir / "dbt-target" / "run_results.json").read_text())["results"]
-    return {r["unique_id"].split(".")[2]: {"status": r["status"], "failures": r["failures"],
-                                           "message": r["message"]} for r in results}
+    return {
+        r["unique_id"].split(".")[2]: {
+            "status": r["status"],
+            "failures": r["failures"],
+            "message": r["message"],
+        }
+        for r in results
+    }

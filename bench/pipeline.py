@@ -30,27 +30,45 @@ class PipelineError(RuntimeError):
 
 def tap_config(sandbox, **overrides) -> dict:
     """tap-wave settings that reach the sandbox with its full-access token, unthrottled."""
-    return {"api_url": sandbox.graphql_url, "access_token": sandbox.access_token,
-            "requests_per_minute": 100000, **overrides}
+    return {
+        "api_url": sandbox.graphql_url,
+        "access_token": sandbox.access_token,
+        "requests_per_minute": 100000,
+        **overrides,
+    }
 
 
-def run_tap_to_target(sandbox, workdir: Path, duckdb_path: Path, state: dict | None = None,
-                      tap_overrides: dict | None = None,
-                      target_overrides: dict | None = None) -> dict | None:
+def run_tap_to_target(
+    sandbox,
+    workdir: Path,
+    duckdb_path: Path,
+    state: dict | None = None,
+    tap_overrides: dict | None = None,
+    target_overrides: dict | None = None,
+) -> dict | None:
     """Run `tap-wave | target-databricks-upsert` once; return the last STATE the target emitted."""
     workdir.mkdir(parents=True, exist_ok=True)
     tap_json, target_json = workdir / "tap.json", workdir / "target.json"
     tap_json.write_text(json.dumps(tap_config(sandbox, **(tap_overrides or {}))))
-    target_json.write_text(json.dumps({"duckdb_path": str(duckdb_path), **(target_overrides or {})}))
+    target_json.write_text(
+        json.dumps({"duckdb_path": str(duckdb_path), **(target_overrides or {})})
+    )
     tap_cmd = [str(BIN / "tap-wave"), "--config", str(tap_json)]
     if state:
         state_json = workdir / "state.json"
         state_json.write_text(json.dumps(state))
         tap_cmd += ["--state", str(state_json)]
-    with (workdir / "tap.log").open("wb") as tap_log, (workdir / "target.log").open("wb") as tgt_log:
+    with (
+        (workdir / "tap.log").open("wb") as tap_log,
+        (workdir / "target.log").open("wb") as tgt_log,
+    ):
         tap = subprocess.Popen(tap_cmd, stdout=subprocess.PIPE, stderr=tap_log)
-        target = subprocess.run([str(BIN / "target-databricks-upsert"), "--config", str(target_json)],
-                                stdin=tap.stdout, capture_output=True, check=False)
+        target = subprocess.run(
+            [str(BIN / "target-databricks-upsert"), "--config", str(target_json)],
+            stdin=tap.stdout,
+            capture_output=True,
+            check=False,
+        )
         tap.stdout.close()
         tap_code = tap.wait()
         tgt_log.write(target.stderr)
@@ -107,9 +125,17 @@ def warehouse_invoices(duckdb_path: Path, schema: str = "wave") -> dict[tuple[st
                      WHERE p.business_id = i.business_id AND p.invoice_id = i.id
                        AND NOT p._is_deleted)
             FROM {schema}.invoices i WHERE NOT i._is_deleted""").fetchall()
-    return {(b, i): {"status": s, "total": Decimal(t), "amount_due": Decimal(d),
-                     "amount_paid": Decimal(p), "items": n, "payments": list(pay or [])}
-            for b, i, s, t, d, p, n, pay in rows}
+    return {
+        (b, i): {
+            "status": s,
+            "total": Decimal(t),
+            "amount_due": Decimal(d),
+            "amount_paid": Decimal(p),
+            "items": n,
+            "payments": list(pay or []),
+        }
+        for b, i, s, t, d, p, n, pay in rows
+    }
 
 
 def warehouse_rows(duckdb_path: Path, sql: str, params: list | None = None) -> list[tuple]:

@@ -41,18 +41,25 @@ class Figure:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flag every benchmark module takes, for `python -m bench`."""
-    parser.add_argument("--figures-json", type=Path,
-                        help="also write the figures as JSON here (used by `python -m bench`)")
+    parser.add_argument(
+        "--figures-json",
+        type=Path,
+        help="also write the figures as JSON here (used by `python -m bench`)",
+    )
 
 
 def format_table(figures: list[Figure]) -> str:
-    header = (f"{'benchmark':<26}{'metric':<34}{'value':>12} {'unit':<10}"
-              f"{'compared with':<34}{'ratio':>8}  {'goal':<8}{'':<6}")
+    header = (
+        f"{'benchmark':<26}{'metric':<34}{'value':>12} {'unit':<10}"
+        f"{'compared with':<34}{'ratio':>8}  {'goal':<8}{'':<6}"
+    )
     lines = [header, "-" * len(header)]
     for f in figures:
         ratio = "" if f.ratio is None else f"{f.ratio:.2f}"
-        lines.append(f"{f.benchmark[:25]:<26}{f.metric[:33]:<34}{f.value:>12,.2f} {f.unit[:9]:<10}"
-                     f"{f.reference[:33]:<34}{ratio:>8}  {f.goal:<8}{f.verdict:<6}")
+        lines.append(
+            f"{f.benchmark[:25]:<26}{f.metric[:33]:<34}{f.value:>12,.2f} {f.unit[:9]:<10}"
+            f"{f.reference[:33]:<34}{ratio:>8}  {f.goal:<8}{f.verdict:<6}"
+        )
     return "\n".join(lines)
 
 

@@ -29,16 +29,25 @@ from bench.report import Figure, add_arguments, emit
 GOAL_MB = 250
 
 
-def peak_rss_mb(records: int, batch_size: int, workdir: Path,
-                revision: int = 0) -> tuple[float, float]:
+def peak_rss_mb(
+    records: int, batch_size: int, workdir: Path, revision: int = 0
+) -> tuple[float, float]:
     """(peak RSS in MB, seconds) of one CLI run over `records` generated invoices, into the file
     of earlier runs with as many records (a second run is a re-sync: every record an update)."""
     config = workdir / f"config-{records}.json"
-    config.write_text(json.dumps({"duckdb_path": str(workdir / f"w-{records}.duckdb"),
-                                  "batch_size_rows": batch_size}))
+    config.write_text(
+        json.dumps(
+            {"duckdb_path": str(workdir / f"w-{records}.duckdb"), "batch_size_rows": batch_size}
+        )
+    )
     start = time.perf_counter()
-    process = subprocess.Popen([CLI, "--config", str(config)], stdin=subprocess.PIPE,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [CLI, "--config", str(config)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     peak = 0
     done = threading.Event()
 
@@ -76,15 +85,47 @@ def main() -> None:
         large, _ = peak_rss_mb(args.records, args.batch_size, Path(tmp))
         resync, _ = peak_rss_mb(args.records, args.batch_size, Path(tmp), revision=1)
         reread, _ = peak_rss_mb(args.records, args.batch_size, Path(tmp), revision=1)
-    emit([Figure("target peak memory", f"{args.records:,} records, batch {args.batch_size:,}",
-                 large, "MB", f"goal {GOAL_MB} MB", large / GOAL_MB, "<=1"),
-          Figure("target peak memory", f"re-sync of the {args.records:,} (all updates)",
-                 resync, "MB", f"goal {GOAL_MB} MB", resync / GOAL_MB, "<=1"),
-          Figure("target peak memory", f"re-read of the {args.records:,} (nothing changed)",
-                 reread, "MB", f"goal {GOAL_MB} MB", reread / GOAL_MB, "<=1"),
-          Figure("target peak memory", f"growth for 10x input ({args.records // 10:,} -> "
-                 f"{args.records:,})", large / small, "x", f"{small:.0f} MB at 1/10",
-                 large / small, "<=1.2")], args.figures_json)
+    emit(
+        [
+            Figure(
+                "target peak memory",
+                f"{args.records:,} records, batch {args.batch_size:,}",
+                large,
+                "MB",
+                f"goal {GOAL_MB} MB",
+                large / GOAL_MB,
+                "<=1",
+            ),
+            Figure(
+                "target peak memory",
+                f"re-sync of the {args.records:,} (all updates)",
+                resync,
+                "MB",
+                f"goal {GOAL_MB} MB",
+                resync / GOAL_MB,
+                "<=1",
+            ),
+            Figure(
+                "target peak memory",
+                f"re-read of the {args.records:,} (nothing changed)",
+                reread,
+                "MB",
+                f"goal {GOAL_MB} MB",
+                reread / GOAL_MB,
+                "<=1",
+            ),
+            Figure(
+                "target peak memory",
+                f"growth for 10x input ({args.records // 10:,} -> {args.records:,})",
+                large / small,
+                "x",
+                f"{small:.0f} MB at 1/10",
+                large / small,
+                "<=1.2",
+            ),
+        ],
+        args.figures_json,
+    )
 
 
 if __name__ == "__main__":

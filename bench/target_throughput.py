@@ -71,16 +71,25 @@ def timed_listen(target: Target, input_path: Path) -> float:
 def table_columns(loaded: Path) -> dict[str, list[str]]:
     """Our tables' columns without the audit columns: what a raw loader writes too."""
     with duckdb.connect(str(loaded), read_only=True) as source:
-        return {t: [d[0] for d in source.execute(
-            f"SELECT * EXCLUDE ({AUDIT}) FROM wave.{t} LIMIT 0").description] for t in TABLES}
+        return {
+            t: [
+                d[0]
+                for d in source.execute(
+                    f"SELECT * EXCLUDE ({AUDIT}) FROM wave.{t} LIMIT 0"
+                ).description
+            ]
+            for t in TABLES
+        }
 
 
 def empty_tables(loaded: Path, target: duckdb.DuckDBPyConnection) -> None:
     """Tables with our tables' columns and types (audit columns dropped), empty."""
     with duckdb.connect(str(loaded), read_only=True) as source:
         for name in TABLES:
-            target.register("shape", source.sql(f"SELECT * EXCLUDE ({AUDIT}) FROM wave.{name} LIMIT 0")
-                            .to_arrow_table())
+            target.register(
+                "shape",
+                source.sql(f"SELECT * EXCLUDE ({AUDIT}) FROM wave.{name} LIMIT 0").to_arrow_table(),
+            )
             target.execute(f"CREATE TABLE {name} AS SELECT * FROM shape")
             target.unregister("shape")
 
@@ -100,13 +109,17 @@ def fastest_decoder(input_path: Path):
     return name, timings[name][1]
 
 
-def raw_loader_seconds(input_path: Path, loaded: Path, scratch: Path, batch_size: int,
-                       decode) -> tuple[float, int]:
+def raw_loader_seconds(
+    input_path: Path, loaded: Path, scratch: Path, batch_size: int, decode
+) -> tuple[float, int]:
     """The raw loader (see module doc); return (seconds, rows written)."""
     columns = table_columns(loaded)
     invoice_columns = columns["invoices"]
     item_columns, tax_columns, payment_columns = (
-        columns["invoice_items"][3:], columns["invoice_item_taxes"][4:], columns["invoice_payments"][3:])
+        columns["invoice_items"][3:],
+        columns["invoice_item_taxes"][4:],
+        columns["invoice_payments"][3:],
+    )
     pa.Table.from_pylist([{"warm": 1}])  # pyarrow's one-time lazy imports are not counted
     written = 0
     with duckdb.connect(str(scratch)) as target:
@@ -170,7 +183,10 @@ def raw_loader_seconds(input_path: Path, loaded: Path, scratch: Path, batch_size
 def insert_only_seconds(loaded: Path, scratch: Path, batches: int) -> tuple[float, int]:
     """Insert our final rows from ready-made Arrow tables into empty tables; (seconds, rows)."""
     with duckdb.connect(str(loaded), read_only=True) as source:
-        arrow = {t: source.sql(f"SELECT * EXCLUDE ({AUDIT}) FROM wave.{t}").to_arrow_table() for t in TABLES}
+        arrow = {
+            t: source.sql(f"SELECT * EXCLUDE ({AUDIT}) FROM wave.{t}").to_arrow_table()
+            for t in TABLES
+        }
     total = sum(t.num_rows for t in arrow.values())
     with duckdb.connect(str(scratch)) as target:
         empty_tables(loaded, target)
@@ -202,19 +218,29 @@ def dlt_merge(input_path: Path, workdir: Path, records: int) -> tuple[float, int
                     sent += 1
                     yield message["record"]
 
-    resource = dlt.resource(invoices, name="invoices", primary_key=("business_id", "id"),
-                            write_disposition="merge")
-    pipeline = dlt.pipeline(pipeline_name="bench", pipelines_dir=str(workdir / "dlt"),
-                            destination=dlt.destinations.duckdb(str(workdir / "dlt.duckdb")),
-                            dataset_name="wave")
+    resource = dlt.resource(
+        invoices, name="invoices", primary_key=("business_id", "id"), write_disposition="merge"
+    )
+    pipeline = dlt.pipeline(
+        pipeline_name="bench",
+        pipelines_dir=str(workdir / "dlt"),
+        destination=dlt.destinations.duckdb(str(workdir / "dlt.duckdb")),
+        dataset_name="wave",
+    )
     start = time.perf_counter()
     pipeline.run(resource)
     seconds = time.perf_counter() - start
     with duckdb.connect(str(workdir / "dlt.duckdb"), read_only=True) as connection:
-        names = [r[0] for r in connection.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'wave' "
-            "AND table_name LIKE 'invoices%'").fetchall()]
-        rows = sum(connection.execute(f"SELECT count(*) FROM wave.{n}").fetchone()[0] for n in names)
+        names = [
+            r[0]
+            for r in connection.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'wave' "
+                "AND table_name LIKE 'invoices%'"
+            ).fetchall()
+        ]
+        rows = sum(
+            connection.execute(f"SELECT count(*) FROM wave.{n}").fetchone()[0] for n in names
+        )
     return seconds, rows
 
 
@@ -233,37 +259,68 @@ def main() -> None:
             out.writelines(bench_invoice_lines(args.records))
 
         loaded = workdir / "ours.duckdb"
-        ours = TargetDatabricksUpsert(config={"duckdb_path": str(loaded),
-                                              "batch_size_rows": args.batch_size})
+        ours = TargetDatabricksUpsert(
+            config={"duckdb_path": str(loaded), "batch_size_rows": args.batch_size}
+        )
         ours_seconds = timed_listen(ours, input_path)
         batches = math.ceil(args.records / args.batch_size)
         decoder_name, decode = fastest_decoder(input_path)
-        raw_seconds, rows = raw_loader_seconds(input_path, loaded, workdir / "raw.duckdb",
-                                               args.batch_size, decode)
+        raw_seconds, rows = raw_loader_seconds(
+            input_path, loaded, workdir / "raw.duckdb", args.batch_size, decode
+        )
         insert_seconds, ours_rows = insert_only_seconds(loaded, workdir / "insert.duckdb", batches)
         if ours_rows != rows:
             raise SystemExit(f"row counts differ: ours {ours_rows:,}, raw loader {rows:,}")
         naive_seconds = timed_listen(NaiveTarget(config={}), input_path)
         dlt_result = dlt_merge(input_path, workdir, min(args.dlt_records, args.records))
 
-    raw_rate, ours_rate, insert_rate = rows / raw_seconds, rows / ours_seconds, rows / insert_seconds
+    raw_rate, ours_rate, insert_rate = (
+        rows / raw_seconds,
+        rows / ours_seconds,
+        rows / insert_seconds,
+    )
     ratio = ours_rate / raw_rate
     name = "target throughput"
     figures = [
-        Figure(name, f"ours, {args.records:,} inv. -> {rows:,} rows", ours_rate, "rows/s",
-               f"raw loader ({decoder_name}+Arrow+INSERT)", ratio, f">={GOAL}"),
+        Figure(
+            name,
+            f"ours, {args.records:,} inv. -> {rows:,} rows",
+            ours_rate,
+            "rows/s",
+            f"raw loader ({decoder_name}+Arrow+INSERT)",
+            ratio,
+            f">={GOAL}",
+        ),
         Figure(name, "raw loader (reference)", raw_rate, "rows/s"),
-        Figure(name, "ours vs insert-only Arrow->DuckDB", ours_rate, "rows/s",
-               f"insert only {insert_rate:,.0f} rows/s", ours_rate / insert_rate),
-        Figure(name, "ours vs naive singer-sdk target", args.records / ours_seconds, "records/s",
-               f"naive {args.records / naive_seconds:,.0f} records/s",
-               naive_seconds / ours_seconds),
+        Figure(
+            name,
+            "ours vs insert-only Arrow->DuckDB",
+            ours_rate,
+            "rows/s",
+            f"insert only {insert_rate:,.0f} rows/s",
+            ours_rate / insert_rate,
+        ),
+        Figure(
+            name,
+            "ours vs naive singer-sdk target",
+            args.records / ours_seconds,
+            "records/s",
+            f"naive {args.records / naive_seconds:,.0f} records/s",
+            naive_seconds / ours_seconds,
+        ),
     ]
     if dlt_result is not None:
         dlt_seconds, dlt_rows = dlt_result
-        figures.append(Figure(name, "ours vs dlt merge into DuckDB", ours_rate, "rows/s",
-                              f"dlt {dlt_rows / dlt_seconds:,.0f} rows/s",
-                              ours_rate / (dlt_rows / dlt_seconds)))
+        figures.append(
+            Figure(
+                name,
+                "ours vs dlt merge into DuckDB",
+                ours_rate,
+                "rows/s",
+                f"dlt {dlt_rows / dlt_seconds:,.0f} rows/s",
+                ours_rate / (dlt_rows / dlt_seconds),
+            )
+        )
     else:
         print("dlt merge into DuckDB: not installed (pip install -e '.[bench]')")
     emit(figures, args.figures_json)

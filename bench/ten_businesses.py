@@ -28,22 +28,44 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=5000, help="invoices per business")
     add_arguments(parser)
     args = parser.parse_args()
-    books = {"businesses": 10, "seed": 10, "customers": 300, "vendors": 40, "products": 60,
-             "invoices": args.invoices, "estimates": 300}
-    with tempfile.TemporaryDirectory() as scratch, \
-            start_wave_sandbox(startup_timeout=300, **books) as sandbox:
+    books = {
+        "businesses": 10,
+        "seed": 10,
+        "customers": 300,
+        "vendors": 40,
+        "products": 60,
+        "invoices": args.invoices,
+        "estimates": 300,
+    }
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        start_wave_sandbox(startup_timeout=300, **books) as sandbox,
+    ):
         warehouse = Path(scratch) / "warehouse.duckdb"
         started = time.monotonic()
         run_tap_to_target(sandbox, Path(scratch) / "run", warehouse)
         seconds = time.monotonic() - started
         if warehouse_invoices(warehouse) != sandbox_invoices(sandbox):
             raise SystemExit("the warehouse does not equal the sandbox's invoices")
-        (invoices, lines), = warehouse_rows(
-            warehouse, "SELECT (SELECT count(*) FROM wave.invoices), "
-                       "(SELECT count(*) FROM wave.invoice_items)")
-    emit([Figure("ten businesses from empty", f"{invoices:,} invoices, {lines:,} lines",
-                 seconds, "s", f"goal {GOAL_SECONDS:.0f} s", seconds / GOAL_SECONDS, "<=1")],
-         args.figures_json)
+        ((invoices, lines),) = warehouse_rows(
+            warehouse,
+            "SELECT (SELECT count(*) FROM wave.invoices), "
+            "(SELECT count(*) FROM wave.invoice_items)",
+        )
+    emit(
+        [
+            Figure(
+                "ten businesses from empty",
+                f"{invoices:,} invoices, {lines:,} lines",
+                seconds,
+                "s",
+                f"goal {GOAL_SECONDS:.0f} s",
+                seconds / GOAL_SECONDS,
+                "<=1",
+            )
+        ],
+        args.figures_json,
+    )
 
 
 if __name__ == "__main__":

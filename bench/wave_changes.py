@@ -32,8 +32,10 @@ class BusinessChanges:
 
     def mutate(self, field: str, input_type: str, payload: dict, returning: str = "") -> dict:
         """Run `field(input:)`; return its output, or raise MutationFailed saying why."""
-        document = (f"mutation($input: {input_type}!) {{ {field}(input: $input) "
-                    f"{{ didSucceed inputErrors {{ path message code }} {returning} }} }}")
+        document = (
+            f"mutation($input: {input_type}!) {{ {field}(input: $input) "
+            f"{{ didSucceed inputErrors {{ path message code }} {returning} }} }}"
+        )
         answer = self.sandbox.graphql(document, {"input": payload})
         if answer.get("errors"):
             raise MutationFailed(f"{field}: {answer['errors']}")
@@ -56,8 +58,9 @@ class BusinessChanges:
             "cash": next(a["id"] for a in accounts if a["subtype"]["value"] == "CASH_AND_BANK"),
             "income": next(a["id"] for a in accounts if a["type"]["value"] == "INCOME"),
             "expense": next(a["id"] for a in accounts if a["subtype"]["value"] == "EXPENSE"),
-            "receivable": next(a["id"] for a in accounts
-                               if a["subtype"]["value"] == "RECEIVABLE_INVOICES"),
+            "receivable": next(
+                a["id"] for a in accounts if a["subtype"]["value"] == "RECEIVABLE_INVOICES"
+            ),
             "customer": business["customers"]["edges"][0]["node"]["id"],
             "product": next(p["id"] for p in products if p["isSold"]),
             "sales_tax": business["salesTaxes"]["edges"][0]["node"]["id"],
@@ -66,9 +69,12 @@ class BusinessChanges:
     # -- customers and products ------------------------------------------------------------
 
     def create_customer(self, name: str) -> str:
-        return self.mutate("customerCreate", "CustomerCreateInput",
-                           {"businessId": self.business_id, "name": name},
-                           "customer { id }")["customer"]["id"]
+        return self.mutate(
+            "customerCreate",
+            "CustomerCreateInput",
+            {"businessId": self.business_id, "name": name},
+            "customer { id }",
+        )["customer"]["id"]
 
     def delete_customer(self, customer_id: str) -> None:
         self.mutate("customerDelete", "CustomerDeleteInput", {"id": customer_id})
@@ -78,29 +84,50 @@ class BusinessChanges:
 
     # -- invoices and payments -------------------------------------------------------------
 
-    def create_invoice(self, unit_price: str = "100.00", quantity: str = "2",
-                       customer_id: str | None = None, status: str = "SAVED",
-                       invoice_date: str | None = None) -> str:
+    def create_invoice(
+        self,
+        unit_price: str = "100.00",
+        quantity: str = "2",
+        customer_id: str | None = None,
+        status: str = "SAVED",
+        invoice_date: str | None = None,
+    ) -> str:
         """A new invoice with one line (approved unless `status` says DRAFT), dated
         `invoice_date` (YYYY-MM-DD; default: the sandbox's today)."""
-        item = {"productId": self.references["product"], "quantity": quantity,
-                "unitPrice": unit_price}
-        payload = {"businessId": self.business_id, "status": status,
-                   "customerId": customer_id or self.references["customer"], "items": [item]}
+        item = {
+            "productId": self.references["product"],
+            "quantity": quantity,
+            "unitPrice": unit_price,
+        }
+        payload = {
+            "businessId": self.business_id,
+            "status": status,
+            "customerId": customer_id or self.references["customer"],
+            "items": [item],
+        }
         if invoice_date:
             payload["invoiceDate"] = invoice_date
-        return self.mutate("invoiceCreate", "InvoiceCreateInput", payload,
-                           "invoice { id }")["invoice"]["id"]
+        return self.mutate("invoiceCreate", "InvoiceCreateInput", payload, "invoice { id }")[
+            "invoice"
+        ]["id"]
 
     def patch_invoice(self, invoice_id: str, **changes: Any) -> None:
         self.mutate("invoicePatch", "InvoicePatchInput", {"id": invoice_id, **changes})
 
     def pay_invoice(self, invoice_id: str, amount: str, payment_date: str = "2026-11-20") -> str:
-        return self.mutate("invoicePaymentCreateManual", "InvoicePaymentCreateManualInput", {
-            "invoiceId": invoice_id, "paymentAccountId": self.references["cash"],
-            "amount": amount, "paymentDate": payment_date, "paymentMethod": "BANK_TRANSFER",
-            "exchangeRate": "1",
-        }, "invoicePayment { id }")["invoicePayment"]["id"]
+        return self.mutate(
+            "invoicePaymentCreateManual",
+            "InvoicePaymentCreateManualInput",
+            {
+                "invoiceId": invoice_id,
+                "paymentAccountId": self.references["cash"],
+                "amount": amount,
+                "paymentDate": payment_date,
+                "paymentMethod": "BANK_TRANSFER",
+                "exchangeRate": "1",
+            },
+            "invoicePayment { id }",
+        )["invoicePayment"]["id"]
 
     def delete_payment(self, payment_id: str) -> None:
         self.mutate("invoicePaymentDelete", "InvoicePaymentDeleteInput", {"id": payment_id})
@@ -110,26 +137,50 @@ class BusinessChanges:
 
     # -- money transactions ----------------------------------------------------------------
 
-    def create_transaction(self, amount: str = "120.50", tax: str | None = "13.86",
-                           external_id: str | None = None, *, date: str = "2026-11-28",
-                           direction: str = "DEPOSIT", category: str = "income",
-                           balance: str = "INCREASE", customer_id: str | None = None,
-                           description: str = "Card sale", line_description: str = "Sale",
-                           account_id: str | None = None) -> str:
+    def create_transaction(
+        self,
+        amount: str = "120.50",
+        tax: str | None = "13.86",
+        external_id: str | None = None,
+        *,
+        date: str = "2026-11-28",
+        direction: str = "DEPOSIT",
+        category: str = "income",
+        balance: str = "INCREASE",
+        customer_id: str | None = None,
+        description: str = "Card sale",
+        line_description: str = "Sale",
+        account_id: str | None = None,
+    ) -> str:
         """A transaction on the bank account with one line: by default a card sale (a deposit,
         categorised to income, carrying one sales tax; `tax=None` for none). The line goes to
         `account_id`, else to the reference account `category` names (income, expense,
         receivable, ...); `direction` is DEPOSIT or WITHDRAWAL."""
         external_id = external_id or f"pos-{uuid.uuid4().hex[:12]}"
-        line = {"accountId": account_id or self.references[category], "amount": amount,
-                "balance": balance,
-                "description": line_description, "customerId": customer_id,
-                "taxes": [] if tax is None else [{"salesTaxId": self.references["sales_tax"],
-                                                  "amount": tax}]}
-        return self.mutate("moneyTransactionCreate", "MoneyTransactionCreateInput", {
-            "businessId": self.business_id, "externalId": external_id, "date": date,
-            "description": description,
-            "anchor": {"accountId": self.references["cash"], "amount": amount,
-                       "direction": direction},
-            "lineItems": [line],
-        }, "transaction { id }")["transaction"]["id"]
+        line = {
+            "accountId": account_id or self.references[category],
+            "amount": amount,
+            "balance": balance,
+            "description": line_description,
+            "customerId": customer_id,
+            "taxes": []
+            if tax is None
+            else [{"salesTaxId": self.references["sales_tax"], "amount": tax}],
+        }
+        return self.mutate(
+            "moneyTransactionCreate",
+            "MoneyTransactionCreateInput",
+            {
+                "businessId": self.business_id,
+                "externalId": external_id,
+                "date": date,
+                "description": description,
+                "anchor": {
+                    "accountId": self.references["cash"],
+                    "amount": amount,
+                    "direction": direction,
+                },
+                "lineItems": [line],
+            },
+            "transaction { id }",
+        )["transaction"]["id"]

@@ -47,30 +47,51 @@ def ids(min_size: int = 1, max_size: int = 200) -> st.SearchStrategy[str]:
 
 def loads_nothing_else(event_type: str) -> bool:
     """Types whose runs read nothing from Wave: only `webhook_events` records them."""
-    return (event_type.partition(".")[0] not in ENTITIES
-            and event_type != "transaction.created")
+    return event_type.partition(".")[0] not in ENTITIES and event_type != "transaction.created"
 
 
 odd_types = st.text(TYPE_ALPHABET, min_size=1, max_size=100).filter(loads_nothing_else)
-entity_types = st.builds("{}.{}".format, st.sampled_from(ENTITIES), st.sampled_from(
-    ["created", "updated", "deleted", "paid", "sent", "archived", "approved"])
-    | st.text(TYPE_ALPHABET, min_size=1, max_size=60))
+entity_types = st.builds(
+    "{}.{}".format,
+    st.sampled_from(ENTITIES),
+    st.sampled_from(["created", "updated", "deleted", "paid", "sent", "archived", "approved"])
+    | st.text(TYPE_ALPHABET, min_size=1, max_size=60),
+)
 """Wave's event types, and types Wave may add for the same entities (`invoice.Voided-2`)."""
-any_text = st.text(st.characters(codec="utf-8") | st.characters(categories=["Cs"]),
-                   max_size=40)  # lone surrogates too (only their JSON escape is UTF-8)
+any_text = st.text(
+    st.characters(codec="utf-8") | st.characters(categories=["Cs"]), max_size=40
+)  # lone surrogates too (only their JSON escape is UTF-8)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | any_text
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | any_text
     | st.floats(allow_nan=False, allow_infinity=False),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(any_text, inner, max_size=4),
-    max_leaves=24)
+    max_leaves=24,
+)
 
 
 CREATED_AT = [
-    None, "2026-11-28T12:00:00.000Z", "2026-11-28T12:00:00Z", "2026-11-28T12:00:00+05:45",
-    "2026-11-28T12:00:00-00:00", "2026-11-28T12:00:00.123456789Z", "20261128T120000Z",
-    "2026-W48-5", "2026-11-28T12", "2026-11-28", "9999-12-31T23:59:59.999999Z",
-    "0001-01-01T00:00:00Z", "1677-09-21T00:12:43Z", "2262-04-11T23:47:17Z",
-    "2026-11-28T12:00:00+23:59", "2026-02-29", "2026-11-28T24:00:00Z", "nope", "",
+    None,
+    "2026-11-28T12:00:00.000Z",
+    "2026-11-28T12:00:00Z",
+    "2026-11-28T12:00:00+05:45",
+    "2026-11-28T12:00:00-00:00",
+    "2026-11-28T12:00:00.123456789Z",
+    "20261128T120000Z",
+    "2026-W48-5",
+    "2026-11-28T12",
+    "2026-11-28",
+    "9999-12-31T23:59:59.999999Z",
+    "0001-01-01T00:00:00Z",
+    "1677-09-21T00:12:43Z",
+    "2262-04-11T23:47:17Z",
+    "2026-11-28T12:00:00+23:59",
+    "2026-02-29",
+    "2026-11-28T24:00:00Z",
+    "nope",
+    "",
 ]
 """`createdAt`: Wave's form, other ISO 8601 forms Python reads, edges of the calendar and of
 int64 nanoseconds, and strings that are no timestamp (kept in the body, NULL in the column)."""
@@ -79,8 +100,11 @@ int64 nanoseconds, and strings that are no timestamp (kept in the body, NULL in 
 def to_json(document: object, style: int) -> bytes:
     """One of several valid ways to write JSON: compact, spaced, indented, ASCII-escaped."""
     separators = [(",", ":"), (", ", ": "), (" , ", " : ")][style % 3]
-    options = {"separators": separators, "indent": 2 if style % 4 == 3 else None,
-               "ensure_ascii": style % 2 == 0}
+    options = {
+        "separators": separators,
+        "indent": 2 if style % 4 == 3 else None,
+        "ensure_ascii": style % 2 == 0,
+    }
     try:
         return json.dumps(document, **options).encode()
     except UnicodeEncodeError:  # a lone surrogate: only its escape is UTF-8
@@ -96,8 +120,7 @@ def nested(depth: int) -> object:
 
 
 @st.composite
-def odd_events(draw, business_ids: list[str], wave_businesses: list[str],
-               pad: int = 4096) -> bytes:
+def odd_events(draw, business_ids: list[str], wave_businesses: list[str], pad: int = 4096) -> bytes:
     """An authentic event body with odd but valid content (see the module docstring).
 
     Types that name none of the tap's entities go with any of `business_ids`; types of Wave's
@@ -105,11 +128,17 @@ def odd_events(draw, business_ids: list[str], wave_businesses: list[str],
     the token can see, and an entity id Wave may not have (the run then skips it)."""
     event_id = draw(ids() | st.builds("{}:{}".format, ids(max_size=160), st.uuids()))
     if draw(st.booleans()):
-        event = {"id": event_id, "type": draw(odd_types),
-                 "businessId": draw(st.sampled_from(business_ids))}
+        event = {
+            "id": event_id,
+            "type": draw(odd_types),
+            "businessId": draw(st.sampled_from(business_ids)),
+        }
     else:
-        event = {"id": event_id, "type": draw(entity_types),
-                 "businessId": draw(st.sampled_from(wave_businesses))}
+        event = {
+            "id": event_id,
+            "type": draw(entity_types),
+            "businessId": draw(st.sampled_from(wave_businesses)),
+        }
     data = {"id": draw(ids()), "object": draw(json_values)}
     if draw(st.booleans()):
         data["deep"] = nested(draw(st.integers(1, MAX_NESTING - 2)))  # event, data: 2 levels
@@ -167,15 +196,15 @@ def built_wrong(how: str, secret: str, t: int, body: bytes) -> str:
     ways = {
         "no_dot": lambda: hmac.new(key, str(t).encode() + body, hashlib.sha256).hexdigest(),
         "body_only": lambda: hmac.new(key, body, hashlib.sha256).hexdigest(),
-        "t_after": lambda: hmac.new(key, body + b"." + str(t).encode(),
-                                    hashlib.sha256).hexdigest(),
+        "t_after": lambda: hmac.new(key, body + b"." + str(t).encode(), hashlib.sha256).hexdigest(),
         "sha1": lambda: sign(secret, t, body, hashlib.sha1),
         "sha512": lambda: sign(secret, t, body, hashlib.sha512),
         "md5": lambda: sign(secret, t, body, hashlib.md5),
         "plain_sha256": lambda: hashlib.sha256(key + dot + body).hexdigest(),
         "key_and_message_swapped": lambda: hmac.new(dot + body, key, hashlib.sha256).hexdigest(),
-        "base64": lambda: base64.b64encode(hmac.new(key, dot + body, hashlib.sha256).digest())
-        .decode(),
+        "base64": lambda: base64.b64encode(
+            hmac.new(key, dot + body, hashlib.sha256).digest()
+        ).decode(),
         "truncated": lambda: sign(secret, t, body)[:63],
         "one_more_digit": lambda: sign(secret, t, body) + "0",
         "first_half": lambda: sign(secret, t, body)[:32],
@@ -189,11 +218,19 @@ def garbled(how: str, secret: str, t: int, body: bytes) -> str | None:
     """An x-wave-signature header that is missing or malformed (a valid v1 may be in it)."""
     v1 = sign(secret, t, body)
     ways = {
-        "missing": None, "empty": "", "commas": ",, ,", "only_t": f"t={t}", "only_v1": f"v1={v1}",
-        "semicolons": f"t={t};v1={v1}", "other_scheme": f"t={t},v0={v1}",
-        "v2_scheme": f"t={t},v2={v1}", "two_t": f"t={t},t={t},v1={v1}",
-        "t_not_a_number": f"t={t}.0,v1={v1}", "negative_t": f"t=-{t},v1={v1}",
-        "t_in_hex": f"t={t:x},v1={v1}", "no_equals": f"t{t},v1{v1}",
+        "missing": None,
+        "empty": "",
+        "commas": ",, ,",
+        "only_t": f"t={t}",
+        "only_v1": f"v1={v1}",
+        "semicolons": f"t={t};v1={v1}",
+        "other_scheme": f"t={t},v0={v1}",
+        "v2_scheme": f"t={t},v2={v1}",
+        "two_t": f"t={t},t={t},v1={v1}",
+        "t_not_a_number": f"t={t}.0,v1={v1}",
+        "negative_t": f"t=-{t},v1={v1}",
+        "t_in_hex": f"t={t:x},v1={v1}",
+        "no_equals": f"t{t},v1{v1}",
         "nine_v1": f"t={t}," + ",".join([f"v1={'0' * 64}"] * 8 + [f"v1={v1}"]),
         "over_4096": f"t={t},v1={v1}," + ",".join(f"x{n}=y" for n in range(1100)),
         "unicode_digits": f"t={t}\u0663,v1={v1}",
@@ -204,10 +241,15 @@ def garbled(how: str, secret: str, t: int, body: bytes) -> str | None:
 def unusable_documents(valid: dict) -> st.SearchStrategy[bytes]:
     """Authentic bodies that are not usable events (400 with a reason code)."""
     required = st.sampled_from(["id", "type", "businessId"])
-    bad_values = (st.none() | st.integers() | st.booleans() | st.just("")
-                  | st.lists(st.text(ID_ALPHABET, max_size=3), max_size=2)
-                  | st.text(min_size=1).filter(lambda s: not set(s) <= set(ID_ALPHABET))
-                  | st.text(ID_ALPHABET, min_size=201, max_size=400))
+    bad_values = (
+        st.none()
+        | st.integers()
+        | st.booleans()
+        | st.just("")
+        | st.lists(st.text(ID_ALPHABET, max_size=3), max_size=2)
+        | st.text(min_size=1).filter(lambda s: not set(s) <= set(ID_ALPHABET))
+        | st.text(ID_ALPHABET, min_size=201, max_size=400)
+    )
 
     def replaced(field_and_value):
         field, value = field_and_value
@@ -220,14 +262,18 @@ def unusable_documents(valid: dict) -> st.SearchStrategy[bytes]:
         return json.dumps({**valid, field: "x"}).encode().replace(b'"x"', b'"a\\udc80b"')
 
     def constant(name):
-        return json.dumps({**valid, "data": {"amount": 1.5}}).encode().replace(
-            b"1.5", name.encode())
+        return (
+            json.dumps({**valid, "data": {"amount": 1.5}}).encode().replace(b"1.5", name.encode())
+        )
 
     deep = st.integers(MAX_NESTING + 1, 400).map(
-        lambda depth: json.dumps({**valid, "data": nested(depth - 1)}).encode())
+        lambda depth: json.dumps({**valid, "data": nested(depth - 1)}).encode()
+    )
     return st.one_of(
-        st.tuples(required, bad_values).map(replaced), required.map(removed),
-        required.map(surrogate), deep,
+        st.tuples(required, bad_values).map(replaced),
+        required.map(removed),
+        required.map(surrogate),
+        deep,
         st.sampled_from(["NaN", "Infinity", "-Infinity"]).map(constant),
         st.binary(max_size=64),  # not JSON, or not an object, or missing its fields
         st.sampled_from([b"[]", b'"event"', b"42", b"null", b"\xef\xbb\xbf{}", b"{\xff}"]),
@@ -238,12 +284,28 @@ def unusable_documents(valid: dict) -> st.SearchStrategy[bytes]:
 @st.composite
 def forgeries(draw, secret: str) -> Forgery:
     """A valid event and one way of getting it wrong (see the module docstring)."""
-    valid = {"id": draw(ids(max_size=40)), "type": draw(odd_types),
-             "businessId": draw(ids(max_size=40)), "data": {"id": draw(ids(max_size=40))}}
+    valid = {
+        "id": draw(ids(max_size=40)),
+        "type": draw(odd_types),
+        "businessId": draw(ids(max_size=40)),
+        "data": {"id": draw(ids(max_size=40))},
+    }
     body = to_json(valid, draw(st.integers(0, 11)))
-    kind = draw(st.sampled_from([
-        "wrong_secret", "changed_after_signing", "moved_timestamp", "another_bodys_signature",
-        "built_wrong", "garbled_header", "outside_tolerance", "wrong_method", "unusable"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "wrong_secret",
+                "changed_after_signing",
+                "moved_timestamp",
+                "another_bodys_signature",
+                "built_wrong",
+                "garbled_header",
+                "outside_tolerance",
+                "wrong_method",
+                "unusable",
+            ]
+        )
+    )
     if kind == "wrong_secret":
         near = [secret + " ", secret[:-1], secret.upper(), " " + secret, secret + "\n", ""]
         other = draw(st.sampled_from(near) | st.text(max_size=64))
@@ -251,42 +313,82 @@ def forgeries(draw, secret: str) -> Forgery:
     if kind == "changed_after_signing":
         return Forgery(kind, body, draw(changed(body, valid)))
     if kind == "moved_timestamp":
-        return Forgery(kind, body, draw(st.integers(-10**6, 10**6).filter(bool)))
+        return Forgery(kind, body, draw(st.integers(-(10**6), 10**6).filter(bool)))
     if kind == "another_bodys_signature":
         other = draw(st.binary(max_size=200).filter(lambda b: b != body))
         return Forgery(kind, body, other)
     if kind == "built_wrong":
-        return Forgery(kind, body, draw(st.sampled_from([
-            "no_dot", "body_only", "t_after", "sha1", "sha512", "md5", "plain_sha256",
-            "key_and_message_swapped", "base64", "truncated", "one_more_digit", "first_half",
-            "not_hex", "empty"])))
+        return Forgery(
+            kind,
+            body,
+            draw(
+                st.sampled_from(
+                    [
+                        "no_dot",
+                        "body_only",
+                        "t_after",
+                        "sha1",
+                        "sha512",
+                        "md5",
+                        "plain_sha256",
+                        "key_and_message_swapped",
+                        "base64",
+                        "truncated",
+                        "one_more_digit",
+                        "first_half",
+                        "not_hex",
+                        "empty",
+                    ]
+                )
+            ),
+        )
     if kind == "garbled_header":
-        return Forgery(kind, body, draw(st.sampled_from([
-            "missing", "empty", "commas", "only_t", "only_v1", "semicolons", "other_scheme",
-            "v2_scheme", "two_t", "t_not_a_number", "negative_t", "t_in_hex", "no_equals",
-            "nine_v1", "over_4096", "unicode_digits"])))
+        return Forgery(
+            kind,
+            body,
+            draw(
+                st.sampled_from(
+                    [
+                        "missing",
+                        "empty",
+                        "commas",
+                        "only_t",
+                        "only_v1",
+                        "semicolons",
+                        "other_scheme",
+                        "v2_scheme",
+                        "two_t",
+                        "t_not_a_number",
+                        "negative_t",
+                        "t_in_hex",
+                        "no_equals",
+                        "nine_v1",
+                        "over_4096",
+                        "unicode_digits",
+                    ]
+                )
+            ),
+        )
     if kind == "outside_tolerance":
         seconds = draw(st.integers(TOLERANCE + 30, 10**9) | st.just(10**400))
         return Forgery(kind, body, seconds if draw(st.booleans()) else -min(seconds, 10**9))
     if kind == "wrong_method":
-        return Forgery(kind, body, method=draw(st.sampled_from(["GET", "PUT", "PATCH",
-                                                                "DELETE"])))
+        return Forgery(kind, body, method=draw(st.sampled_from(["GET", "PUT", "PATCH", "DELETE"])))
     return Forgery(kind, draw(unusable_documents(valid)))
 
 
 @st.composite
 def changed(draw, body: bytes, valid: dict) -> bytes:
     """`body` changed in one way after it was signed (always different bytes)."""
-    how = draw(st.sampled_from(["flip", "insert", "delete", "cut", "append", "reformat",
-                                "field"]))
+    how = draw(st.sampled_from(["flip", "insert", "delete", "cut", "append", "reformat", "field"]))
     at = draw(st.integers(0, len(body) - 1))
     if how == "flip":
         bit = 1 << draw(st.integers(0, 7))
-        return body[:at] + bytes([body[at] ^ bit]) + body[at + 1:]
+        return body[:at] + bytes([body[at] ^ bit]) + body[at + 1 :]
     if how == "insert":
         return body[:at] + draw(st.binary(min_size=1, max_size=4)) + body[at:]
     if how == "delete":
-        return body[:at] + body[at + 1:]
+        return body[:at] + body[at + 1 :]
     if how == "cut":
         return body[:at]
     if how == "append":

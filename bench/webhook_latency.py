@@ -46,8 +46,15 @@ from bench.wave_changes import BusinessChanges
 
 GOAL_SECONDS = 3.0  # issue 12: webhook -> row visible p95 <= 3 s on DuckDB
 SECRET = "latency-bench-secret"
-BOOKS = {"businesses": 2, "seed": 9, "customers": 20, "vendors": 3, "products": 8,
-         "invoices": 60, "estimates": 5}
+BOOKS = {
+    "businesses": 2,
+    "seed": 9,
+    "customers": 20,
+    "vendors": 3,
+    "products": 8,
+    "invoices": 60,
+    "estimates": 5,
+}
 
 
 def wall_seconds(command: list[str], repeats: int = 3) -> float:
@@ -69,8 +76,14 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def one_change(relay: RelayProcess, changes: BusinessChanges, invoice_id: str, memo: str,
-               warehouse: Path, timeout: float = 60.0) -> dict[str, float]:
+def one_change(
+    relay: RelayProcess,
+    changes: BusinessChanges,
+    invoice_id: str,
+    memo: str,
+    warehouse: Path,
+    timeout: float = 60.0,
+) -> dict[str, float]:
     """Patch an invoice; seconds until loaded, and the parts: delivery, queue, run."""
     newest = max((e["seq"] for e in relay.events()), default=0)
     started_wall, started = time.time(), time.perf_counter()
@@ -82,18 +95,23 @@ def one_change(relay: RelayProcess, changes: BusinessChanges, invoice_id: str, m
             loaded = time.perf_counter() - started
             break
         if time.perf_counter() > deadline:
-            raise TimeoutError(f"{memo}: not loaded after {timeout}s; relay log:\n"
-                               + relay.log()[-2000:])
+            raise TimeoutError(
+                f"{memo}: not loaded after {timeout}s; relay log:\n" + relay.log()[-2000:]
+            )
         time.sleep(0.02)
-    (seen,), = warehouse_rows(warehouse, "SELECT memo FROM wave.invoices WHERE id = ?",
-                              [invoice_id])
+    ((seen,),) = warehouse_rows(
+        warehouse, "SELECT memo FROM wave.invoices WHERE id = ?", [invoice_id]
+    )
     if seen != memo:
         raise AssertionError(f"the run finished but DuckDB shows memo {seen!r}, not {memo!r}")
     run = next(r for r in reversed(relay.runs()) if r["max_seq"] >= mine[-1]["seq"])
     received = epoch(mine[0]["received_at"])
-    return {"total": loaded, "delivery": received - started_wall,
-            "queue": epoch(run["started_at"]) - received,
-            "run": epoch(run["finished_at"]) - epoch(run["started_at"])}
+    return {
+        "total": loaded,
+        "delivery": received - started_wall,
+        "queue": epoch(run["started_at"]) - received,
+        "run": epoch(run["finished_at"]) - epoch(run["started_at"]),
+    }
 
 
 @dataclass
@@ -106,8 +124,13 @@ class Stack:
     warehouse: Path
 
     def change(self, label: str, n: int) -> dict[str, float]:
-        return one_change(self.relay, self.changes, self.invoices[n % len(self.invoices)],
-                          f"{label} {n}", self.warehouse)
+        return one_change(
+            self.relay,
+            self.changes,
+            self.invoices[n % len(self.invoices)],
+            f"{label} {n}",
+            self.warehouse,
+        )
 
     def discovers(self) -> bool:
         """Whether the latest event run still ran catalog discovery."""
@@ -120,30 +143,54 @@ def running_stack(root: Path, relay_flags: tuple[str, ...] = ()) -> Iterator[Sta
     """A fresh project, relay (with `relay_flags`) and sandbox, after a full run."""
     project = make_project(root / "project")
     warehouse = root / "warehouse.duckdb"
-    with start_webhook_relay(root / "relay" / "events.db", project, SECRET, debounce=0.3,
-                             max_wait=3, extra_args=["--meltano-bin", str(MELTANO), *relay_flags]
-                             ) as relay, \
-            start_wave_sandbox(**BOOKS, webhook_url=relay.webhook_url,
-                               webhook_secret=SECRET) as sandbox:
+    with (
+        start_webhook_relay(
+            root / "relay" / "events.db",
+            project,
+            SECRET,
+            debounce=0.3,
+            max_wait=3,
+            extra_args=["--meltano-bin", str(MELTANO), *relay_flags],
+        ) as relay,
+        start_wave_sandbox(
+            **BOOKS, webhook_url=relay.webhook_url, webhook_secret=SECRET
+        ) as sandbox,
+    ):
         point_at(project, sandbox, warehouse)
         meltano(project, "--environment", "dev", "run", "tap-wave", "target-databricks-upsert")
         business_id = sandbox.business_ids()[0]
-        invoices = [row[0] for row in warehouse_rows(
-            warehouse, "SELECT id FROM wave.invoices WHERE business_id = ? ORDER BY id",
-            [business_id])]
+        invoices = [
+            row[0]
+            for row in warehouse_rows(
+                warehouse,
+                "SELECT id FROM wave.invoices WHERE business_id = ? ORDER BY id",
+                [business_id],
+            )
+        ]
         yield Stack(relay, BusinessChanges(sandbox, business_id), invoices, warehouse)
 
 
 def figures(name: str, results: list[dict]) -> list[Figure]:
     totals = [r["total"] for r in results]
-    parts = {part: statistics.mean(r[part] for r in results)
-             for part in ("delivery", "queue", "run")}
-    print(f"{name}: mean parts: webhook delivery {parts['delivery']:.2f}s, debounce+queue "
-          f"{parts['queue']:.2f}s, meltano run {parts['run']:.2f}s")
-    return [Figure("webhook -> row latency", f"{metric}, {name}", value, "s",
-                   f"goal {GOAL_SECONDS:.0f} s", value / GOAL_SECONDS, "<=1")
-            for metric, value in (("p50", statistics.median(totals)),
-                                  ("p95", percentile(totals, 0.95)))]
+    parts = {
+        part: statistics.mean(r[part] for r in results) for part in ("delivery", "queue", "run")
+    }
+    print(
+        f"{name}: mean parts: webhook delivery {parts['delivery']:.2f}s, debounce+queue "
+        f"{parts['queue']:.2f}s, meltano run {parts['run']:.2f}s"
+    )
+    return [
+        Figure(
+            "webhook -> row latency",
+            f"{metric}, {name}",
+            value,
+            "s",
+            f"goal {GOAL_SECONDS:.0f} s",
+            value / GOAL_SECONDS,
+            "<=1",
+        )
+        for metric, value in (("p50", statistics.median(totals)), ("p95", percentile(totals, 0.95)))
+    ]
 
 
 SETUPS = (
@@ -168,10 +215,14 @@ def main() -> None:
     args = parser.parse_args()
     bin_dir = Path(sys.executable).parent
     results: dict[str, list[dict]] = {name: [] for name, _ in SETUPS}
-    with tempfile.TemporaryDirectory(prefix="webhook-latency-") as tmp, \
-            contextlib.ExitStack() as running:
-        stacks = {name: running.enter_context(running_stack(Path(tmp) / f"setup-{n}", flags))
-                  for n, (name, flags) in enumerate(SETUPS)}
+    with (
+        tempfile.TemporaryDirectory(prefix="webhook-latency-") as tmp,
+        contextlib.ExitStack() as running,
+    ):
+        stacks = {
+            name: running.enter_context(running_stack(Path(tmp) / f"setup-{n}", flags))
+            for n, (name, flags) in enumerate(SETUPS)
+        }
         for stack in stacks.values():  # the first run discovers; the catalog is built after it
             stack.change("warm-up", 0)
         for n in range(args.samples):  # interleaved: the machine's load weighs on all alike
@@ -181,19 +232,33 @@ def main() -> None:
         discovers = {name: stack.discovers() for name, stack in stacks.items()}
     startup = wall_seconds([str(MELTANO), "--version"])
     discovery = wall_seconds([str(bin_dir / "tap-wave"), "--discover"])
-    print(f"webhook -> warehouse latency: sandbox mutation to the row in DuckDB "
-          f"({args.samples} invoice patches per set-up, relay --debounce 0.3 --max-wait 3)")
+    print(
+        f"webhook -> warehouse latency: sandbox mutation to the row in DuckDB "
+        f"({args.samples} invoice patches per set-up, relay --debounce 0.3 --max-wait 3)"
+    )
     table: list[Figure] = []
     for name, _ in SETUPS:
         table += figures(name, results[name])
-        print(f"{name}: {started[name]}; its last run "
-              f"{'ran' if discovers[name] else 'skipped'} catalog discovery")
-    before, shipped = (percentile([r["total"] for r in results[name]], 0.95)
-                       for name in (SETUPS[0][0], SETUPS[-1][0]))
-    table += [Figure("webhook -> row latency", "p95, shipped vs before", shipped, "s",
-                     f"{before:.2f} s before", shipped / before),
-              Figure("process start-up", "meltano --version", startup, "s"),
-              Figure("process start-up", "tap-wave --discover", discovery, "s")]
+        print(
+            f"{name}: {started[name]}; its last run "
+            f"{'ran' if discovers[name] else 'skipped'} catalog discovery"
+        )
+    before, shipped = (
+        percentile([r["total"] for r in results[name]], 0.95)
+        for name in (SETUPS[0][0], SETUPS[-1][0])
+    )
+    table += [
+        Figure(
+            "webhook -> row latency",
+            "p95, shipped vs before",
+            shipped,
+            "s",
+            f"{before:.2f} s before",
+            shipped / before,
+        ),
+        Figure("process start-up", "meltano --version", startup, "s"),
+        Figure("process start-up", "tap-wave --discover", discovery, "s"),
+    ]
     emit(table, args.figures_json)
 
 

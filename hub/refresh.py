@@ -42,16 +42,47 @@ VARIANT = "wave-databricks"
 # What the refresh turns into a `password` (and `sensitive`), wherever it stands in a name.
 SECRET_WORDS = ("password", "id", "token", "key", "secret")
 # Substrings the refresh rewrites inside each title-cased word of a label made from a name.
-LABEL_FIXES = (("Aws", "AWS"), ("Url", "URL"), ("Id", "ID"), ("Db", "Database"),
-               ("Api", "API"), ("Oauth", "OAuth"), ("Ssh", "SSH"), ("Ssl", "SSL"),
-               ("Gzip", "GZIP"), ("Jsonl", "JSONL"), ("Sqlalchemy", "SQLAlchemy"))
+LABEL_FIXES = (
+    ("Aws", "AWS"),
+    ("Url", "URL"),
+    ("Id", "ID"),
+    ("Db", "Database"),
+    ("Api", "API"),
+    ("Oauth", "OAuth"),
+    ("Ssh", "SSH"),
+    ("Ssl", "SSL"),
+    ("Gzip", "GZIP"),
+    ("Jsonl", "JSONL"),
+    ("Sqlalchemy", "SQLAlchemy"),
+)
 CAPABILITIES = {
-    "extractors": {"about", "activate-version", "batch", "catalog", "discover", "log-based",
-                   "properties", "schema-flattening", "state", "stream-maps",
-                   "structured-logging", "test"},
-    "loaders": {"about", "activate-version", "batch", "datatype-failsafe", "hard-delete",
-                "schema-flattening", "soft-delete", "stream-maps", "structured-logging",
-                "test", "validate-records"},
+    "extractors": {
+        "about",
+        "activate-version",
+        "batch",
+        "catalog",
+        "discover",
+        "log-based",
+        "properties",
+        "schema-flattening",
+        "state",
+        "stream-maps",
+        "structured-logging",
+        "test",
+    },
+    "loaders": {
+        "about",
+        "activate-version",
+        "batch",
+        "datatype-failsafe",
+        "hard-delete",
+        "schema-flattening",
+        "soft-delete",
+        "stream-maps",
+        "structured-logging",
+        "test",
+        "validate-records",
+    },
 }
 
 # Hand-written descriptions for settings whose `--about` text the refresh would garble (it reads
@@ -60,11 +91,13 @@ DESCRIPTIONS = {
     ("target-databricks-upsert", "partition_column"): (
         "Column that scopes rows to a tenant (`business_id` for tap-wave's streams):\n"
         "`_load_audit.business_id` and the ACTIVATE_VERSION fence use it when a stream has it\n"
-        "('' to scope nothing).\n"),
+        "('' to scope nothing).\n"
+    ),
     ("target-databricks-upsert", "staging_volume"): (
         "Databricks: the Unity Catalog volume (in `catalog.schema`, created if missing)\n"
         "holding staged Parquet files while they are merged; batches over inline_rows_max rows\n"
-        "go through it.\n"),
+        "go through it.\n"
+    ),
 }
 
 PLUGINS: dict[str, dict[str, Any]] = {
@@ -72,7 +105,7 @@ PLUGINS: dict[str, dict[str, Any]] = {
         "type": "extractors",
         "definition": {
             "description": "Accounting and invoicing for small businesses (Wave Accounting / "
-                           "waveapps)",
+            "waveapps)",
             "docs": f"{REPO_URL}/tree/main/tap-wave#readme",
             "domain_url": "https://www.waveapps.com",
             "executable": "tap-wave",
@@ -94,7 +127,7 @@ PLUGINS: dict[str, dict[str, Any]] = {
         "type": "loaders",
         "definition": {
             "description": "Databricks Delta tables (or an embedded DuckDB file) kept by "
-                           "idempotent MERGEs, with audit columns and soft deletes",
+            "idempotent MERGEs, with audit columns and soft deletes",
             "dialect": "databricks",
             "docs": f"{REPO_URL}/tree/main/target-databricks-upsert#readme",
             "domain_url": "https://www.databricks.com",
@@ -109,23 +142,35 @@ PLUGINS: dict[str, dict[str, Any]] = {
             "repo": REPO_URL,
             "settings_group_validation": [
                 ["duckdb_path", "warehouse"],
-                ["catalog", "client_id", "client_secret", "http_path", "server_hostname",
-                 "warehouse"],
+                [
+                    "catalog",
+                    "client_id",
+                    "client_secret",
+                    "http_path",
+                    "server_hostname",
+                    "warehouse",
+                ],
                 ["access_token", "catalog", "http_path", "server_hostname", "warehouse"],
             ],
             "target_schema": "$TARGET_DATABRICKS_UPSERT_SCHEMA",
         },
     },
 }
-MAINTAINERS = {VARIANT: {"label": "Wave Databricks", "name": VARIANT,
-                         "url": "https://github.com/wave-databricks"}}
+MAINTAINERS = {
+    VARIANT: {
+        "label": "Wave Databricks",
+        "name": VARIANT,
+        "url": "https://github.com/wave-databricks",
+    }
+}
 
 
 def about(executable: str) -> dict[str, Any]:
     """`<executable> --about --format json` of the plugin installed beside this Python."""
     command = Path(sys.executable).parent / executable
-    done = subprocess.run([str(command), "--about", "--format", "json"], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [str(command), "--about", "--format", "json"], capture_output=True, text=True, check=True
+    )
     return json.loads(done.stdout)
 
 
@@ -192,9 +237,13 @@ def hub_stable(text: str) -> bool:
     previous = ""
     for sentence in text.split(". "):
         first = sentence.split()[0] if sentence.split() else ""
-        if first and not (first[0].isupper() or first[0] == "'" or first == first.capitalize()
-                          or previous.endswith(("e.g", "i.e"))
-                          or first.startswith(("tap-", "target-", "http"))):
+        if first and not (
+            first[0].isupper()
+            or first[0] == "'"
+            or first == first.capitalize()
+            or previous.endswith(("e.g", "i.e"))
+            or first.startswith(("tap-", "target-", "http"))
+        ):
             return False
         previous = sentence
     return True
@@ -206,11 +255,17 @@ def setting(plugin: str, name: str, prop: dict[str, Any]) -> dict[str, Any]:
     if (plugin, name) in DESCRIPTIONS:
         description = LiteralScalarString(DESCRIPTIONS[plugin, name])
     elif not hub_stable(description):
-        msg = (f"{plugin} setting {name}: the Hub refresh would rewrite its description "
-               f"{description!r}; reword it in the plugin, or add a multi-line one to DESCRIPTIONS")
+        msg = (
+            f"{plugin} setting {name}: the Hub refresh would rewrite its description "
+            f"{description!r}; reword it in the plugin, or add a multi-line one to DESCRIPTIONS"
+        )
         raise ValueError(msg)
-    out: dict[str, Any] = {"description": description, "kind": kind, "name": name,
-                           "label": prop.get("title") or label_from(name)}
+    out: dict[str, Any] = {
+        "description": description,
+        "kind": kind,
+        "name": name,
+        "label": prop.get("title") or label_from(name),
+    }
     if name == "stream_maps":
         out["label"] = prop.get("title") or "Stream Maps"
         return dict(sorted(out.items()))
@@ -232,13 +287,16 @@ def definition(plugin: str, about_json: dict[str, Any]) -> dict[str, Any]:
         "name": plugin,
         "variant": VARIANT,
         "capabilities": sorted(c for c in about_json["capabilities"] if c in allowed),
-        "settings": sorted((setting(plugin, name, prop)
-                            for name, prop in leaf_settings(about_json["settings"])),
-                           key=lambda s: s["name"]),
-        "settings_group_validation": [sorted(group) for group in
-                                      spec["definition"]["settings_group_validation"]],
-        "supported_python_versions": [v for v in about_json["supported_python_versions"]
-                                      if re.fullmatch(r"3\.\d+", v)],
+        "settings": sorted(
+            (setting(plugin, name, prop) for name, prop in leaf_settings(about_json["settings"])),
+            key=lambda s: s["name"],
+        ),
+        "settings_group_validation": [
+            sorted(group) for group in spec["definition"]["settings_group_validation"]
+        ],
+        "supported_python_versions": [
+            v for v in about_json["supported_python_versions"] if re.fullmatch(r"3\.\d+", v)
+        ],
     }
     if "structured-logging" in out["capabilities"]:
         out["log_parser"] = "singer-sdk"
@@ -268,10 +326,14 @@ def files(abouts: dict[str, dict[str, Any]] | None = None) -> dict[Path, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m hub.refresh", description=__doc__.split(
-        "\n")[0])
-    parser.add_argument("--check", action="store_true",
-                        help="change nothing; exit 1 if a file is not what --about gives")
+    parser = argparse.ArgumentParser(
+        prog="python -m hub.refresh", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 if a file is not what --about gives",
+    )
     args = parser.parse_args(argv)
     stale = []
     for path, text in files().items():

@@ -32,8 +32,14 @@ class Dist:
 def dist(tmp_path_factory) -> Dist:
     """The sdists and wheels `make dist` builds, in a directory of their own."""
     directory = tmp_path_factory.mktemp("dist")
-    done = subprocess.run(["make", "--no-print-directory", "dist", f"DIST={directory}"], cwd=REPO,
-                          capture_output=True, text=True, timeout=600, check=False,
-                          env={**os.environ, "COLUMNS": "1000"})  # twine: a line per file
+    done = subprocess.run(
+        ["make", "--no-print-directory", "dist", f"DIST={directory}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "COLUMNS": "1000"},
+    )  # twine: a line per file
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     return Dist(directory, done.stdout + done.stderr)

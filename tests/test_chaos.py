@@ -35,7 +35,8 @@ def assert_clean(tally, seed: int) -> None:
     print(tally.summary())
     assert tally.kills == KILLS
     assert (tally.findings.lost, tally.findings.duplicated, tally.findings.wrong) == ([], [], []), (
-        f"chaos seed {seed}: {tally.summary()}\n{tally.details()}")
+        f"chaos seed {seed}: {tally.summary()}\n{tally.details()}"
+    )
 
 
 def test_kill_9_of_the_project_run_then_a_rerun_loses_and_duplicates_nothing(tmp_path, seed):

@@ -36,23 +36,28 @@ def try_lock(path: Path) -> bool:
         return True
 
 
-def test_daily_schedule_waits_for_the_run_lock_and_loads_from_a_fresh_clone(tmp_path,
-                                                                            wave_sandbox):
+def test_daily_schedule_waits_for_the_run_lock_and_loads_from_a_fresh_clone(tmp_path, wave_sandbox):
     project = make_project(tmp_path / "project")
     meltano(project, "install", "utility", "webhook-relay")
     (project / ".env").write_text(
         f"TAP_WAVE_API_URL='{wave_sandbox.graphql_url}'\n"
         f"TAP_WAVE_TOKEN_URL='{wave_sandbox.token_url}'\n"
-        f"TAP_WAVE_ACCESS_TOKEN='{wave_sandbox.access_token}'\n")
+        f"TAP_WAVE_ACCESS_TOKEN='{wave_sandbox.access_token}'\n"
+    )
     assert not (project / "output").exists()
     lock_path = project / ".meltano" / "run.lock"
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
 
     with lock_path.open("a") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # a relay run, say
-        daily = subprocess.Popen([str(MELTANO), "schedule", "run", "wave-daily"], cwd=project,
-                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 text=True)
+        daily = subprocess.Popen(
+            [str(MELTANO), "schedule", "run", "wave-daily"],
+            cwd=project,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         time.sleep(WAIT_WHILE_LOCKED)
         assert daily.poll() is None, daily.communicate()[0][-3000:]
         assert not (project / "output").exists(), "the daily run wrote while the lock was held"

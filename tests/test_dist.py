@@ -21,8 +21,11 @@ from bench.meltano_project import REPO
 
 pytestmark = pytest.mark.slow
 
-PACKAGES = {"tap-wave": "tap-wave", "target-databricks-upsert": "target-databricks-upsert",
-            "wave-webhook-relay": "webhook-relay"}  # distribution name -> folder
+PACKAGES = {
+    "tap-wave": "tap-wave",
+    "target-databricks-upsert": "target-databricks-upsert",
+    "wave-webhook-relay": "webhook-relay",
+}  # distribution name -> folder
 UV = Path(sys.executable).parent / "uv"
 RELATIVE_LINK = re.compile(r"\]\((?![a-z][a-z0-9+.-]*:|#)[^)]*\)")
 
@@ -37,17 +40,26 @@ def metadata(wheel: Path) -> email.message.Message:
 def fresh_venv(dist, tmp_path_factory) -> Path:
     """A new virtual environment with only the three wheels (and their dependencies)."""
     venv = tmp_path_factory.mktemp("fresh") / "venv"
-    subprocess.run([str(UV), "venv", "--quiet", "--python", sys.executable, str(venv)],
-                   check=True)
+    subprocess.run([str(UV), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
     wheels = [str(dist.wheel(name)) for name in PACKAGES]
-    subprocess.run([str(UV), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
-                    *wheels], check=True, timeout=600)
+    subprocess.run(
+        [str(UV), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), *wheels],
+        check=True,
+        timeout=600,
+    )
     return venv / "bin"
 
 
 def run(command: list, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([str(c) for c in command], capture_output=True, text=True,
-                          timeout=180, stdin=subprocess.DEVNULL, check=False, **kwargs)
+    return subprocess.run(
+        [str(c) for c in command],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        **kwargs,
+    )
 
 
 def test_make_dist_builds_an_sdist_and_a_wheel_of_each_package_that_twine_passes(dist):
@@ -71,8 +83,11 @@ def test_license_readme_and_metadata_are_what_pypi_shows(dist):
         assert meta["Description-Content-Type"] == "text/markdown"
         urls = dict(u.split(", ", 1) for u in meta.get_all("Project-URL"))
         assert {"Homepage", "Documentation", "Source", "Issues"} <= set(urls)
-        versions = sorted(c.rsplit(" :: ", 1)[1] for c in meta.get_all("Classifier")
-                          if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c))
+        versions = sorted(
+            c.rsplit(" :: ", 1)[1]
+            for c in meta.get_all("Classifier")
+            if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)
+        )
         assert versions == ["3.11", "3.12", "3.13", "3.14"]
         readme = (REPO / folder / "README.md").read_text()
         description = meta.get_payload()
@@ -83,8 +98,11 @@ def test_license_readme_and_metadata_are_what_pypi_shows(dist):
             [packed] = [n for n in archive.namelist() if n.endswith("/licenses/LICENSE")]
             assert archive.read(packed).decode() == license_text
         with tarfile.open(dist.sdist(name)) as sdist:
-            members = {Path(m).relative_to(Path(m).parts[0]).as_posix() for m in sdist.getnames()
-                       if len(Path(m).parts) > 1}
+            members = {
+                Path(m).relative_to(Path(m).parts[0]).as_posix()
+                for m in sdist.getnames()
+                if len(Path(m).parts) > 1
+            }
         assert {"LICENSE", "README.md", "pyproject.toml", "PKG-INFO"} <= members, name
 
 
@@ -100,24 +118,34 @@ def test_installed_tap_answers_about_and_passes_its_check(fresh_venv, wave_sandb
     assert about["name"] == "tap-wave"
     assert about["supported_python_versions"] == ["3.11", "3.12", "3.13", "3.14"]
     config = tmp_path / "tap.json"
-    config.write_text(json.dumps({"access_token": wave_sandbox.access_token,
-                                  "api_url": wave_sandbox.graphql_url,
-                                  "requests_per_minute": 6000}))
+    config.write_text(
+        json.dumps(
+            {
+                "access_token": wave_sandbox.access_token,
+                "api_url": wave_sandbox.graphql_url,
+                "requests_per_minute": 6000,
+            }
+        )
+    )
     done = run([fresh_venv / "tap-wave", "--config", config, "--test"])
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("tap-wave: OK - access token valid, 3 businesses visible (")
 
 
-def test_installed_target_answers_about_and_passes_its_checks(fresh_venv, databricks_sandbox,
-                                                              tmp_path):
+def test_installed_target_answers_about_and_passes_its_checks(
+    fresh_venv, databricks_sandbox, tmp_path
+):
     target = fresh_venv / "target-databricks-upsert"
     about = json.loads(run([target, "--about", "--format=json"]).stdout)
     assert about["name"] == "target-databricks-upsert"
     duckdb_file = tmp_path / "new-folder" / "warehouse.duckdb"
     checks = {
         "duckdb": {"warehouse": "duckdb", "duckdb_path": str(duckdb_file)},
-        "databricks": {**databricks_sandbox.connection()["target_config"],
-                       "warehouse": "databricks", "schema": "dist_check"},
+        "databricks": {
+            **databricks_sandbox.connection()["target_config"],
+            "warehouse": "databricks",
+            "schema": "dist_check",
+        },
     }
     for name, settings in checks.items():
         config = tmp_path / f"{name}.json"
@@ -129,8 +157,18 @@ def test_installed_target_answers_about_and_passes_its_checks(fresh_venv, databr
 
 
 def test_installed_relay_runs_a_command_under_the_run_lock(fresh_venv, tmp_path):
-    done = run([fresh_venv / "webhook-relay", "locked-run", "--meltano-project", tmp_path, "--",
-                fresh_venv / "python", "-c", "print('under the lock')"])
+    done = run(
+        [
+            fresh_venv / "webhook-relay",
+            "locked-run",
+            "--meltano-project",
+            tmp_path,
+            "--",
+            fresh_venv / "python",
+            "-c",
+            "print('under the lock')",
+        ]
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "under the lock"
     assert (tmp_path / ".meltano" / "run.lock").exists()

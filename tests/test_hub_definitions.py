@@ -28,27 +28,103 @@ HUB = refresh.HUB
 MELTANO = HUB / "_data" / "meltano"
 DEFINITIONS = sorted(MELTANO.glob("*/*/*.yml"))
 
-COMMON_KEYS = {"name", "pip_url", "variant", "namespace", "label", "description", "executable",
-               "settings", "docs", "repo", "logo_url", "hidden", "python",
-               "settings_group_validation", "commands", "capabilities", "requires",
-               "maintenance_status", "quality", "domain_url", "keywords", "definition",
-               "next_steps", "settings_preamble", "usage", "prereq",
-               "supported_python_versions", "log_parser"}
-ALLOWED_KEYS = {"extractors": COMMON_KEYS | {"metadata", "schema", "select"},
-                "loaders": COMMON_KEYS | {"dialect", "target_schema"}}
-CAPABILITIES = {
-    "extractors": {"properties", "catalog", "discover", "state", "about", "stream-maps",
-                   "schema-flattening", "activate-version", "batch", "test", "log-based",
-                   "structured-logging"},
-    "loaders": {"about", "stream-maps", "activate-version", "batch", "soft-delete",
-                "hard-delete", "datatype-failsafe", "schema-flattening", "target-schema",
-                "validate-records", "structured-logging"},
+COMMON_KEYS = {
+    "name",
+    "pip_url",
+    "variant",
+    "namespace",
+    "label",
+    "description",
+    "executable",
+    "settings",
+    "docs",
+    "repo",
+    "logo_url",
+    "hidden",
+    "python",
+    "settings_group_validation",
+    "commands",
+    "capabilities",
+    "requires",
+    "maintenance_status",
+    "quality",
+    "domain_url",
+    "keywords",
+    "definition",
+    "next_steps",
+    "settings_preamble",
+    "usage",
+    "prereq",
+    "supported_python_versions",
+    "log_parser",
 }
-SETTING_KEYS = {"name", "aliases", "label", "value", "placeholder", "kind", "description",
-                "tooltip", "documentation", "env", "value_processor", "value_post_processor",
-                "oauth", "options", "docs", "hidden", "sensitive"}
-KINDS = {"oauth", "hidden", "password", "date_iso8601", "file", "email", "integer", "options",
-         "object", "array", "boolean", "string", "decimal"}
+ALLOWED_KEYS = {
+    "extractors": COMMON_KEYS | {"metadata", "schema", "select"},
+    "loaders": COMMON_KEYS | {"dialect", "target_schema"},
+}
+CAPABILITIES = {
+    "extractors": {
+        "properties",
+        "catalog",
+        "discover",
+        "state",
+        "about",
+        "stream-maps",
+        "schema-flattening",
+        "activate-version",
+        "batch",
+        "test",
+        "log-based",
+        "structured-logging",
+    },
+    "loaders": {
+        "about",
+        "stream-maps",
+        "activate-version",
+        "batch",
+        "soft-delete",
+        "hard-delete",
+        "datatype-failsafe",
+        "schema-flattening",
+        "target-schema",
+        "validate-records",
+        "structured-logging",
+    },
+}
+SETTING_KEYS = {
+    "name",
+    "aliases",
+    "label",
+    "value",
+    "placeholder",
+    "kind",
+    "description",
+    "tooltip",
+    "documentation",
+    "env",
+    "value_processor",
+    "value_post_processor",
+    "oauth",
+    "options",
+    "docs",
+    "hidden",
+    "sensitive",
+}
+KINDS = {
+    "oauth",
+    "hidden",
+    "password",
+    "date_iso8601",
+    "file",
+    "email",
+    "integer",
+    "options",
+    "object",
+    "array",
+    "boolean",
+    "string",
+    "decimal",
+}
 HUB_YAMLLINT = """
 extends: default
 rules:
@@ -89,14 +165,30 @@ def test_each_definition_passes_hubs_schema_for_its_type():
         assert set(definition) <= ALLOWED_KEYS[plugin_type], where
         assert {"name", "namespace", "variant", "quality"} <= set(definition), where
         assert definition["quality"] in {"gold", "silver", "bronze", "unknown"}
-        assert definition["maintenance_status"] in {"active", "beta", "development",
-                                                     "inactive", "unknown"}
+        assert definition["maintenance_status"] in {
+            "active",
+            "beta",
+            "development",
+            "inactive",
+            "unknown",
+        }
         assert set(definition["capabilities"]) <= CAPABILITIES[plugin_type], where
         assert all(isinstance(k, str) for k in definition["keywords"])
         assert urlparse(definition["domain_url"]).scheme == "https"
         assert all(re.fullmatch(r"3\.\d+", v) for v in definition["supported_python_versions"])
-        for key in ("name", "namespace", "variant", "pip_url", "executable", "repo", "label",
-                    "description", "logo_url", "docs", "log_parser"):
+        for key in (
+            "name",
+            "namespace",
+            "variant",
+            "pip_url",
+            "executable",
+            "repo",
+            "label",
+            "description",
+            "logo_url",
+            "docs",
+            "log_parser",
+        ):
             assert isinstance(definition[key], str) and definition[key], (where, key)
         names = set()
         for setting in definition["settings"]:
@@ -146,17 +238,21 @@ def test_hubs_refresh_from_about_would_change_nothing():
     for path, text in refresh.files().items():
         assert path.read_text() == text, (
             f"{path.relative_to(HUB.parent)} is not what --about gives: run "
-            "`.venv/bin/python -m hub.refresh` and review the change")
+            "`.venv/bin/python -m hub.refresh` and review the change"
+        )
 
 
 def test_settings_are_what_meltano_users_need(definitions):
     tap = {s["name"]: s for s in definitions["tap-wave"]["settings"]}
     assert tap["requests_per_minute"]["kind"] == "integer"
     assert ["client_id", "client_secret", "refresh_token", "token_key", "token_store_path"] in (
-        definitions["tap-wave"]["settings_group_validation"])
+        definitions["tap-wave"]["settings_group_validation"]
+    )
     loader = definitions["target-databricks-upsert"]
     assert (loader["dialect"], loader["target_schema"]) == (
-        "databricks", "$TARGET_DATABRICKS_UPSERT_SCHEMA")
+        "databricks",
+        "$TARGET_DATABRICKS_UPSERT_SCHEMA",
+    )
     assert loader["settings_group_validation"] == [
         ["duckdb_path", "warehouse"],
         ["catalog", "client_id", "client_secret", "http_path", "server_hostname", "warehouse"],
@@ -168,13 +264,16 @@ def test_settings_are_what_meltano_users_need(definitions):
             assert setting["kind"] != "decimal", setting["name"]  # Meltano 4.4: not JSON-able
 
 
-@pytest.mark.parametrize(("text", "stable"), [
-    ("Records per request (Wave allows 200).", True),
-    ("`full` (default): read all. `events`: read only what events name.", True),
-    ("full: read all. events: read only what events name.", False),
-    ("Volume (in catalog.schema, created if missing).", False),
-    ("See https://sdk.meltano.com/en/latest/stream_maps.html for more.", True),
-    ("Two  spaces.", False),
-])
+@pytest.mark.parametrize(
+    ("text", "stable"),
+    [
+        ("Records per request (Wave allows 200).", True),
+        ("`full` (default): read all. `events`: read only what events name.", True),
+        ("full: read all. events: read only what events name.", False),
+        ("Volume (in catalog.schema, created if missing).", False),
+        ("See https://sdk.meltano.com/en/latest/stream_maps.html for more.", True),
+        ("Two  spaces.", False),
+    ],
+)
 def test_the_refresh_model_knows_which_descriptions_hub_rewrites(text, stable):
     assert refresh.hub_stable(text) is stable

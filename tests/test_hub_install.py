@@ -34,8 +34,16 @@ def scratch(tmp_path_factory, dist):
     meltano(root, "init", "scratch", "--no-usage-stats")
     project = root / "scratch"
     for plugin_type, plugin in PLUGINS.items():
-        meltano(project, "add", "--no-install", "--from-ref",
-                str(refresh.definition_path(plugin)), "--plugin-type", plugin_type[:-1], plugin)
+        meltano(
+            project,
+            "add",
+            "--no-install",
+            "--from-ref",
+            str(refresh.definition_path(plugin)),
+            "--plugin-type",
+            plugin_type[:-1],
+            plugin,
+        )
     manifest = yaml.safe_load((project / "meltano.yml").read_text())
     assert {t for t, plugins in manifest["plugins"].items() if plugins} == set(PLUGINS)
     for plugin_type, plugin in PLUGINS.items():
@@ -53,7 +61,10 @@ def test_added_plugin_carries_the_definition(scratch, plugin_type, plugin):
     hub = definition(plugin)
     [added] = yaml.safe_load((scratch / "meltano.yml").read_text())["plugins"][plugin_type]
     assert (added["name"], added["variant"], added["namespace"]) == (
-        plugin, hub["variant"], hub["namespace"])
+        plugin,
+        hub["variant"],
+        hub["namespace"],
+    )
     assert added["capabilities"] == hub["capabilities"]
     assert [s["name"] for s in added["settings"]] == [s["name"] for s in hub["settings"]]
     assert added["settings_group_validation"] == hub["settings_group_validation"]
@@ -64,18 +75,21 @@ def test_installed_plugin_lists_the_definitions_settings(scratch, plugin):
     about = json.loads(meltano(scratch, "invoke", plugin, "--about", "--format=json").stdout)
     hub = definition(plugin)
     assert sorted(name for name, _ in refresh.leaf_settings(about["settings"])) == [
-        s["name"] for s in hub["settings"]]
+        s["name"] for s in hub["settings"]
+    ]
     assert sorted(about["capabilities"]) == hub["capabilities"]
 
 
 def test_configured_through_the_definitions_settings_both_pass_their_checks(
-        scratch, wave_sandbox, tmp_path):
+    scratch, wave_sandbox, tmp_path
+):
     warehouse = tmp_path / "not-yet" / "warehouse.duckdb"
     for plugin, name, value in (
-            ("tap-wave", "access_token", wave_sandbox.access_token),
-            ("tap-wave", "api_url", wave_sandbox.graphql_url),
-            ("target-databricks-upsert", "warehouse", "duckdb"),
-            ("target-databricks-upsert", "duckdb_path", str(warehouse))):
+        ("tap-wave", "access_token", wave_sandbox.access_token),
+        ("tap-wave", "api_url", wave_sandbox.graphql_url),
+        ("target-databricks-upsert", "warehouse", "duckdb"),
+        ("target-databricks-upsert", "duckdb_path", str(warehouse)),
+    ):
         meltano(scratch, "config", "set", plugin, name, value)
     # an integer setting given as an environment variable (Meltano 4.4 failed on kind decimal)
     env = {"TAP_WAVE_REQUESTS_PER_MINUTE": "6000"}
@@ -83,5 +97,7 @@ def test_configured_through_the_definitions_settings_both_pass_their_checks(
     assert line.startswith("tap-wave: OK - access token valid, 3 businesses visible (")
     assert line.endswith("), every stream readable")
     line = meltano(scratch, "invoke", "target-databricks-upsert", "--test").stdout.strip()
-    assert line.splitlines()[-1] == (f"target-databricks-upsert: OK - the DuckDB file "
-                                     f"{warehouse} is writable, schema wave: can create tables")
+    assert line.splitlines()[-1] == (
+        f"target-databricks-upsert: OK - the DuckDB file "
+        f"{warehouse} is writable, schema wave: can create tables"
+    )

@@ -22,8 +22,15 @@ from bench.wave_changes import BusinessChanges
 
 pytestmark = pytest.mark.slow
 
-BOOKS = {"businesses": 3, "seed": 41, "customers": 30, "vendors": 5, "products": 12,
-         "invoices": 300, "estimates": 20}
+BOOKS = {
+    "businesses": 3,
+    "seed": 41,
+    "customers": 30,
+    "vendors": 5,
+    "products": 12,
+    "invoices": 300,
+    "estimates": 20,
+}
 RUN = ("--environment", "dev", "run", "tap-wave", "target-databricks-upsert")
 # Meltano keeps a killed job RUNNING until its heartbeat is 5 minutes stale and refuses to start
 # the same state id meanwhile. Runs serialized by the project's run lock (the relay and the daily
@@ -53,8 +60,10 @@ def change_some_books(sandbox, rng: random.Random) -> None:
 
 def assert_warehouse_equals_sandbox(sandbox, warehouse) -> None:
     assert warehouse_invoices(warehouse) == sandbox_invoices(sandbox)
-    duplicates = warehouse_rows(warehouse, "SELECT business_id, id, count(*) FROM wave.invoices "
-                                           "GROUP BY ALL HAVING count(*) > 1")
+    duplicates = warehouse_rows(
+        warehouse,
+        "SELECT business_id, id, count(*) FROM wave.invoices GROUP BY ALL HAVING count(*) > 1",
+    )
     assert duplicates == []
 
 
@@ -62,8 +71,9 @@ def test_full_then_incremental_run_equal_the_sandbox(product):
     project, sandbox, warehouse = product
     meltano(project, *RUN)
     assert_warehouse_equals_sandbox(sandbox, warehouse)
-    state = meltano(project, "--environment", "dev", "state", "get",
-                    "dev:tap-wave-to-target-databricks-upsert").stdout
+    state = meltano(
+        project, "--environment", "dev", "state", "get", "dev:tap-wave-to-target-databricks-upsert"
+    ).stdout
     assert '"invoices"' in state and "replication_key_value" in state
 
     change_some_books(sandbox, random.Random(1))
@@ -84,9 +94,14 @@ def test_kill_9_mid_run_then_rerun_equals_the_sandbox(product, kill_fraction):
     full_run_seconds = time.monotonic() - timing_started
 
     change_some_books(sandbox, random.Random(kill_fraction + 1))
-    run = subprocess.Popen([str(MELTANO), *RUN_AFTER_A_CRASH, "--full-refresh"], cwd=project,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           start_new_session=True, env=os.environ.copy())
+    run = subprocess.Popen(
+        [str(MELTANO), *RUN_AFTER_A_CRASH, "--full-refresh"],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env=os.environ.copy(),
+    )
     time.sleep(full_run_seconds * kill_fraction)
     os.killpg(run.pid, signal.SIGKILL)
     run.wait(30)

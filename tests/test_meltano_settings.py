@@ -24,17 +24,36 @@ from bench.meltano_project import REPO, make_project, meltano
 from hub.refresh import leaf_settings
 
 PLUGINS = {"tap-wave": "extractors", "target-databricks-upsert": "loaders"}
-KINDS = {"string", "integer", "boolean", "date_iso8601", "email", "password", "options",
-         "file", "array", "object", "hidden"}
-COMPATIBLE = {"string": {"string", "password", "options", "date_iso8601", "file", "email",
-                         "hidden"},
-              "integer": {"integer"}, "number": {"integer"}, "boolean": {"boolean"},
-              "array": {"array"}, "object": {"object"}}
+KINDS = {
+    "string",
+    "integer",
+    "boolean",
+    "date_iso8601",
+    "email",
+    "password",
+    "options",
+    "file",
+    "array",
+    "object",
+    "hidden",
+}
+COMPATIBLE = {
+    "string": {"string", "password", "options", "date_iso8601", "file", "email", "hidden"},
+    "integer": {"integer"},
+    "number": {"integer"},
+    "boolean": {"boolean"},
+    "array": {"array"},
+    "object": {"object"},
+}
 
 
 def about(plugin: str) -> dict:
-    done = subprocess.run([str(Path(sys.executable).parent / plugin), "--about", "--format=json"],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / plugin), "--about", "--format=json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout)
 
 
@@ -117,4 +136,5 @@ def test_every_setting_reaches_the_plugin_through_meltano(tmp_path):
                 node = node[part]
             assert node == value, f"{env_name(plugin, name)} did not reach {plugin}'s {name}"
     assert env_name("target-databricks-upsert", "hard_delete") == (
-        "TARGET_DATABRICKS_UPSERT_HARD_DELETE")
+        "TARGET_DATABRICKS_UPSERT_HARD_DELETE"
+    )

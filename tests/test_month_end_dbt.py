@@ -35,8 +35,13 @@ RECONCILIATION_TESTS = {
     "live_invoice_item_has_live_invoice",
     "live_payment_has_live_invoice",
 }
-AGING_BUCKETS = ("current_amount", "past_due_1_30", "past_due_31_60", "past_due_61_90",
-                 "past_due_over_90")
+AGING_BUCKETS = (
+    "current_amount",
+    "past_due_1_30",
+    "past_due_31_60",
+    "past_due_61_90",
+    "past_due_over_90",
+)
 
 INVOICES_PAGE = """
 query($b: ID!, $page: Int!) { business(id: $b) { invoices(page: $page, pageSize: 200) {
@@ -55,28 +60,46 @@ def dbt_duckdb_utility() -> None:
 
 @pytest.fixture
 def sandbox(wave_sandbox_factory):
-    return wave_sandbox_factory(businesses=2, seed=11, customers=12, invoices=60, estimates=4,
-                                products=8, vendors=3)
+    return wave_sandbox_factory(
+        businesses=2, seed=11, customers=12, invoices=60, estimates=4, products=8, vendors=3
+    )
 
 
 def dbt_build(warehouse: Path, workdir: Path, as_of: datetime.date) -> set[str]:
     """`meltano invoke dbt-duckdb build` on `warehouse`; returns the names of the tests run."""
     target_path = workdir / "dbt-target"
-    env = {**os.environ, "DBT_DUCKDB_PATH": str(warehouse), "DBT_TARGET_PATH": str(target_path),
-           "DBT_LOG_PATH": str(workdir / "dbt-logs"), "DBT_AS_OF_DATE": as_of.isoformat()}
-    done = subprocess.run([MELTANO, "invoke", "dbt-duckdb", "build"], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=600, check=False)
+    env = {
+        **os.environ,
+        "DBT_DUCKDB_PATH": str(warehouse),
+        "DBT_TARGET_PATH": str(target_path),
+        "DBT_LOG_PATH": str(workdir / "dbt-logs"),
+        "DBT_AS_OF_DATE": as_of.isoformat(),
+    }
+    done = subprocess.run(
+        [MELTANO, "invoke", "dbt-duckdb", "build"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     results = json.loads((target_path / "run_results.json").read_text())["results"]
-    failed = [(r["unique_id"], r["status"], r["message"]) for r in results
-              if r["status"] not in ("success", "pass")]
+    failed = [
+        (r["unique_id"], r["status"], r["message"])
+        for r in results
+        if r["status"] not in ("success", "pass")
+    ]
     assert done.returncode == 0 and not failed, f"{failed}\n{done.stdout[-4000:]}"
     return {r["unique_id"].split(".")[2] for r in results if r["unique_id"].startswith("test.")}
 
 
 def sandbox_books(sandbox) -> list[dict]:
     """Every invoice the sandbox lists now, with its business id."""
-    return [{**node, "business_id": business_id}
-            for business_id, node in sandbox_nodes(sandbox, INVOICES_PAGE, "invoices")]
+    return [
+        {**node, "business_id": business_id}
+        for business_id, node in sandbox_nodes(sandbox, INVOICES_PAGE, "invoices")
+    ]
 
 
 def money(node: dict, field: str) -> Decimal:
@@ -107,43 +130,77 @@ def expected_marts(invoices: list[dict], as_of: datetime.date) -> dict[str, dict
         ar_now[key] += due
         if due > 0 and datetime.date.fromisoformat(invoice["invoiceDate"]) <= as_of:
             late = (as_of - datetime.date.fromisoformat(invoice["dueDate"])).days
-            bucket = ("current_amount" if late <= 0 else "past_due_1_30" if late <= 30 else
-                      "past_due_31_60" if late <= 60 else "past_due_61_90" if late <= 90 else
-                      "past_due_over_90")
+            bucket = (
+                "current_amount"
+                if late <= 0
+                else "past_due_1_30"
+                if late <= 30
+                else "past_due_31_60"
+                if late <= 60
+                else "past_due_61_90"
+                if late <= 90
+                else "past_due_over_90"
+            )
             aging[(*key, invoice["customer"]["id"])][bucket] += due
-    return {"revenue": {k: tuple(v) for k, v in revenue.items()}, "cash": dict(cash),
-            "aging": {k: dict(v) for k, v in aging.items()}, "ar_now": dict(ar_now)}
+    return {
+        "revenue": {k: tuple(v) for k, v in revenue.items()},
+        "cash": dict(cash),
+        "aging": {k: dict(v) for k, v in aging.items()},
+        "ar_now": dict(ar_now),
+    }
 
 
 def warehouse_marts(warehouse: Path) -> dict[str, dict]:
     """The same figures read from the marts dbt built."""
-    revenue = {(b, c, m): (n, net, total) for b, c, m, n, net, total in warehouse_rows(
-        warehouse, "SELECT business_id, currency, revenue_month, invoice_count, net_revenue, "
-        "total_invoiced FROM month_end.revenue_by_month")}
-    cash = {(b, c, m): amount for b, c, m, amount in warehouse_rows(
-        warehouse, "SELECT business_id, currency, payment_month, amount_received "
-        "FROM month_end.cash_received_by_month")}
-    aging = {(b, c, customer): dict(zip(AGING_BUCKETS, buckets, strict=True))
-             for b, c, customer, *buckets in warehouse_rows(
-                 warehouse, f"SELECT business_id, currency, customer_id, {', '.join(AGING_BUCKETS)}"
-                 " FROM month_end.ar_aging")}
+    revenue = {
+        (b, c, m): (n, net, total)
+        for b, c, m, n, net, total in warehouse_rows(
+            warehouse,
+            "SELECT business_id, currency, revenue_month, invoice_count, net_revenue, "
+            "total_invoiced FROM month_end.revenue_by_month",
+        )
+    }
+    cash = {
+        (b, c, m): amount
+        for b, c, m, amount in warehouse_rows(
+            warehouse,
+            "SELECT business_id, currency, payment_month, amount_received "
+            "FROM month_end.cash_received_by_month",
+        )
+    }
+    aging = {
+        (b, c, customer): dict(zip(AGING_BUCKETS, buckets, strict=True))
+        for b, c, customer, *buckets in warehouse_rows(
+            warehouse,
+            f"SELECT business_id, currency, customer_id, {', '.join(AGING_BUCKETS)}"
+            " FROM month_end.ar_aging",
+        )
+    }
     # Receivables rebuilt from history at the last month's end = what is due today.
-    ar_now = {(b, c): ar for b, c, ar in warehouse_rows(
-        warehouse, "SELECT business_id, currency, ar_outstanding FROM month_end.month_end_close "
-        "QUALIFY close_month = max(close_month) OVER (PARTITION BY business_id, currency)")}
+    ar_now = {
+        (b, c): ar
+        for b, c, ar in warehouse_rows(
+            warehouse,
+            "SELECT business_id, currency, ar_outstanding FROM month_end.month_end_close "
+            "QUALIFY close_month = max(close_month) OVER (PARTITION BY business_id, currency)",
+        )
+    }
     return {"revenue": revenue, "cash": cash, "aging": aging, "ar_now": ar_now}
 
 
 def delete_invoice(sandbox, invoice_id: str) -> None:
-    answer = sandbox.graphql("""mutation($input: InvoiceDeleteInput!) {
+    answer = sandbox.graphql(
+        """mutation($input: InvoiceDeleteInput!) {
         invoiceDelete(input: $input) { didSucceed inputErrors { message } } }""",
-                             {"input": {"invoiceId": invoice_id}})
+        {"input": {"invoiceId": invoice_id}},
+    )
     assert not answer.get("errors"), answer["errors"]
     assert answer["data"]["invoiceDelete"]["didSucceed"], answer["data"]["invoiceDelete"]
 
 
 def test_month_end_marts_equal_the_sandbox_books_and_follow_a_delete(
-        dbt_duckdb_utility, sandbox, tmp_path):
+    dbt_duckdb_utility, sandbox, tmp_path
+):
     warehouse = tmp_path / "warehouse.duckdb"
     as_of = datetime.date.today()
 
@@ -154,20 +211,27 @@ def test_month_end_marts_equal_the_sandbox_books_and_follow_a_delete(
     assert warehouse_marts(warehouse) == expected_marts(books, as_of)
 
     doomed = next(i for i in books if i["status"] == "PAID" and i["payments"])
-    doomed_month = (doomed["business_id"], doomed["currency"]["code"],
-                    first_of_month(doomed["invoiceDate"]))
+    doomed_month = (
+        doomed["business_id"],
+        doomed["currency"]["code"],
+        first_of_month(doomed["invoiceDate"]),
+    )
     revenue_before = warehouse_marts(warehouse)["revenue"][doomed_month]
     delete_invoice(sandbox, doomed["id"])
 
     run_tap_to_target(sandbox, tmp_path / "incremental", warehouse, state=state)
     assert dbt_build(warehouse, tmp_path, as_of) >= RECONCILIATION_TESTS
-    (still_stored,) = warehouse_rows(warehouse, "SELECT status, _is_deleted FROM wave.invoices "
-                                     "WHERE business_id = ? AND id = ?",
-                                     [doomed["business_id"], doomed["id"]])
+    (still_stored,) = warehouse_rows(
+        warehouse,
+        "SELECT status, _is_deleted FROM wave.invoices WHERE business_id = ? AND id = ?",
+        [doomed["business_id"], doomed["id"]],
+    )
     assert still_stored == ("DELETED", True)
     after = warehouse_marts(warehouse)
     count, net, total = revenue_before
     assert after["revenue"].get(doomed_month, (0, Decimal(0), Decimal(0))) == (
-        count - 1, net - money(doomed, "subtotal") + money(doomed, "discountTotal"),
-        total - money(doomed, "total"))
+        count - 1,
+        net - money(doomed, "subtotal") + money(doomed, "discountTotal"),
+        total - money(doomed, "total"),
+    )
     assert after == expected_marts(sandbox_books(sandbox), as_of)

@@ -37,9 +37,20 @@ pytestmark = pytest.mark.slow
 SECRET = "both-adapters-secret"
 # Columns that say when or by which run something was written (the target's audit columns, as the
 # models pass them on): they differ between any two loads or closes, whatever the warehouse.
-RUN_COLUMNS = {"closed_at", "close_id", "closed_by", "last_load_id", "last_load_finished_at",
-               "_loaded_at", "_updated_at", "updated_at", "_load_id", "load_id", "written_at",
-               "written_by_load"}
+RUN_COLUMNS = {
+    "closed_at",
+    "close_id",
+    "closed_by",
+    "last_load_id",
+    "last_load_finished_at",
+    "_loaded_at",
+    "_updated_at",
+    "updated_at",
+    "_load_id",
+    "load_id",
+    "written_at",
+    "written_by_load",
+}
 
 
 @pytest.fixture(scope="session")
@@ -56,8 +67,13 @@ def _singer_output(sandbox, events_db: Path, workdir: Path) -> Path:
     config.write_text(json.dumps(tap_config(sandbox, events_db=str(events_db))))
     output = workdir / "singer.jsonl"
     with output.open("wb") as out:
-        subprocess.run([str(BIN / "tap-wave"), "--config", str(config)], stdout=out,
-                       stderr=subprocess.DEVNULL, check=True, timeout=300)
+        subprocess.run(
+            [str(BIN / "tap-wave"), "--config", str(config)],
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            check=True,
+            timeout=300,
+        )
     return output
 
 
@@ -65,25 +81,41 @@ def _load(messages: Path, target_config: dict, workdir: Path, env: dict) -> None
     config = workdir / f"target-{target_config.get('warehouse', 'duckdb')}.json"
     config.write_text(json.dumps(target_config))
     with messages.open("rb") as stdin:
-        done = subprocess.run([str(BIN / "target-databricks-upsert"), "--config", str(config)],
-                              stdin=stdin, capture_output=True, timeout=600, env=env)
+        done = subprocess.run(
+            [str(BIN / "target-databricks-upsert"), "--config", str(config)],
+            stdin=stdin,
+            capture_output=True,
+            timeout=600,
+            env=env,
+        )
     assert done.returncode == 0, done.stderr.decode()[-3000:]
 
 
 def _databricks_dbt(args: list[str], sandbox, env: dict, workdir: Path) -> None:
     target = sandbox.connection()["target_config"]
-    dbt_env = {**env, "DBT_DATABRICKS_HOST": target["server_hostname"].removeprefix("https://"),
-               "DBT_DATABRICKS_HTTP_PATH": target["http_path"],
-               "DBT_DATABRICKS_CATALOG": target["catalog"],
-               "DBT_DATABRICKS_CLIENT_ID": target["client_id"],
-               "DBT_DATABRICKS_CLIENT_SECRET": target["client_secret"],
-               # the workspace answers on a port of its own, not 443
-               "DBT_DATABRICKS_CONNECTION_PARAMETERS": json.dumps(
-                   {"_connection_uri": target["server_hostname"] + target["http_path"]}),
-               "DBT_TARGET_PATH": str(workdir / "dbt-databricks-target"),
-               "DBT_LOG_PATH": str(workdir / "dbt-databricks-logs")}
-    done = subprocess.run([MELTANO, "invoke", "dbt-databricks", *args], cwd=ROOT, env=dbt_env,
-                          capture_output=True, text=True, timeout=600, check=False)
+    dbt_env = {
+        **env,
+        "DBT_DATABRICKS_HOST": target["server_hostname"].removeprefix("https://"),
+        "DBT_DATABRICKS_HTTP_PATH": target["http_path"],
+        "DBT_DATABRICKS_CATALOG": target["catalog"],
+        "DBT_DATABRICKS_CLIENT_ID": target["client_id"],
+        "DBT_DATABRICKS_CLIENT_SECRET": target["client_secret"],
+        # the workspace answers on a port of its own, not 443
+        "DBT_DATABRICKS_CONNECTION_PARAMETERS": json.dumps(
+            {"_connection_uri": target["server_hostname"] + target["http_path"]}
+        ),
+        "DBT_TARGET_PATH": str(workdir / "dbt-databricks-target"),
+        "DBT_LOG_PATH": str(workdir / "dbt-databricks-logs"),
+    }
+    done = subprocess.run(
+        [MELTANO, "invoke", "dbt-databricks", *args],
+        cwd=ROOT,
+        env=dbt_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
 
 
@@ -100,9 +132,12 @@ def _same(value):
 
 def _duckdb_relations(path: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(path), read_only=True) as db:
-        names = [r[0] for r in db.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'month_end'")
-            .fetchall()]
+        names = [
+            r[0]
+            for r in db.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'month_end'"
+            ).fetchall()
+        ]
         out = {}
         for name in names:
             cursor = db.execute(f'SELECT * FROM month_end."{name}"')
@@ -125,37 +160,63 @@ def _first_difference(duck: list[tuple], databricks: list[tuple]) -> str:
         return f"{len(duck)} rows on DuckDB, {len(databricks)} on Databricks"
     for a, b in zip(duck, databricks, strict=True):
         if a != b:
-            return f"DuckDB {[c for c in a if c not in b]} Databricks {[c for c in b if c not in a]}"
+            return (
+                f"DuckDB {[c for c in a if c not in b]} Databricks {[c for c in b if c not in a]}"
+            )
     return ""
 
 
 def _rows(description, rows) -> list[tuple]:
     names = [d[0] for d in description]
     kept = [i for i, name in enumerate(names) if name not in RUN_COLUMNS]
-    return sorted((tuple((names[i], _same(row[i])) for i in kept) for row in rows),
-                  key=lambda r: json.dumps(r, default=str))
+    return sorted(
+        (tuple((names[i], _same(row[i])) for i in kept) for row in rows),
+        key=lambda r: json.dumps(r, default=str),
+    )
 
 
 def test_dbt_databricks_builds_and_closes_the_month_exactly_as_dbt_duckdb(
-        tmp_path, wave_sandbox_factory, databricks_sandbox_factory, dbt_utilities):
+    tmp_path, wave_sandbox_factory, databricks_sandbox_factory, dbt_utilities
+):
     month = last_complete_month()
     simulator = databricks_sandbox_factory(tls=True)
-    trusted = {**os.environ, "REQUESTS_CA_BUNDLE": str(simulator.ca_file),
-               "SSL_CERT_FILE": str(simulator.ca_file), "DBT_AS_OF_DATE": dt.date.today().isoformat()}
+    trusted = {
+        **os.environ,
+        "REQUESTS_CA_BUNDLE": str(simulator.ca_file),
+        "SSL_CERT_FILE": str(simulator.ca_file),
+        "DBT_AS_OF_DATE": dt.date.today().isoformat(),
+    }
     warehouse = tmp_path / "warehouse.duckdb"
-    targets = [{"duckdb_path": str(warehouse)},
-               {**simulator.connection()["target_config"], "warehouse": "databricks",
-                "schema": "wave"}]
-    with start_webhook_relay(tmp_path / "relay" / "events.db", tmp_path, SECRET,
-                             debounce=3600, max_wait=3600) as relay:
-        wave = wave_sandbox_factory(businesses=2, seed=31, customers=8, vendors=2, products=6,
-                                    invoices=40, estimates=2, webhook_url=relay.webhook_url,
-                                    webhook_secret=SECRET)
+    targets = [
+        {"duckdb_path": str(warehouse)},
+        {**simulator.connection()["target_config"], "warehouse": "databricks", "schema": "wave"},
+    ]
+    with start_webhook_relay(
+        tmp_path / "relay" / "events.db", tmp_path, SECRET, debounce=3600, max_wait=3600
+    ) as relay:
+        wave = wave_sandbox_factory(
+            businesses=2,
+            seed=31,
+            customers=8,
+            vendors=2,
+            products=6,
+            invoices=40,
+            estimates=2,
+            webhook_url=relay.webhook_url,
+            webhook_secret=SECRET,
+        )
         business = BusinessChanges(wave, wave.business_ids()[0])
-        late = business.create_invoice("250.00", "2", invoice_date=month.replace(day=10).isoformat())
+        late = business.create_invoice(
+            "250.00", "2", invoice_date=month.replace(day=10).isoformat()
+        )
         business.create_transaction("120.50", "13.86", date=month.replace(day=5).isoformat())
-        business.create_transaction("45.00", None, date=month.replace(day=6).isoformat(),
-                                    direction="WITHDRAWAL", category="expense")
+        business.create_transaction(
+            "45.00",
+            None,
+            date=month.replace(day=6).isoformat(),
+            direction="WITHDRAWAL",
+            category="expense",
+        )
 
         def sync(name: str) -> None:
             deadline = time.monotonic() + 30
@@ -184,8 +245,11 @@ def test_dbt_databricks_builds_and_closes_the_month_exactly_as_dbt_duckdb(
     assert {"month_end_close", "closed_months", "cash_by_account_month"} <= set(on_duckdb)
     assert any(on_duckdb["closed_months"]) and any(on_duckdb["month_end_close"])
     assert any(on_duckdb["month_end_restatements"]), "the late payment restates the closed month"
-    differing = {name: _first_difference(rows, on_databricks[name])
-                 for name, rows in on_duckdb.items() if on_databricks[name] != rows}
+    differing = {
+        name: _first_difference(rows, on_databricks[name])
+        for name, rows in on_duckdb.items()
+        if on_databricks[name] != rows
+    }
     assert differing == {}
     log = simulator.statements()
     assert [s for s in log if s["status"] == "error"] == []

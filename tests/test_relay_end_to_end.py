@@ -31,8 +31,15 @@ from bench.wave_changes import BusinessChanges
 pytestmark = pytest.mark.slow
 
 SECRET = "end-to-end-webhook-secret"
-BOOKS = {"businesses": 10, "seed": 5, "customers": 4, "vendors": 1, "products": 4, "invoices": 6,
-         "estimates": 2}
+BOOKS = {
+    "businesses": 10,
+    "seed": 5,
+    "customers": 4,
+    "vendors": 1,
+    "products": 4,
+    "invoices": 6,
+    "estimates": 2,
+}
 BURST_EVENTS = 500
 
 
@@ -53,8 +60,11 @@ class Pipeline:
         """Every webhook the sandbox emitted is stored and loaded, and no run is going."""
         emitted = self.sandbox.stats()["webhooks"]["emitted"]
         events = self.relay.events()
-        return (len(events) >= emitted and all(e["state"] == "done" for e in events)
-                and all(r["status"] != "running" for r in self.relay.runs()))
+        return (
+            len(events) >= emitted
+            and all(e["state"] == "done" for e in events)
+            and all(r["status"] != "running" for r in self.relay.runs())
+        )
 
     def rows(self, sql: str, params: list | None = None) -> list[tuple] | None:
         """Rows of a query once the relay is idle (DuckDB has one writer: never read mid-run)."""
@@ -65,8 +75,9 @@ class Pipeline:
         except duckdb.IOException:  # a run began meanwhile and holds the file
             return None
 
-    def eventually(self, sql: str, params: list, expected: Callable[[list], bool] | list,
-                   timeout: float = 45.0) -> list[tuple]:
+    def eventually(
+        self, sql: str, params: list, expected: Callable[[list], bool] | list, timeout: float = 45.0
+    ) -> list[tuple]:
         """Poll until the query's rows are `expected` (or satisfy it); fail after `timeout`."""
         deadline = time.monotonic() + timeout
         check = expected if callable(expected) else expected.__eq__
@@ -77,8 +88,10 @@ class Pipeline:
                 return rows
             time.sleep(0.2)
         runs = self.relay.runs()
-        pytest.fail(f"not visible after {timeout}s: {sql} -> {rows}; runs {runs[-3:]}\n"
-                    f"{self.relay.log()[-3000:]}")
+        pytest.fail(
+            f"not visible after {timeout}s: {sql} -> {rows}; runs {runs[-3:]}\n"
+            f"{self.relay.log()[-3000:]}"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -87,20 +100,32 @@ def pipeline(tmp_path_factory):
     project = make_project(root / "project")
     warehouse = root / "warehouse.duckdb"
     relay_flags = ["--meltano-bin", str(MELTANO), "--retry-base", "0.5"]
-    with start_webhook_relay(root / "relay" / "events.db", project, SECRET, debounce=0.3,
-                             max_wait=3, extra_args=relay_flags) as relay, \
-            start_wave_sandbox(**BOOKS, webhook_url=relay.webhook_url,
-                               webhook_secret=SECRET) as sandbox:
+    with (
+        start_webhook_relay(
+            root / "relay" / "events.db",
+            project,
+            SECRET,
+            debounce=0.3,
+            max_wait=3,
+            extra_args=relay_flags,
+        ) as relay,
+        start_wave_sandbox(
+            **BOOKS, webhook_url=relay.webhook_url, webhook_secret=SECRET
+        ) as sandbox,
+    ):
         point_at(project, sandbox, warehouse)
         meltano(project, "--environment", "dev", "run", "tap-wave", "target-databricks-upsert")
         assert warehouse_invoices(warehouse) == sandbox_invoices(sandbox)
         yield Pipeline(sandbox, relay, warehouse)
 
 
-INVOICE = ("SELECT status, memo, amount_paid, _is_deleted, _deleted_at IS NOT NULL "
-           "FROM wave.invoices WHERE id = ?")
-PAYMENTS = ("SELECT id, amount, _is_deleted FROM wave.invoice_payments WHERE invoice_id = ? "
-            "ORDER BY id")
+INVOICE = (
+    "SELECT status, memo, amount_paid, _is_deleted, _deleted_at IS NOT NULL "
+    "FROM wave.invoices WHERE id = ?"
+)
+PAYMENTS = (
+    "SELECT id, amount, _is_deleted FROM wave.invoice_payments WHERE invoice_id = ? ORDER BY id"
+)
 
 
 def test_each_change_reaches_the_warehouse(pipeline):
@@ -119,24 +144,29 @@ def test_each_change_reaches_the_warehouse(pipeline):
 
     total = pipeline.sandbox.graphql(
         "query($b: ID!, $i: ID!) { business(id: $b) { invoice(id: $i) { total { value } } } }",
-        {"b": changes.business_id, "i": invoice})["data"]["business"]["invoice"]["total"]["value"]
+        {"b": changes.business_id, "i": invoice},
+    )["data"]["business"]["invoice"]["total"]["value"]
     payment = changes.pay_invoice(invoice, total)
-    (_, memo, paid, deleted, _), = pipeline.eventually(
-        INVOICE, [invoice], lambda rows: rows[0][0] == "PAID")
+    ((_, memo, paid, deleted, _),) = pipeline.eventually(
+        INVOICE, [invoice], lambda rows: rows[0][0] == "PAID"
+    )
     assert (memo, paid, deleted) == ("Net 15, thank you", Decimal(total), False)
     # Payment lines are keyed by position: the new payment is line 1 now, where the undone one was.
     assert pipeline.rows(PAYMENTS, [invoice]) == [(payment, Decimal(total), False)]
 
     changes.delete_invoice(invoice)
-    pipeline.eventually(INVOICE, [invoice], [("DELETED", "Net 15, thank you", Decimal(total),
-                                              True, True)])
+    pipeline.eventually(
+        INVOICE, [invoice], [("DELETED", "Net 15, thank you", Decimal(total), True, True)]
+    )
 
     transaction = changes.create_transaction(amount="120.50", tax="13.86")
     pipeline.eventually(
         "SELECT t.anchor_amount, t.anchor_direction, l.amount, x.amount FROM wave.transactions t "
         "JOIN wave.transaction_line_items l ON l.transaction_id = t.id "
         "JOIN wave.transaction_line_item_taxes x ON x.transaction_id = t.id WHERE t.id = ?",
-        [transaction], [(Decimal("120.50"), "DEPOSIT", Decimal("120.50"), Decimal("13.86"))])
+        [transaction],
+        [(Decimal("120.50"), "DEPOSIT", Decimal("120.50"), Decimal("13.86"))],
+    )
 
     stored = pipeline.relay.events()
     (count,) = pipeline.rows("SELECT count(*) FROM wave.webhook_events")[0]
@@ -158,12 +188,20 @@ def test_a_burst_of_500_events_costs_at_most_20_runs_and_ends_equal(pipeline):
 
     def synthetic_event(n: int) -> int:
         business_id, invoice_id = invoices[n % len(invoices)]
-        body = json.dumps({"id": f"evt_burst_{uuid.uuid4().hex}", "type": "invoice.updated",
-                           "createdAt": "2026-11-28T12:00:00.000Z", "businessId": business_id,
-                           "data": {"id": invoice_id}}).encode()
-        answer = client.post(pipeline.relay.webhook_url, content=body,
-                             headers={"x-wave-signature": sign(body),
-                                      "content-type": "application/json"})
+        body = json.dumps(
+            {
+                "id": f"evt_burst_{uuid.uuid4().hex}",
+                "type": "invoice.updated",
+                "createdAt": "2026-11-28T12:00:00.000Z",
+                "businessId": business_id,
+                "data": {"id": invoice_id},
+            }
+        ).encode()
+        answer = client.post(
+            pipeline.relay.webhook_url,
+            content=body,
+            headers={"x-wave-signature": sign(body), "content-type": "application/json"},
+        )
         return answer.status_code
 
     real = 40
@@ -187,4 +225,5 @@ def test_a_burst_of_500_events_costs_at_most_20_runs_and_ends_equal(pipeline):
     assert warehouse_invoices(pipeline.warehouse) == sandbox_invoices(sandbox)
     memos = dict(warehouse_rows(pipeline.warehouse, "SELECT id, memo FROM wave.invoices"))
     assert sum(1 for memo in memos.values() if (memo or "").startswith("burst ")) == len(
-        {invoices[n * 7 % len(invoices)][1] for n in range(real)})
+        {invoices[n * 7 % len(invoices)][1] for n in range(real)}
+    )

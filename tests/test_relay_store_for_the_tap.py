@@ -19,14 +19,32 @@ from webhook_relay.store import EventStore, IncomingEvent, RunRecord
 
 def transaction_event(business_id: str, amount: str) -> IncomingEvent:
     txn = f"txn-{uuid.uuid4().hex[:10]}"
-    body = {"id": f"evt_{uuid.uuid4().hex}", "type": "transaction.created",
-            "createdAt": "2026-11-28T12:00:00.000Z", "businessId": business_id,
-            "data": {"id": txn, "object": {
-                "id": txn, "externalId": "pos-1", "date": "2026-11-28", "description": "Sale",
+    body = {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "type": "transaction.created",
+        "createdAt": "2026-11-28T12:00:00.000Z",
+        "businessId": business_id,
+        "data": {
+            "id": txn,
+            "object": {
+                "id": txn,
+                "externalId": "pos-1",
+                "date": "2026-11-28",
+                "description": "Sale",
                 "anchor": {"accountId": "acct-1", "amount": amount, "direction": "DEPOSIT"},
-                "lineItems": [], "createdAt": "2026-11-28T11:59:58.000Z"}}}
-    return IncomingEvent(id=body["id"], business_id=business_id, type="transaction.created",
-                         entity_id=txn, created_at=body["createdAt"], body=json.dumps(body))
+                "lineItems": [],
+                "createdAt": "2026-11-28T11:59:58.000Z",
+            },
+        },
+    }
+    return IncomingEvent(
+        id=body["id"],
+        business_id=business_id,
+        type="transaction.created",
+        entity_id=txn,
+        created_at=body["createdAt"],
+        body=json.dumps(body),
+    )
 
 
 @pytest.fixture
@@ -47,8 +65,9 @@ def test_a_run_outside_the_relay_leaves_quarantined_events_out(wave_sandbox, tmp
         store.insert_event(event)
     store.quarantine_invalid({seq_of(store, bad.id): "failed alone 3 times"})
 
-    run = TapRunner(tmp_path).run(access_config(wave_sandbox, events_db=str(store.path),
-                                                sync_mode="events"))
+    run = TapRunner(tmp_path).run(
+        access_config(wave_sandbox, events_db=str(store.path), sync_mode="events")
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     assert [r["id"] for r in run.records["webhook_events"]] == [good.id]
     assert [r["id"] for r in run.records["transactions"]] == [good.entity_id]
@@ -61,15 +80,29 @@ def test_a_relay_run_reads_its_events_even_behind_the_bookmark(wave_sandbox, tmp
         store.insert_event(event)
     newest = seq_of(store, events[2].id)
     run_id = str(uuid.uuid4())  # the relay re-runs the oldest event (say, re-queued)
-    store.start_run(RunRecord(run_id=run_id, business_ids=(business,), streams=(), max_seq=newest,
-                              event_count=1, attempt=1, seqs=(seq_of(store, events[0].id),)))
-    bookmark = {"bookmarks": {stream: {"partitions": [
-        {"context": {"business_id": business}, "events_seq": newest}]}
-        for stream in ("webhook_events", "transactions")}}
+    store.start_run(
+        RunRecord(
+            run_id=run_id,
+            business_ids=(business,),
+            streams=(),
+            max_seq=newest,
+            event_count=1,
+            attempt=1,
+            seqs=(seq_of(store, events[0].id),),
+        )
+    )
+    bookmark = {
+        "bookmarks": {
+            stream: {"partitions": [{"context": {"business_id": business}, "events_seq": newest}]}
+            for stream in ("webhook_events", "transactions")
+        }
+    }
 
     run = TapRunner(tmp_path).run(
         access_config(wave_sandbox, events_db=str(store.path), sync_mode="events"),
-        state=bookmark, env={"WEBHOOK_RELAY_RUN_ID": run_id, "WEBHOOK_RELAY_MAX_SEQ": str(newest)})
+        state=bookmark,
+        env={"WEBHOOK_RELAY_RUN_ID": run_id, "WEBHOOK_RELAY_MAX_SEQ": str(newest)},
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     assert [r["id"] for r in run.records["webhook_events"]] == [events[0].id]
     assert [r["id"] for r in run.records["transactions"]] == [events[0].entity_id]

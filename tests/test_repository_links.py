@@ -23,8 +23,9 @@ KNOWN_IN_CODE = {"transform/models/staging/_wave__sources.yml", "transform/dbt_p
 
 
 def tracked(*suffixes: str) -> list[Path]:
-    names = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True,
-                           check=True).stdout.split()
+    names = subprocess.run(
+        ["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
     return [REPO / n for n in names if n.endswith(suffixes) or Path(n).name == "Makefile"]
 
 

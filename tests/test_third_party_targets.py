@@ -38,20 +38,41 @@ from bench.wave_changes import BusinessChanges
 pytestmark = pytest.mark.slow
 
 SECRET = "third-party-secret"
-SMALL = {"businesses": 2, "seed": 23, "customers": 5, "vendors": 2, "products": 4, "invoices": 10,
-         "estimates": 3}
+SMALL = {
+    "businesses": 2,
+    "seed": 23,
+    "customers": 5,
+    "vendors": 2,
+    "products": 4,
+    "invoices": 10,
+    "estimates": 3,
+}
 LOADERS = [
-    {"name": "target-postgres", "variant": "meltanolabs", "namespace": "target_postgres",
-     "pip_url": "meltanolabs-target-postgres~=0.8.1", "executable": "target-postgres",
-     "settings": [{"name": "sqlalchemy_url", "kind": "password", "sensitive": True},
-                  {"name": "default_target_schema"},
-                  {"name": "add_record_metadata", "kind": "boolean"},
-                  {"name": "activate_version", "kind": "boolean"},
-                  {"name": "hard_delete", "kind": "boolean"}]},
-    {"name": "target-jsonl", "variant": "andyh1203", "namespace": "target_jsonl",
-     "pip_url": "target-jsonl==0.1.4", "executable": "target-jsonl",
-     "settings": [{"name": "destination_path"},
-                  {"name": "do_timestamp_file", "kind": "boolean"}]},
+    {
+        "name": "target-postgres",
+        "variant": "meltanolabs",
+        "namespace": "target_postgres",
+        "pip_url": "meltanolabs-target-postgres~=0.8.1",
+        "executable": "target-postgres",
+        "settings": [
+            {"name": "sqlalchemy_url", "kind": "password", "sensitive": True},
+            {"name": "default_target_schema"},
+            {"name": "add_record_metadata", "kind": "boolean"},
+            {"name": "activate_version", "kind": "boolean"},
+            {"name": "hard_delete", "kind": "boolean"},
+        ],
+    },
+    {
+        "name": "target-jsonl",
+        "variant": "andyh1203",
+        "namespace": "target_jsonl",
+        "pip_url": "target-jsonl==0.1.4",
+        "executable": "target-jsonl",
+        "settings": [
+            {"name": "destination_path"},
+            {"name": "do_timestamp_file", "kind": "boolean"},
+        ],
+    },
 ]
 
 
@@ -73,8 +94,12 @@ class Pipeline:
 
     def live_rows(self, table: str) -> dict[str, int]:
         """Per business, the rows of `table` in PostgreSQL not marked deleted."""
-        return dict(self.sql(f"SELECT business_id, count(*) FROM wave.{table} "
-                             "WHERE _sdc_deleted_at IS NULL GROUP BY 1"))
+        return dict(
+            self.sql(
+                f"SELECT business_id, count(*) FROM wave.{table} "
+                "WHERE _sdc_deleted_at IS NULL GROUP BY 1"
+            )
+        )
 
     def wait_for_webhooks(self) -> None:
         """Until the relay stored every webhook the sandbox emitted."""
@@ -95,11 +120,18 @@ def install_loaders(project: Path, postgres_url: str, jsonl: Path) -> None:
     manifest["plugins"]["loaders"] += LOADERS
     environment = next(e for e in manifest["environments"] if e["name"] == "dev")
     environment["config"]["plugins"]["loaders"] += [
-        {"name": "target-postgres",
-         "config": {"sqlalchemy_url": postgres_url.replace("postgresql://", "postgresql+psycopg://"),
-                    "default_target_schema": "wave", "add_record_metadata": True}},
-        {"name": "target-jsonl",
-         "config": {"destination_path": str(jsonl), "do_timestamp_file": False}},
+        {
+            "name": "target-postgres",
+            "config": {
+                "sqlalchemy_url": postgres_url.replace("postgresql://", "postgresql+psycopg://"),
+                "default_target_schema": "wave",
+                "add_record_metadata": True,
+            },
+        },
+        {
+            "name": "target-jsonl",
+            "config": {"destination_path": str(jsonl), "do_timestamp_file": False},
+        },
     ]
     (project / "meltano.yml").write_text(yaml.safe_dump(manifest, sort_keys=False))
     meltano(project, "install", "loader", "target-postgres", "target-jsonl", timeout=900)
@@ -116,14 +148,26 @@ def pipeline(tmp_path_factory):
     project = make_project(root / "project")
     jsonl = root / "jsonl"
     install_loaders(project, postgres_url, jsonl)
-    with start_webhook_relay(root / "relay" / "events.db", root, SECRET, debounce=3600,
-                             max_wait=3600) as relay, \
-            start_wave_sandbox(**SMALL, webhook_url=relay.webhook_url,
-                               webhook_secret=SECRET) as sandbox:
-        (project / ".env").write_text("".join(f"{name}='{value}'\n" for name, value in {
-            "TAP_WAVE_API_URL": sandbox.graphql_url, "TAP_WAVE_TOKEN_URL": sandbox.token_url,
-            "TAP_WAVE_ACCESS_TOKEN": sandbox.access_token, "TAP_WAVE_EVENTS_DB": relay.db,
-            "TAP_WAVE_EMIT_ACTIVATE_VERSION_MESSAGES": "true"}.items()))
+    with (
+        start_webhook_relay(
+            root / "relay" / "events.db", root, SECRET, debounce=3600, max_wait=3600
+        ) as relay,
+        start_wave_sandbox(
+            **SMALL, webhook_url=relay.webhook_url, webhook_secret=SECRET
+        ) as sandbox,
+    ):
+        (project / ".env").write_text(
+            "".join(
+                f"{name}='{value}'\n"
+                for name, value in {
+                    "TAP_WAVE_API_URL": sandbox.graphql_url,
+                    "TAP_WAVE_TOKEN_URL": sandbox.token_url,
+                    "TAP_WAVE_ACCESS_TOKEN": sandbox.access_token,
+                    "TAP_WAVE_EVENTS_DB": relay.db,
+                    "TAP_WAVE_EMIT_ACTIVATE_VERSION_MESSAGES": "true",
+                }.items()
+            )
+        )
         yield from run_the_story(Pipeline(project, sandbox, relay, postgres_url, jsonl))
     server.cleanup()
     shutil.rmtree(pgdata, ignore_errors=True)
@@ -137,7 +181,8 @@ def run_the_story(pipeline: Pipeline):
         p.run(loader)
     p.snapshots["full"] = {t: p.live_rows(t) for t in ("accounts", "businesses", "invoices")}
     p.snapshots["unversioned_accounts"] = p.sql(
-        "SELECT count(*) FROM wave.accounts WHERE _sdc_table_version IS NULL")[0][0]
+        "SELECT count(*) FROM wave.accounts WHERE _sdc_table_version IS NULL"
+    )[0][0]
     p.snapshots["invoices_in_wave"] = sandbox_invoices(p.sandbox)
 
     scope_a = {"TAP_WAVE_BUSINESS_IDS": json.dumps([p.a.business_id])}
@@ -156,17 +201,27 @@ def run_the_story(pipeline: Pipeline):
 
 
 def test_amounts_are_numeric_columns_holding_waves_exact_values(pipeline):
-    types = dict(pipeline.sql(
-        "SELECT table_name || '.' || column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = 'wave' AND column_name IN ('total', 'amount_due', 'balance', "
-        "'anchor_amount', 'unit_price', 'rate')"))
+    types = dict(
+        pipeline.sql(
+            "SELECT table_name || '.' || column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'wave' AND column_name IN ('total', 'amount_due', 'balance', "
+            "'anchor_amount', 'unit_price', 'rate')"
+        )
+    )
     assert types and set(types.values()) == {"numeric"}, types
     assert {"invoices.total", "accounts.balance", "transactions.anchor_amount"} <= set(types)
     in_wave = pipeline.snapshots["invoices_in_wave"]
-    loaded = {(b, i): total for b, i, total in pipeline.sql(
-        "SELECT business_id, id, total FROM wave.invoices WHERE _sdc_deleted_at IS NULL")}
-    assert loaded == {key: invoice["total"] for key, invoice in in_wave.items()
-                      if key[1] != pipeline.snapshots["doomed"]}
+    loaded = {
+        (b, i): total
+        for b, i, total in pipeline.sql(
+            "SELECT business_id, id, total FROM wave.invoices WHERE _sdc_deleted_at IS NULL"
+        )
+    }
+    assert loaded == {
+        key: invoice["total"]
+        for key, invoice in in_wave.items()
+        if key[1] != pipeline.snapshots["doomed"]
+    }
     assert all(isinstance(total, Decimal) for total in loaded.values())
     for line in pipeline.lines("invoices"):
         if line.get("total") is not None:
@@ -188,7 +243,8 @@ def test_the_relays_receipt_time_has_a_column_of_its_own(pipeline):
     [event] = [e for e in pipeline.relay.events() if e["type"] == "transaction.created"]
     [(received_at, extracted_at)] = pipeline.sql(
         "SELECT received_at, _sdc_extracted_at FROM wave.transactions WHERE id = %s",
-        pipeline.snapshots["transaction"])
+        pipeline.snapshots["transaction"],
+    )
     relay_time = datetime.fromisoformat(event["received_at"].replace("Z", "+00:00"))
     assert received_at == relay_time.replace(tzinfo=None)  # target-postgres: naive UTC
     assert extracted_at != received_at  # the target's own metadata, not the relay's time
@@ -200,14 +256,30 @@ def test_a_deleted_invoice_is_what_taps_readme_says(pipeline):
     doomed, business = pipeline.snapshots["doomed"], pipeline.a.business_id
     [(status, deleted_at, total, customer_id)] = pipeline.sql(
         "SELECT status, _sdc_deleted_at, total, customer_id FROM wave.invoices "
-        "WHERE business_id = %s AND id = %s", business, doomed)
+        "WHERE business_id = %s AND id = %s",
+        business,
+        doomed,
+    )
     assert (status, total, customer_id) == ("DELETED", None, None)
     assert deleted_at is not None
-    deletions = [line for line in pipeline.lines("invoices")
-                 if line["id"] == doomed and line.get("_sdc_deleted_at")]
-    assert deletions and set(deletions[-1]) == {"business_id", "id", "status", "modified_at",
-                                                "_sdc_deleted_at"}
-    earlier = [line for line in pipeline.lines("invoices")
-               if line["id"] == doomed and not line.get("_sdc_deleted_at")]
-    assert Decimal(earlier[0]["total"]) == pipeline.snapshots["invoices_in_wave"][
-        (business, doomed)]["total"]
+    deletions = [
+        line
+        for line in pipeline.lines("invoices")
+        if line["id"] == doomed and line.get("_sdc_deleted_at")
+    ]
+    assert deletions and set(deletions[-1]) == {
+        "business_id",
+        "id",
+        "status",
+        "modified_at",
+        "_sdc_deleted_at",
+    }
+    earlier = [
+        line
+        for line in pipeline.lines("invoices")
+        if line["id"] == doomed and not line.get("_sdc_deleted_at")
+    ]
+    assert (
+        Decimal(earlier[0]["total"])
+        == pipeline.snapshots["invoices_in_wave"][(business, doomed)]["total"]
+    )

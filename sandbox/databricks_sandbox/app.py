@@ -109,60 +109,86 @@ def create_app(config: SandboxConfig) -> Starlette:
     faults = Faults(**config.faults)
     log = StatementLog()
     grants = Privileges(config.deny)
-    warehouse = Warehouse(config.data_dir, catalogs=[config.catalog],
-                          public_base_url=config.base_url, faults=faults, log=log,
-                          privileges=grants, analyzer=config.analyzer,
-                          latency=LatencyModel(config.latency))
+    warehouse = Warehouse(
+        config.data_dir,
+        catalogs=[config.catalog],
+        public_base_url=config.base_url,
+        faults=faults,
+        log=log,
+        privileges=grants,
+        analyzer=config.analyzer,
+        latency=LatencyModel(config.latency),
+    )
     warehouse.metastore.create_schema(config.catalog, config.schema)
     warehouse.analyzer.start()
-    authority = Authority(issuer=config.base_url + "/oidc", pat=config.pat,
-                          client_id=config.client_id, client_secret=config.client_secret,
-                          token_ttl=config.token_ttl, pat_user=config.pat_user)
+    authority = Authority(
+        issuer=config.base_url + "/oidc",
+        pat=config.pat,
+        client_id=config.client_id,
+        client_secret=config.client_secret,
+        token_ttl=config.token_ttl,
+        pat_user=config.pat_user,
+    )
     processor = TCLIService.Processor(WarehouseService(warehouse, config.catalog))
 
     async def thrift(request: Request) -> Response:
         if request.path_params["warehouse_id"] != config.warehouse_id:
-            return Response(status_code=404, headers={
-                REASON_HEADER: f"Warehouse {request.path_params['warehouse_id']} does not exist."})
+            return Response(
+                status_code=404,
+                headers={
+                    REASON_HEADER: f"Warehouse {request.path_params['warehouse_id']} does not exist."
+                },
+            )
         refusal = authority.check(request.headers.get("authorization"))
         if refusal is not None:
             return Response(status_code=refusal.status, headers={REASON_HEADER: refusal.reason})
         status = faults.take_http_status()
         if status is not None:
             reason = "Service Unavailable" if status == 503 else "Too Many Requests"
-            return Response(status_code=status, headers={REASON_HEADER: reason,
-                                                         "Retry-After": "1"})
+            return Response(status_code=status, headers={REASON_HEADER: reason, "Retry-After": "1"})
         body = await request.body()
         principal = authority.principal(request.headers["authorization"])
         reply = await run_in_threadpool(process, processor, body, principal)
         return Response(reply, media_type="application/x-thrift")
 
     async def databricks_config(request: Request) -> JSONResponse:
-        return JSONResponse({"oidc_endpoint": config.base_url + "/oidc",
-                             "workspace_id": "1000000000000001"})
+        return JSONResponse(
+            {"oidc_endpoint": config.base_url + "/oidc", "workspace_id": "1000000000000001"}
+        )
 
     async def oidc_discovery(request: Request) -> JSONResponse:
         base = config.base_url + "/oidc"
-        return JSONResponse({
-            "issuer": base, "authorization_endpoint": base + "/v1/authorize",
-            "token_endpoint": base + "/v1/token", "grant_types_supported": ["client_credentials"],
-            "scopes_supported": ["all-apis", "sql"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        })
+        return JSONResponse(
+            {
+                "issuer": base,
+                "authorization_endpoint": base + "/v1/authorize",
+                "token_endpoint": base + "/v1/token",
+                "grant_types_supported": ["client_credentials"],
+                "scopes_supported": ["all-apis", "sql"],
+                "token_endpoint_auth_methods_supported": [
+                    "client_secret_basic",
+                    "client_secret_post",
+                ],
+            }
+        )
 
     async def token(request: Request) -> JSONResponse:
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
         try:
             return JSONResponse(authority.issue(form, request.headers.get("authorization")))
         except TokenError as exc:
-            return JSONResponse({"error": exc.error, "error_description": exc.description},
-                                status_code=exc.status)
+            return JSONResponse(
+                {"error": exc.error, "error_description": exc.description}, status_code=exc.status
+            )
 
     async def volume_file(request: Request) -> Response:
         volume_path = "/" + unquote(request.path_params["path"])
-        problem = warehouse.staging.verify(request.method, volume_path,
-                                           request.query_params.get("expires", ""),
-                                           request.query_params.get("signature", ""))
+        problem = warehouse.staging.verify(
+            request.method,
+            volume_path,
+            request.query_params.get("expires", ""),
+            request.query_params.get("signature", ""),
+        )
         if problem:
             return JSONResponse({"error_code": "PERMISSION_DENIED", "message": problem}, 403)
         try:
@@ -173,8 +199,9 @@ def create_app(config: SandboxConfig) -> Starlette:
             staging_mod.write_atomically(local, await request.body())
             return Response(status_code=201)
         if not local.is_file():
-            return JSONResponse({"error_code": "NOT_FOUND",
-                                 "message": f"File {volume_path} does not exist."}, 404)
+            return JSONResponse(
+                {"error_code": "NOT_FOUND", "message": f"File {volume_path} does not exist."}, 404
+            )
         if request.method == "GET":
             return Response(local.read_bytes(), media_type="application/octet-stream")
         local.unlink()
@@ -198,8 +225,9 @@ def create_app(config: SandboxConfig) -> Starlette:
 
     async def faults_endpoint(request: Request) -> JSONResponse:
         if request.method == "GET":
-            return JSONResponse({**faults.snapshot(), "token_ttl": authority.token_ttl,
-                                 "deny": grants.rules()})
+            return JSONResponse(
+                {**faults.snapshot(), "token_ttl": authority.token_ttl, "deny": grants.rules()}
+            )
         body = await request.json()
         if not isinstance(body, dict):
             return JSONResponse({"error": "body must be a JSON object"}, 400)
@@ -213,8 +241,7 @@ def create_app(config: SandboxConfig) -> Starlette:
             snapshot = faults.set(**body)
         except (TypeError, ValueError) as exc:
             return JSONResponse({"error": str(exc)}, 400)
-        return JSONResponse({**snapshot, "token_ttl": authority.token_ttl,
-                             "deny": grants.rules()})
+        return JSONResponse({**snapshot, "token_ttl": authority.token_ttl, "deny": grants.rules()})
 
     async def latency(request: Request) -> JSONResponse:
         if request.method == "GET":
@@ -244,8 +271,9 @@ def create_app(config: SandboxConfig) -> Starlette:
         Route("/.well-known/databricks-config", databricks_config),
         Route("/oidc/.well-known/oauth-authorization-server", oidc_discovery),
         Route("/oidc/v1/token", token, methods=["POST"]),
-        Route(staging_mod.URL_PREFIX + "/{path:path}", volume_file,
-              methods=["PUT", "GET", "DELETE"]),
+        Route(
+            staging_mod.URL_PREFIX + "/{path:path}", volume_file, methods=["PUT", "GET", "DELETE"]
+        ),
         Route("/api/2.0/connector-service/feature-flags/{client}/{version}", feature_flags),
         Route("/telemetry-ext", telemetry, methods=["POST"]),
         Route("/telemetry-unauth", telemetry, methods=["POST"]),
@@ -258,6 +286,7 @@ def create_app(config: SandboxConfig) -> Starlette:
         Route("/sandbox/connection", connection),
         Route("/healthz", healthz),
     ]
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         yield

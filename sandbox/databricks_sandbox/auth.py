@@ -38,8 +38,16 @@ class TokenError(Exception):
 class Authority:
     """Issues and checks the warehouse's credentials."""
 
-    def __init__(self, *, issuer: str, pat: str, client_id: str, client_secret: str,
-                 token_ttl: int = 3600, pat_user: str | None = None):
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        pat: str,
+        client_id: str,
+        client_secret: str,
+        token_ttl: int = 3600,
+        pat_user: str | None = None,
+    ):
         self.issuer = issuer
         self.pat = pat
         self.pat_user = pat_user or client_id  # a PAT belongs to a user or service principal
@@ -59,9 +67,11 @@ class Authority:
     def issue(self, form: dict[str, str], authorization: str | None) -> dict:
         """Answer a client-credentials token request as ``/oidc/v1/token`` does."""
         if form.get("grant_type") != "client_credentials":
-            raise TokenError(400, "unsupported_grant_type",
-                             f"grant_type {form.get('grant_type')!r} is not supported; "
-                             "use client_credentials")
+            raise TokenError(
+                400,
+                "unsupported_grant_type",
+                f"grant_type {form.get('grant_type')!r} is not supported; use client_credentials",
+            )
         client_id, client_secret = _basic_credentials(authorization)
         client_id = client_id or form.get("client_id")
         client_secret = client_secret or form.get("client_secret")
@@ -69,34 +79,50 @@ class Authority:
             raise TokenError(401, "invalid_client", "Client authentication failed")
         scopes = set((form.get("scope") or "").split())
         if "all-apis" not in scopes:
-            raise TokenError(400, "invalid_scope",
-                             f"scope {form.get('scope')!r} must include all-apis")
+            raise TokenError(
+                400, "invalid_scope", f"scope {form.get('scope')!r} must include all-apis"
+            )
         now = time.time()
         with self._lock:
             self.issued += 1
         token = jwt.encode(
-            {"iss": self.issuer, "sub": client_id, "client_id": client_id,
-             "scope": "all-apis", "iat": int(now), "exp": int(now + self.token_ttl),
-             "jti": secrets.token_hex(8), "issued_at": now},
-            self._key, algorithm="HS256",
+            {
+                "iss": self.issuer,
+                "sub": client_id,
+                "client_id": client_id,
+                "scope": "all-apis",
+                "iat": int(now),
+                "exp": int(now + self.token_ttl),
+                "jti": secrets.token_hex(8),
+                "issued_at": now,
+            },
+            self._key,
+            algorithm="HS256",
         )
-        return {"access_token": token, "token_type": "Bearer", "scope": "all-apis",
-                "expires_in": self.token_ttl}
+        return {
+            "access_token": token,
+            "token_type": "Bearer",
+            "scope": "all-apis",
+            "expires_in": self.token_ttl,
+        }
 
     def check(self, authorization: str | None) -> Refusal | None:
         """None if the request may proceed, else how Databricks refuses it."""
         if not authorization:
-            return Refusal(401, "Credential was not sent or was of an unsupported type for "
-                                "this API.")
+            return Refusal(
+                401, "Credential was not sent or was of an unsupported type for this API."
+            )
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
-            return Refusal(401, "Credential was not sent or was of an unsupported type for "
-                                "this API.")
+            return Refusal(
+                401, "Credential was not sent or was of an unsupported type for this API."
+            )
         if secrets.compare_digest(token, self.pat):
             return None
         try:
-            claims = jwt.decode(token, self._key, algorithms=["HS256"],
-                                options={"verify_exp": False})
+            claims = jwt.decode(
+                token, self._key, algorithms=["HS256"], options={"verify_exp": False}
+            )
         except jwt.PyJWTError:
             return Refusal(403, "Invalid access token.")
         with self._lock:

@@ -21,12 +21,15 @@ from .translate import Namespace
 if TYPE_CHECKING:
     from .warehouse import Warehouse
 
+
 def create_catalog(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
     name = m["name"].strip("`").lower()
     if wh.metastore.catalog_exists(name) and not m["ine"]:
         raise errors.DatabricksSQLError(
-            "CATALOG_ALREADY_EXISTS", f"Cannot create catalog `{name}` because it already exists.",
-            "42P04")
+            "CATALOG_ALREADY_EXISTS",
+            f"Cannot create catalog `{name}` because it already exists.",
+            "42P04",
+        )
     wh.metastore.create_catalog(name)
     return EMPTY
 
@@ -47,7 +50,8 @@ def create_volume(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
         raise errors.DatabricksSQLError(
             "VOLUME_ALREADY_EXISTS",
             f"Cannot create volume `{catalog}`.`{schema}`.`{volume}` because it already exists.",
-            "42000")
+            "42000",
+        )
     wh.metastore.create_volume(catalog, schema, volume)
     wh.volumes_root.joinpath(catalog, schema, volume).mkdir(parents=True, exist_ok=True)
     return EMPTY
@@ -59,8 +63,10 @@ def drop_volume(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
         if m["ie"]:
             return EMPTY
         raise errors.DatabricksSQLError(
-            "UC_VOLUME_NOT_FOUND", f"Volume `{catalog}`.`{schema}`.`{volume}` does not exist.",
-            "42704")
+            "UC_VOLUME_NOT_FOUND",
+            f"Volume `{catalog}`.`{schema}`.`{volume}` does not exist.",
+            "42704",
+        )
     wh.metastore.drop_volume(catalog, schema, volume)
     shutil.rmtree(wh.volumes_root.joinpath(catalog, schema, volume), ignore_errors=True)
     return EMPTY
@@ -70,22 +76,27 @@ def describe_detail(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
     name = table_name(wh, m["name"], ns)
     settings = wh.metastore.table_settings(name.catalog, name.schema, name.name) or {}
     props = settings.get("properties", {})
-    return pa.table({
-        "format": [settings.get("provider", "delta")],
-        "id": [f"{name.catalog}.{name.schema}.{name.name}"],
-        "name": [f"{name.catalog}.{name.schema}.{name.name}"],
-        "description": pa.array([settings.get("comment")], pa.string()),
-        "location": [f"sandbox:/{name.catalog}/{name.schema}/{name.name}"],
-        "createdAt": pa.array([settings.get("created_at")], pa.timestamp("us", "Etc/UTC")),
-        "partitionColumns": pa.array([settings.get("partition_columns", [])], pa.list_(pa.string())),
-        "clusteringColumns": pa.array([settings.get("clustering_columns", [])],
-                                      pa.list_(pa.string())),
-        "numFiles": pa.array([None], pa.int64()),
-        "sizeInBytes": pa.array([None], pa.int64()),
-        "properties": pa.array([list(props.items())], pa.map_(pa.string(), pa.string())),
-        "minReaderVersion": pa.array([int(props.get("delta.minReaderVersion", 1))], pa.int32()),
-        "minWriterVersion": pa.array([int(props.get("delta.minWriterVersion", 2))], pa.int32()),
-    })
+    return pa.table(
+        {
+            "format": [settings.get("provider", "delta")],
+            "id": [f"{name.catalog}.{name.schema}.{name.name}"],
+            "name": [f"{name.catalog}.{name.schema}.{name.name}"],
+            "description": pa.array([settings.get("comment")], pa.string()),
+            "location": [f"sandbox:/{name.catalog}/{name.schema}/{name.name}"],
+            "createdAt": pa.array([settings.get("created_at")], pa.timestamp("us", "Etc/UTC")),
+            "partitionColumns": pa.array(
+                [settings.get("partition_columns", [])], pa.list_(pa.string())
+            ),
+            "clusteringColumns": pa.array(
+                [settings.get("clustering_columns", [])], pa.list_(pa.string())
+            ),
+            "numFiles": pa.array([None], pa.int64()),
+            "sizeInBytes": pa.array([None], pa.int64()),
+            "properties": pa.array([list(props.items())], pa.map_(pa.string(), pa.string())),
+            "minReaderVersion": pa.array([int(props.get("delta.minReaderVersion", 1))], pa.int32()),
+            "minWriterVersion": pa.array([int(props.get("delta.minWriterVersion", 2))], pa.int32()),
+        }
+    )
 
 
 Handler = Callable[["Warehouse", re.Match, Namespace], pa.Table]
@@ -96,7 +107,11 @@ COMMANDS: list[tuple[str, re.Pattern, Handler]] = [
     (kind, re.compile(rf"^\s*{pattern}\s*;?\s*$", re.IGNORECASE | re.DOTALL), handler)
     for kind, pattern, handler in [
         ("CREATE CATALOG", rf"CREATE\s+CATALOG\s+{IF_NOT_EXISTS}{NAME}", create_catalog),
-        ("CREATE VOLUME", rf"CREATE\s+(?:MANAGED\s+)?VOLUME\s+{IF_NOT_EXISTS}{NAME}", create_volume),
+        (
+            "CREATE VOLUME",
+            rf"CREATE\s+(?:MANAGED\s+)?VOLUME\s+{IF_NOT_EXISTS}{NAME}",
+            create_volume,
+        ),
         ("DROP VOLUME", rf"DROP\s+VOLUME\s+{IF_EXISTS}{NAME}", drop_volume),
         ("DESCRIBE DETAIL", rf"DESC(?:RIBE)?\s+DETAIL\s+{NAME}", describe_detail),
         *describe.COMMANDS,
@@ -109,7 +124,7 @@ _LEADING_COMMENTS = re.compile(r"^(?:\s+|/\*.*?\*/|--[^\n]*(?:\n|$))*", re.DOTAL
 
 def without_leading_comments(statement: str) -> str:
     """The statement from its first keyword on (clients such as dbt prefix a /* ... */ comment)."""
-    return statement[_LEADING_COMMENTS.match(statement).end():]
+    return statement[_LEADING_COMMENTS.match(statement).end() :]
 
 
 def match_command(statement: str) -> tuple[str, re.Match, Handler] | None:

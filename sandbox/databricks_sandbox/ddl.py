@@ -18,8 +18,14 @@ from .translate import Namespace, TableName
 if TYPE_CHECKING:
     from .warehouse import Warehouse
 
-_STRIPPED = (exp.FileFormatProperty, exp.ClusterProperty, exp.PartitionedByProperty,
-             exp.Property, exp.SchemaCommentProperty, exp.LocationProperty)
+_STRIPPED = (
+    exp.FileFormatProperty,
+    exp.ClusterProperty,
+    exp.PartitionedByProperty,
+    exp.Property,
+    exp.SchemaCommentProperty,
+    exp.LocationProperty,
+)
 
 
 def use(wh: Warehouse, tree: exp.Use, ns: Namespace) -> None:
@@ -59,7 +65,9 @@ def create_schema(wh: Warehouse, tree: exp.Create, ns: Namespace) -> None:
             return
         raise errors.DatabricksSQLError(
             "SCHEMA_ALREADY_EXISTS",
-            f"Cannot create schema `{catalog}`.`{schema}` because it already exists.", "42P06")
+            f"Cannot create schema `{catalog}`.`{schema}` because it already exists.",
+            "42P06",
+        )
     wh.metastore.create_schema(catalog, schema)
 
 
@@ -78,7 +86,9 @@ def drop_schema(wh: Warehouse, tree: exp.Drop, ns: Namespace) -> None:
         raise errors.DatabricksSQLError(
             "SCHEMA_NOT_EMPTY",
             f"Cannot drop a schema `{catalog}`.`{schema}` because it contains objects. "
-            "Use DROP SCHEMA ... CASCADE to drop the schema and all its objects.", "2BP01")
+            "Use DROP SCHEMA ... CASCADE to drop the schema and all its objects.",
+            "2BP01",
+        )
     wh.run_duckdb(f'DROP SCHEMA "{catalog}.{schema}" CASCADE')
     wh.metastore.forget_schema(catalog, schema)
 
@@ -89,17 +99,24 @@ def check_create_table(wh: Warehouse, tree: exp.Create, ns: Namespace) -> None:
     table = schema_node.this if isinstance(schema_node, exp.Schema) else schema_node
     name = wh.translator.resolve(table, ns)
     settings = _delta_settings(tree)
-    defined = ([c.name.lower() for c in schema_node.expressions if isinstance(c, exp.ColumnDef)]
-               if isinstance(schema_node, exp.Schema) else None)
+    defined = (
+        [c.name.lower() for c in schema_node.expressions if isinstance(c, exp.ColumnDef)]
+        if isinstance(schema_node, exp.Schema)
+        else None
+    )
     if settings.clustering and settings.partitioning:
         raise errors.DatabricksSQLError(
             "DELTA_CLUSTER_BY_WITH_PARTITIONED_BY",
-            "Clustering and partitioning cannot both be specified.", "42613")
+            "Clustering and partitioning cannot both be specified.",
+            "42613",
+        )
     for column in [*settings.clustering, *settings.partitioning]:
         if defined is not None and column.lower() not in defined:
             raise errors.DatabricksSQLError(
                 "DELTA_COLUMN_NOT_FOUND_IN_SCHEMA",
-                f"Unable to find the column `{column}` of the table {name}.", "42703")
+                f"Unable to find the column `{column}` of the table {name}.",
+                "42703",
+            )
     if settings.provider == "delta":
         delta_properties.check(settings.properties)
 
@@ -119,16 +136,26 @@ def create_table(wh: Warehouse, tree: exp.Create, ns: Namespace) -> None:
     if isinstance(schema_node, exp.Schema):
         for column in schema_node.expressions:
             if isinstance(column, exp.ColumnDef):
-                column.set("constraints", [
-                    c for c in column.args.get("constraints") or []
-                    if not isinstance(c.args.get("kind"), exp.CommentColumnConstraint)
-                ])
+                column.set(
+                    "constraints",
+                    [
+                        c
+                        for c in column.args.get("constraints") or []
+                        if not isinstance(c.args.get("kind"), exp.CommentColumnConstraint)
+                    ],
+                )
     translation = wh.translator.to_duckdb(tree, ns)
     wh.run_duckdb(translation.sql, translation.views)
-    wh.metastore.record_table(name.catalog, name.schema, name.name, provider=settings.provider,
-                              clustering=settings.clustering,
-                              partitioning=settings.partitioning,
-                              properties=settings.properties, comment=settings.comment)
+    wh.metastore.record_table(
+        name.catalog,
+        name.schema,
+        name.name,
+        provider=settings.provider,
+        clustering=settings.clustering,
+        partitioning=settings.partitioning,
+        properties=settings.properties,
+        comment=settings.comment,
+    )
 
 
 @dataclass
@@ -192,12 +219,16 @@ def alter_table(wh: Warehouse, tree: exp.Alter, ns: Namespace) -> None:
             defs = action.expressions if isinstance(action, exp.Schema) else [action]
             for column in defs:
                 column.set("constraints", [])
-                statements.append(f"ALTER TABLE {name.duck()} ADD COLUMN "
-                                  f"{column.sql(dialect='duckdb')}")
+                statements.append(
+                    f"ALTER TABLE {name.duck()} ADD COLUMN {column.sql(dialect='duckdb')}"
+                )
         elif isinstance(action, exp.AlterSet):
-            props = dict(_property(p) for group in action.expressions
-                         for p in getattr(group, "expressions", [group])
-                         if isinstance(p, exp.Property))
+            props = dict(
+                _property(p)
+                for group in action.expressions
+                for p in getattr(group, "expressions", [group])
+                if isinstance(p, exp.Property)
+            )
             delta_properties.check(props)
             wh.metastore.set_properties(name.catalog, name.schema, name.name, props)
         elif isinstance(action, exp.ClusterProperty):
@@ -206,7 +237,9 @@ def alter_table(wh: Warehouse, tree: exp.Alter, ns: Namespace) -> None:
             raise errors.DatabricksSQLError(
                 "NOT_SUPPORTED_CHANGE_COLUMN",
                 f"ALTER TABLE ALTER/CHANGE COLUMN is not supported for changing {name}'s column "
-                f"`{action.name}` to type {action.args['dtype'].sql('databricks')}.", "0A000")
+                f"`{action.name}` to type {action.args['dtype'].sql('databricks')}.",
+                "0A000",
+            )
         else:
             single = tree.copy()
             single.set("actions", [action.copy()])
@@ -222,11 +255,19 @@ def _recluster(wh: Warehouse, name: TableName, columns: list[str]) -> None:
         if column.lower() not in existing:
             raise errors.DatabricksSQLError(
                 "DELTA_COLUMN_NOT_FOUND_IN_SCHEMA",
-                f"Unable to find the column `{column}` of the table {name}.", "42703")
+                f"Unable to find the column `{column}` of the table {name}.",
+                "42703",
+            )
     wh.metastore.record_table(
-        name.catalog, name.schema, name.name, provider=settings.get("provider", "delta"),
-        clustering=columns, partitioning=settings.get("partition_columns", []),
-        properties=settings.get("properties", {}), comment=settings.get("comment"))
+        name.catalog,
+        name.schema,
+        name.name,
+        provider=settings.get("provider", "delta"),
+        clustering=columns,
+        partitioning=settings.get("partition_columns", []),
+        properties=settings.get("properties", {}),
+        comment=settings.get("comment"),
+    )
 
 
 def drop_table(wh: Warehouse, tree: exp.Drop, ns: Namespace) -> None:
@@ -240,8 +281,9 @@ def drop_table(wh: Warehouse, tree: exp.Drop, ns: Namespace) -> None:
     wh.metastore.forget_table(name.catalog, name.schema, name.name)
 
 
-def changed_namespace(wh: Warehouse, tree: exp.Expression, ns: Namespace,
-                      kind: str) -> tuple[str, str | None] | None:
+def changed_namespace(
+    wh: Warehouse, tree: exp.Expression, ns: Namespace, kind: str
+) -> tuple[str, str | None] | None:
     """Which (catalog, schema) a DDL statement changed; schema None when it created or dropped
     a schema (the catalog's list of schemas changed); None for any other statement."""
     if kind in ("CREATE SCHEMA", "CREATE DATABASE", "DROP SCHEMA", "DROP DATABASE"):

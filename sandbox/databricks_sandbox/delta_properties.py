@@ -9,20 +9,41 @@ from __future__ import annotations
 
 from . import errors
 
-KNOWN_DELTA_PROPERTIES = frozenset({
-    "delta.appendonly", "delta.autooptimize.autocompact", "delta.autooptimize.optimizewrite",
-    "delta.checkpoint.writestatsasjson", "delta.checkpoint.writestatsasstruct",
-    "delta.checkpointinterval", "delta.checkpointpolicy", "delta.columnmapping.mode",
-    "delta.compatibility.symlinkformatmanifest.enabled", "delta.dataskippingnumindexedcols",
-    "delta.dataskippingstatscolumns", "delta.deletedfileretentionduration",
-    "delta.enablechangedatafeed", "delta.enabledeletionvectors", "delta.enableicebergcompatv1",
-    "delta.enableicebergcompatv2", "delta.enablerowtracking", "delta.enabletypewidening",
-    "delta.isolationlevel", "delta.logretentionduration", "delta.minreaderversion",
-    "delta.minwriterversion", "delta.parquet.compression.codec", "delta.randomizefileprefixes",
-    "delta.randomprefixlength", "delta.settransactionretentionduration", "delta.targetfilesize",
-    "delta.tunefilesizesforrewrites", "delta.universalformat.enabledformats",
-    "delta.enableincommittimestamps", "delta.checkpoint.partsize",
-})
+KNOWN_DELTA_PROPERTIES = frozenset(
+    {
+        "delta.appendonly",
+        "delta.autooptimize.autocompact",
+        "delta.autooptimize.optimizewrite",
+        "delta.checkpoint.writestatsasjson",
+        "delta.checkpoint.writestatsasstruct",
+        "delta.checkpointinterval",
+        "delta.checkpointpolicy",
+        "delta.columnmapping.mode",
+        "delta.compatibility.symlinkformatmanifest.enabled",
+        "delta.dataskippingnumindexedcols",
+        "delta.dataskippingstatscolumns",
+        "delta.deletedfileretentionduration",
+        "delta.enablechangedatafeed",
+        "delta.enabledeletionvectors",
+        "delta.enableicebergcompatv1",
+        "delta.enableicebergcompatv2",
+        "delta.enablerowtracking",
+        "delta.enabletypewidening",
+        "delta.isolationlevel",
+        "delta.logretentionduration",
+        "delta.minreaderversion",
+        "delta.minwriterversion",
+        "delta.parquet.compression.codec",
+        "delta.randomizefileprefixes",
+        "delta.randomprefixlength",
+        "delta.settransactionretentionduration",
+        "delta.targetfilesize",
+        "delta.tunefilesizesforrewrites",
+        "delta.universalformat.enabledformats",
+        "delta.enableincommittimestamps",
+        "delta.checkpoint.partsize",
+    }
+)
 FEATURE_PREFIX = "delta.feature."
 
 
@@ -30,10 +51,15 @@ def check(properties: dict[str, str]) -> None:
     """Raise the Databricks error for the first unknown ``delta.`` property."""
     for key in properties:
         lower = key.lower()
-        if (lower.startswith("delta.") and lower not in KNOWN_DELTA_PROPERTIES
-                and not lower.startswith(FEATURE_PREFIX)):
+        if (
+            lower.startswith("delta.")
+            and lower not in KNOWN_DELTA_PROPERTIES
+            and not lower.startswith(FEATURE_PREFIX)
+        ):
             raise errors.DatabricksSQLError(
                 "DELTA_UNKNOWN_CONFIGURATION",
                 f"Unknown configuration was specified: {key}\nTo disable this check, set "
                 "spark.databricks.delta.allowArbitraryProperties.enabled=true in the Spark "
-                "session configuration.", "F0000")
+                "session configuration.",
+                "F0000",
+            )

@@ -59,15 +59,18 @@ def _schema_of(wh: Warehouse, m: re.Match, ns: Namespace) -> tuple[str, str]:
 def _relations(wh: Warehouse, m: re.Match, ns: Namespace, views_only: bool = False):
     catalog, schema = _schema_of(wh, m, ns)
     keep = _like(m["like"])
-    return schema, [r for r in wh.metastore.relations(catalog)
-                    if r["schema"] == schema and keep(r["name"])
-                    and (r["view"] or not views_only)]
+    return schema, [
+        r
+        for r in wh.metastore.relations(catalog)
+        if r["schema"] == schema and keep(r["name"]) and (r["view"] or not views_only)
+    ]
 
 
 def show_catalogs(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
     keep = _like(m["like"])
-    return pa.table({"catalog": pa.array([c for c in wh.metastore.catalogs() if keep(c)],
-                                         pa.string())})
+    return pa.table(
+        {"catalog": pa.array([c for c in wh.metastore.catalogs() if keep(c)], pa.string())}
+    )
 
 
 def show_schemas(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
@@ -75,17 +78,28 @@ def show_schemas(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
     if not wh.metastore.catalog_exists(catalog):
         raise errors.catalog_not_found(catalog)
     keep = _like(m["like"])
-    return pa.table({"databaseName": pa.array(
-        [s for s in wh.metastore.schemas(catalog) if keep(s)], pa.string())})
+    return pa.table(
+        {
+            "databaseName": pa.array(
+                [s for s in wh.metastore.schemas(catalog) if keep(s)], pa.string()
+            )
+        }
+    )
 
 
 def show_tables(wh: Warehouse, m: re.Match, ns: Namespace, views_only: bool = False) -> pa.Table:
     schema, found = _relations(wh, m, ns, views_only)
-    return pa.table({"database" if not views_only else "namespace":
-                     pa.array([schema] * len(found), pa.string()),
-                     ("tableName" if not views_only else "viewName"):
-                     pa.array([r["name"] for r in found], pa.string()),
-                     "isTemporary": pa.array([False] * len(found), pa.bool_())})
+    return pa.table(
+        {
+            "database" if not views_only else "namespace": pa.array(
+                [schema] * len(found), pa.string()
+            ),
+            ("tableName" if not views_only else "viewName"): pa.array(
+                [r["name"] for r in found], pa.string()
+            ),
+            "isTemporary": pa.array([False] * len(found), pa.bool_()),
+        }
+    )
 
 
 def show_views(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
@@ -103,68 +117,112 @@ def show_table_extended(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
             columns.setdefault(table, []).append((column, dtype, nullable))
     texts = []
     for r in found:
-        lines = [f"Catalog: {catalog}", f"Database: {schema}", f"Table: {r['name']}",
-                 f"Created Time: {r['created_at'] or 'UNKNOWN'}", "Last Access: UNKNOWN",
-                 "Created By: Spark", f"Type: {'VIEW' if r['view'] else 'MANAGED'}"]
+        lines = [
+            f"Catalog: {catalog}",
+            f"Database: {schema}",
+            f"Table: {r['name']}",
+            f"Created Time: {r['created_at'] or 'UNKNOWN'}",
+            "Last Access: UNKNOWN",
+            "Created By: Spark",
+            f"Type: {'VIEW' if r['view'] else 'MANAGED'}",
+        ]
         if not r["view"]:
             lines.append(f"Provider: {r['provider'] or 'delta'}")
         lines.append("Schema: root")
-        lines += [f" |-- {c}: {t} (nullable = {'true' if n else 'false'})"
-                  for c, t, n in columns.get(r["name"], [])]
+        lines += [
+            f" |-- {c}: {t} (nullable = {'true' if n else 'false'})"
+            for c, t, n in columns.get(r["name"], [])
+        ]
         texts.append("\n".join(lines) + "\n")
-    return pa.table({"namespace": pa.array([schema] * len(found), pa.string()),
-                     "tableName": pa.array([r["name"] for r in found], pa.string()),
-                     "isTemporary": pa.array([False] * len(found), pa.bool_()),
-                     "information": pa.array(texts, pa.string())})
+    return pa.table(
+        {
+            "namespace": pa.array([schema] * len(found), pa.string()),
+            "tableName": pa.array([r["name"] for r in found], pa.string()),
+            "isTemporary": pa.array([False] * len(found), pa.bool_()),
+            "information": pa.array(texts, pa.string()),
+        }
+    )
 
 
 def show_tblproperties(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
     name = table_name(wh, m["name"], ns)
     props = (wh.metastore.table_settings(name.catalog, name.schema, name.name) or {}).get(
-        "properties", {})
+        "properties", {}
+    )
     if m["key"]:
         key = m["key"].strip("'\"` ")
         props = {key: props.get(key, f"Table {name} does not have property: {key}")}
-    return pa.table({"key": pa.array(list(props), pa.string()),
-                     "value": pa.array(list(props.values()), pa.string())})
+    return pa.table(
+        {
+            "key": pa.array(list(props), pa.string()),
+            "value": pa.array(list(props.values()), pa.string()),
+        }
+    )
 
 
 def describe_table(wh: Warehouse, m: re.Match, ns: Namespace) -> pa.Table:
     name = table_name(wh, m["name"], ns)
     columns = wh.metastore.columns(name.catalog, name.schema, name.name)
     settings = wh.metastore.table_settings(name.catalog, name.schema, name.name) or {}
-    is_view = any(r["view"] and r["name"] == name.name and r["schema"] == name.schema
-                  for r in wh.metastore.relations(name.catalog))
+    is_view = any(
+        r["view"] and r["name"] == name.name and r["schema"] == name.schema
+        for r in wh.metastore.relations(name.catalog)
+    )
     types = {c.lower(): databricks_type(t) for c, t, _ in columns}
     rows = [(c, databricks_type(t), None) for c, t, _ in columns]
-    for title, cols in (("# Partition Information", settings.get("partition_columns")),
-                        ("# Clustering Information", settings.get("clustering_columns"))):
+    for title, cols in (
+        ("# Partition Information", settings.get("partition_columns")),
+        ("# Clustering Information", settings.get("clustering_columns")),
+    ):
         if cols:
             rows += [(title, "", ""), ("# col_name", "data_type", "comment")]
             rows += [(c, types.get(c.lower(), ""), None) for c in cols]
     if m["extended"]:
         props = settings.get("properties", {})
-        rows += [("", "", ""), ("# Detailed Table Information", "", ""),
-                 ("Catalog", name.catalog, ""), ("Database", name.schema, ""),
-                 ("Table", name.name, ""), ("Type", "VIEW" if is_view else "MANAGED", "")]
+        rows += [
+            ("", "", ""),
+            ("# Detailed Table Information", "", ""),
+            ("Catalog", name.catalog, ""),
+            ("Database", name.schema, ""),
+            ("Table", name.name, ""),
+            ("Type", "VIEW" if is_view else "MANAGED", ""),
+        ]
         if not is_view:
-            rows += [("Provider", settings.get("provider", "delta"), ""),
-                     ("Table Properties",
-                      "[" + ",".join(f"{k}={v}" for k, v in props.items()) + "]", "")]
-    return pa.table({"col_name": pa.array([r[0] for r in rows], pa.string()),
-                     "data_type": pa.array([r[1] for r in rows], pa.string()),
-                     "comment": pa.array([r[2] for r in rows], pa.string())})
+            rows += [
+                ("Provider", settings.get("provider", "delta"), ""),
+                (
+                    "Table Properties",
+                    "[" + ",".join(f"{k}={v}" for k, v in props.items()) + "]",
+                    "",
+                ),
+            ]
+    return pa.table(
+        {
+            "col_name": pa.array([r[0] for r in rows], pa.string()),
+            "data_type": pa.array([r[1] for r in rows], pa.string()),
+            "comment": pa.array([r[2] for r in rows], pa.string()),
+        }
+    )
 
 
 COMMANDS = [
-    ("DESCRIBE TABLE",
-     rf"DESC(?:RIBE)?\s+(?:TABLE\s+)?(?P<extended>EXTENDED\s+)?{NAME}", describe_table),
-    ("SHOW TBLPROPERTIES",
-     rf"SHOW\s+TBLPROPERTIES\s+{NAME}\s*(?:\((?P<key>[^)]*)\))?", show_tblproperties),
+    (
+        "DESCRIBE TABLE",
+        rf"DESC(?:RIBE)?\s+(?:TABLE\s+)?(?P<extended>EXTENDED\s+)?{NAME}",
+        describe_table,
+    ),
+    (
+        "SHOW TBLPROPERTIES",
+        rf"SHOW\s+TBLPROPERTIES\s+{NAME}\s*(?:\((?P<key>[^)]*)\))?",
+        show_tblproperties,
+    ),
     ("SHOW CATALOGS", rf"SHOW\s+CATALOGS(?P<name>){_LIKE}", show_catalogs),
     ("SHOW SCHEMAS", rf"SHOW\s+(?:SCHEMAS|DATABASES){_IN}{_LIKE}", show_schemas),
-    ("SHOW TABLE EXTENDED", rf"SHOW\s+TABLE\s+EXTENDED{_IN}\s+LIKE\s+'(?P<like>[^']*)'",
-     show_table_extended),
+    (
+        "SHOW TABLE EXTENDED",
+        rf"SHOW\s+TABLE\s+EXTENDED{_IN}\s+LIKE\s+'(?P<like>[^']*)'",
+        show_table_extended,
+    ),
     ("SHOW TABLES", rf"SHOW\s+TABLES{_IN}{_LIKE}", show_tables),
     ("SHOW VIEWS", rf"SHOW\s+VIEWS{_IN}{_LIKE}", show_views),
 ]

@@ -15,8 +15,9 @@ import duckdb
 class DatabricksSQLError(Exception):
     """A statement refused the way Databricks refuses it."""
 
-    def __init__(self, error_class: str, message: str, sqlstate: str | None,
-                 verbatim: bool = False):
+    def __init__(
+        self, error_class: str, message: str, sqlstate: str | None, verbatim: bool = False
+    ):
         super().__init__(message)
         self.error_class = error_class
         self.message = message
@@ -33,7 +34,9 @@ class DatabricksSQLError(Exception):
 def parse_error(statement: str, detail: str) -> DatabricksSQLError:
     near = detail.splitlines()[0] if detail else "end of input"
     return DatabricksSQLError(
-        "PARSE_SYNTAX_ERROR", f"Syntax error at or near {near!s}. Statement: {statement[:200]!r}.", "42601"
+        "PARSE_SYNTAX_ERROR",
+        f"Syntax error at or near {near!s}. Statement: {statement[:200]!r}.",
+        "42601",
     )
 
 
@@ -99,40 +102,93 @@ def merge_multiple_matches() -> DatabricksSQLError:
 
 # (pattern on the DuckDB message, error class, SQLSTATE, message template using the groups)
 _DUCKDB_TRANSLATIONS: list[tuple[str, str, str, str]] = [
-    (r"Table with name (\S+) does not exist", "TABLE_OR_VIEW_NOT_FOUND", "42P01",
-     "The table or view `{0}` cannot be found. Verify the spelling and correctness of the schema "
-     "and catalog."),
-    (r"Schema with name (\S+) does not exist", "SCHEMA_NOT_FOUND", "42704",
-     "The schema `{0}` cannot be found."),
-    (r'Referenced column "?([^"\s]+)"? (?:was )?not found', "UNRESOLVED_COLUMN.WITH_SUGGESTION", "42703",
-     "A column, variable, or function parameter with name `{0}` cannot be resolved."),
-    (r'Values list "?([^"\s]+)"? does not have a column named "?([^"\s]+)"?',
-     "UNRESOLVED_COLUMN.WITH_SUGGESTION", "42703",
-     "A column, variable, or function parameter with name `{0}`.`{1}` cannot be resolved."),
-    (r'Table "?([^"\s]+)"? does not have a column named "?([^"\s]+)"?',
-     "UNRESOLVED_COLUMN.WITH_SUGGESTION", "42703",
-     "A column, variable, or function parameter with name `{0}`.`{1}` cannot be resolved."),
-    (r"Column with name (\S+) already exists", "FIELDS_ALREADY_EXISTS", "42710",
-     "Cannot add column, because `{0}` already exists."),
-    (r"Table with name (\S+) already exists", "TABLE_OR_VIEW_ALREADY_EXISTS", "42P07",
-     "Cannot create table or view `{0}` because it already exists."),
-    (r"has (\d+) columns but (\d+) values were supplied", "INSERT_COLUMN_ARITY_MISMATCH", "21S01",
-     "Cannot write to the table: the table has {0} columns but the data has {1} columns."),
-    (r"Could not convert string '([^']*)' to (\w+)", "CAST_INVALID_INPUT", "22018",
-     "The value '{0}' of the type \"STRING\" cannot be cast to \"{1}\" because it is malformed."),
+    (
+        r"Table with name (\S+) does not exist",
+        "TABLE_OR_VIEW_NOT_FOUND",
+        "42P01",
+        "The table or view `{0}` cannot be found. Verify the spelling and correctness of the schema "
+        "and catalog.",
+    ),
+    (
+        r"Schema with name (\S+) does not exist",
+        "SCHEMA_NOT_FOUND",
+        "42704",
+        "The schema `{0}` cannot be found.",
+    ),
+    (
+        r'Referenced column "?([^"\s]+)"? (?:was )?not found',
+        "UNRESOLVED_COLUMN.WITH_SUGGESTION",
+        "42703",
+        "A column, variable, or function parameter with name `{0}` cannot be resolved.",
+    ),
+    (
+        r'Values list "?([^"\s]+)"? does not have a column named "?([^"\s]+)"?',
+        "UNRESOLVED_COLUMN.WITH_SUGGESTION",
+        "42703",
+        "A column, variable, or function parameter with name `{0}`.`{1}` cannot be resolved.",
+    ),
+    (
+        r'Table "?([^"\s]+)"? does not have a column named "?([^"\s]+)"?',
+        "UNRESOLVED_COLUMN.WITH_SUGGESTION",
+        "42703",
+        "A column, variable, or function parameter with name `{0}`.`{1}` cannot be resolved.",
+    ),
+    (
+        r"Column with name (\S+) already exists",
+        "FIELDS_ALREADY_EXISTS",
+        "42710",
+        "Cannot add column, because `{0}` already exists.",
+    ),
+    (
+        r"Table with name (\S+) already exists",
+        "TABLE_OR_VIEW_ALREADY_EXISTS",
+        "42P07",
+        "Cannot create table or view `{0}` because it already exists.",
+    ),
+    (
+        r"has (\d+) columns but (\d+) values were supplied",
+        "INSERT_COLUMN_ARITY_MISMATCH",
+        "21S01",
+        "Cannot write to the table: the table has {0} columns but the data has {1} columns.",
+    ),
+    (
+        r"Could not convert string '([^']*)' to (\w+)",
+        "CAST_INVALID_INPUT",
+        "22018",
+        'The value \'{0}\' of the type "STRING" cannot be cast to "{1}" because it is malformed.',
+    ),
     (r"Conversion Error: (.*)", "CAST_INVALID_INPUT", "22018", "{0}"),
     (r"Out of Range Error: (.*)", "NUMERIC_VALUE_OUT_OF_RANGE", "22003", "{0}"),
-    (r"Constraint Error: NOT NULL constraint failed: (\S+)", "DELTA_NOT_NULL_CONSTRAINT_VIOLATED",
-     "23502", "NOT NULL constraint violated for column: {0}."),
-    (r"No function matches the given name and argument types '([^']*)'",
-     "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE", "42K09",
-     "Cannot resolve {0} due to data type mismatch."),
-    (r"Cannot compare values of type (\S+) and type (\S+)", "DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES",
-     "42K09", "Cannot resolve comparison due to data type mismatch: {0} and {1}."),
-    (r"Scalar Function with name (\S+) does not exist", "UNRESOLVED_ROUTINE", "42883",
-     "Cannot resolve routine `{0}` on search path."),
-    (r"No files found that match the pattern \"([^\"]*)\"", "PATH_NOT_FOUND", "42K03",
-     "Path does not exist: {0}."),
+    (
+        r"Constraint Error: NOT NULL constraint failed: (\S+)",
+        "DELTA_NOT_NULL_CONSTRAINT_VIOLATED",
+        "23502",
+        "NOT NULL constraint violated for column: {0}.",
+    ),
+    (
+        r"No function matches the given name and argument types '([^']*)'",
+        "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE",
+        "42K09",
+        "Cannot resolve {0} due to data type mismatch.",
+    ),
+    (
+        r"Cannot compare values of type (\S+) and type (\S+)",
+        "DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES",
+        "42K09",
+        "Cannot resolve comparison due to data type mismatch: {0} and {1}.",
+    ),
+    (
+        r"Scalar Function with name (\S+) does not exist",
+        "UNRESOLVED_ROUTINE",
+        "42883",
+        "Cannot resolve routine `{0}` on search path.",
+    ),
+    (
+        r"No files found that match the pattern \"([^\"]*)\"",
+        "PATH_NOT_FOUND",
+        "42K03",
+        "Path does not exist: {0}.",
+    ),
     (r"IO Error: (.*)", "FAILED_READ_FILE", "KD001", "Error while reading file: {0}"),
 ]
 

@@ -27,14 +27,16 @@ import time
 from .catalog_commands import without_leading_comments
 
 KINDS = ("metadata", "ddl", "dml", "staging", "query", "session")
-SERVERLESS = {"metadata": 1.5, "ddl": 1.0, "dml": 1.5, "staging": 0.5, "query": 0.3,
-              "session": 0.5}
+SERVERLESS = {"metadata": 1.5, "ddl": 1.0, "dml": 1.5, "staging": 0.5, "query": 0.3, "session": 0.5}
 """A warm serverless SQL warehouse, seconds per statement (see sandbox/README.md, Latency)."""
 PROFILES = {"serverless": SERVERLESS, "off": {}}
 
 _FIRST_WORD = re.compile(r"[A-Za-z]+")
-_VOLUME = re.compile(r"^(?:CREATE|DROP|ALTER)\s+(?:OR\s+REPLACE\s+)?(?:MANAGED\s+|EXTERNAL\s+)?"
-                     r"VOLUME\b", re.IGNORECASE)
+_VOLUME = re.compile(
+    r"^(?:CREATE|DROP|ALTER)\s+(?:OR\s+REPLACE\s+)?(?:MANAGED\s+|EXTERNAL\s+)?"
+    r"VOLUME\b",
+    re.IGNORECASE,
+)
 _INFORMATION_SCHEMA = re.compile(r"\binformation_schema\b", re.IGNORECASE)
 _BY_FIRST_WORD = {
     **dict.fromkeys(("PUT", "GET", "REMOVE", "LIST"), "staging"),
@@ -60,8 +62,11 @@ def parse_spec(text: str) -> dict[str, float]:
     """``serverless,dml=3`` / ``metadata=1.5,query=0.3`` / ``off`` -> seconds per kind (all
     kinds; unnamed ones 0). Raises ValueError naming what is wrong."""
     seconds = dict.fromkeys(KINDS, 0.0)
-    items = [item.split("#", 1)[0].strip() for line in text.splitlines()
-             for item in line.split("#", 1)[0].split(",")]
+    items = [
+        item.split("#", 1)[0].strip()
+        for line in text.splitlines()
+        for item in line.split("#", 1)[0].split(",")
+    ]
     for item in filter(None, items):
         name, equals, value = (part.strip() for part in item.partition("="))
         if not equals:
@@ -74,8 +79,9 @@ def parse_spec(text: str) -> dict[str, float]:
 
 
 def _unknown_profile(name: str):
-    raise ValueError(f"latency: unknown profile {name!r}; profiles: {', '.join(PROFILES)}, "
-                     "or kind=seconds")
+    raise ValueError(
+        f"latency: unknown profile {name!r}; profiles: {', '.join(PROFILES)}, or kind=seconds"
+    )
 
 
 def _kind(name: str) -> str:

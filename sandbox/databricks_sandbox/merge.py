@@ -26,14 +26,19 @@ def expand_stars(merge: exp.Merge, target_columns: list[str]) -> None:
     for when in _whens(merge):
         then = when.args.get("then")
         if isinstance(then, exp.Update) and any(isinstance(e, exp.Star) for e in then.expressions):
-            then.set("expressions", [
-                exp.EQ(this=exp.column(c), expression=exp.column(c, table=source))
-                for c in target_columns
-            ])
+            then.set(
+                "expressions",
+                [
+                    exp.EQ(this=exp.column(c), expression=exp.column(c, table=source))
+                    for c in target_columns
+                ],
+            )
         elif isinstance(then, exp.Insert) and isinstance(then.this, exp.Star):
             then.set("this", exp.Tuple(expressions=[exp.column(c) for c in target_columns]))
-            then.set("expression", exp.Tuple(
-                expressions=[exp.column(c, table=source) for c in target_columns]))
+            then.set(
+                "expression",
+                exp.Tuple(expressions=[exp.column(c, table=source) for c in target_columns]),
+            )
 
 
 def needs_multiple_match_check(merge: exp.Merge) -> bool:
@@ -42,9 +47,12 @@ def needs_multiple_match_check(merge: exp.Merge) -> bool:
     if not matched:
         return False
     only = matched[0]
-    lone_delete = (len(matched) == 1 and not only.args.get("condition")
-                   and isinstance(only.args.get("then"), exp.Var)
-                   and only.args["then"].name.upper() == "DELETE")
+    lone_delete = (
+        len(matched) == 1
+        and not only.args.get("condition")
+        and isinstance(only.args.get("then"), exp.Var)
+        and only.args["then"].name.upper() == "DELETE"
+    )
     return not lone_delete
 
 
@@ -70,5 +78,9 @@ def merge_result_columns(actions: list[str]) -> dict[str, int]:
     updated = sum(a == "UPDATE" for a in actions)
     deleted = sum(a == "DELETE" for a in actions)
     inserted = sum(a == "INSERT" for a in actions)
-    return {"num_affected_rows": updated + deleted + inserted, "num_updated_rows": updated,
-            "num_deleted_rows": deleted, "num_inserted_rows": inserted}
+    return {
+        "num_affected_rows": updated + deleted + inserted,
+        "num_updated_rows": updated,
+        "num_deleted_rows": deleted,
+        "num_inserted_rows": inserted,
+    }

@@ -34,11 +34,23 @@ def public_name(text: str) -> str:
 
 
 _SIMPLE_TYPES = {
-    "VARCHAR": "string", "BIGINT": "bigint", "INTEGER": "int", "SMALLINT": "smallint",
-    "TINYINT": "tinyint", "BOOLEAN": "boolean", "DOUBLE": "double", "FLOAT": "float",
-    "DATE": "date", "TIMESTAMP WITH TIME ZONE": "timestamp", "TIMESTAMP": "timestamp_ntz",
-    "BLOB": "binary", "HUGEINT": "decimal(38,0)", "INTERVAL": "interval", "UUID": "string",
-    "JSON": "string", "\"NULL\"": "void",
+    "VARCHAR": "string",
+    "BIGINT": "bigint",
+    "INTEGER": "int",
+    "SMALLINT": "smallint",
+    "TINYINT": "tinyint",
+    "BOOLEAN": "boolean",
+    "DOUBLE": "double",
+    "FLOAT": "float",
+    "DATE": "date",
+    "TIMESTAMP WITH TIME ZONE": "timestamp",
+    "TIMESTAMP": "timestamp_ntz",
+    "BLOB": "binary",
+    "HUGEINT": "decimal(38,0)",
+    "INTERVAL": "interval",
+    "UUID": "string",
+    "JSON": "string",
+    '"NULL"': "void",
 }
 
 
@@ -84,7 +96,9 @@ class Metastore:
         self._conn = conn
         self._lock = lock
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{META_SCHEMA}"')
-        conn.execute(f'CREATE TABLE IF NOT EXISTS "{META_SCHEMA}".catalogs (name VARCHAR PRIMARY KEY)')
+        conn.execute(
+            f'CREATE TABLE IF NOT EXISTS "{META_SCHEMA}".catalogs (name VARCHAR PRIMARY KEY)'
+        )
         conn.execute(
             f'CREATE TABLE IF NOT EXISTS "{META_SCHEMA}".tables (catalog VARCHAR, schema VARCHAR, '
             "name VARCHAR, provider VARCHAR, clustering VARCHAR, partitioning VARCHAR, "
@@ -137,20 +151,39 @@ class Metastore:
         with self._lock:
             rows = self._conn.execute(
                 "SELECT schema_name FROM duckdb_schemas() WHERE starts_with(schema_name, ?) "
-                "ORDER BY 1", [prefix]
+                "ORDER BY 1",
+                [prefix],
             ).fetchall()
-        return [r[0][len(prefix):] for r in rows]
+        return [r[0][len(prefix) :] for r in rows]
 
     # -- tables ---------------------------------------------------------------------------
-    def record_table(self, catalog: str, schema: str, name: str, *, provider: str,
-                     clustering: list[str], partitioning: list[str],
-                     properties: dict[str, str], comment: str | None) -> None:
+    def record_table(
+        self,
+        catalog: str,
+        schema: str,
+        name: str,
+        *,
+        provider: str,
+        clustering: list[str],
+        partitioning: list[str],
+        properties: dict[str, str],
+        comment: str | None,
+    ) -> None:
         props = {**DELTA_DEFAULT_PROPERTIES, **properties} if provider == "delta" else properties
         with self._lock:
             self._conn.execute(
                 f'INSERT OR REPLACE INTO "{META_SCHEMA}".tables VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-                [catalog.lower(), schema.lower(), name.lower(), provider, json.dumps(clustering),
-                 json.dumps(partitioning), json.dumps(props), comment, datetime.now(UTC)],
+                [
+                    catalog.lower(),
+                    schema.lower(),
+                    name.lower(),
+                    provider,
+                    json.dumps(clustering),
+                    json.dumps(partitioning),
+                    json.dumps(props),
+                    comment,
+                    datetime.now(UTC),
+                ],
             )
 
     def forget_table(self, catalog: str, schema: str, name: str) -> None:
@@ -171,7 +204,7 @@ class Metastore:
     def table_settings(self, catalog: str, schema: str, name: str) -> dict | None:
         with self._lock:
             rows = self._conn.execute(
-                f'SELECT provider, clustering, partitioning, properties, comment, created_at '
+                f"SELECT provider, clustering, partitioning, properties, comment, created_at "
                 f'FROM "{META_SCHEMA}".tables WHERE catalog = ? AND schema = ? AND name = ?',
                 [catalog.lower(), schema.lower(), name.lower()],
             ).fetchall()
@@ -179,20 +212,31 @@ class Metastore:
             return None
         provider, clustering, partitioning, properties, comment, created_at = rows[0]
         return {
-            "provider": provider, "clustering_columns": json.loads(clustering),
-            "partition_columns": json.loads(partitioning), "properties": json.loads(properties),
-            "comment": comment, "created_at": created_at,
+            "provider": provider,
+            "clustering_columns": json.loads(clustering),
+            "partition_columns": json.loads(partitioning),
+            "properties": json.loads(properties),
+            "comment": comment,
+            "created_at": created_at,
         }
 
     def set_properties(self, catalog: str, schema: str, name: str, props: dict[str, str]) -> None:
         settings = self.table_settings(catalog, schema, name) or {
-            "provider": "delta", "clustering_columns": [], "partition_columns": [],
-            "properties": {}, "comment": None,
+            "provider": "delta",
+            "clustering_columns": [],
+            "partition_columns": [],
+            "properties": {},
+            "comment": None,
         }
         self.record_table(
-            catalog, schema, name, provider=settings["provider"],
-            clustering=settings["clustering_columns"], partitioning=settings["partition_columns"],
-            properties={**settings["properties"], **props}, comment=settings["comment"],
+            catalog,
+            schema,
+            name,
+            provider=settings["provider"],
+            clustering=settings["clustering_columns"],
+            partitioning=settings["partition_columns"],
+            properties={**settings["properties"], **props},
+            comment=settings["comment"],
         )
 
     def columns(self, catalog: str, schema: str, name: str) -> list[tuple[str, str, bool]]:
@@ -230,14 +274,24 @@ class Metastore:
                       WHERE NOT internal) AS r
                 LEFT JOIN "{META_SCHEMA}".tables AS m
                   ON r.schema_name = m.catalog || '.' || m.schema AND r.name = m.name
-                WHERE contains(r.schema_name, '.') ORDER BY 1, 2""").fetchall()
+                WHERE contains(r.schema_name, '.') ORDER BY 1, 2"""
+            ).fetchall()
         out = []
         for duck_sch, name, is_view, definition, provider, comment, created_at in found:
             cat, schema = duck_sch.split(".", 1)
             if catalog in (None, cat):
-                out.append({"catalog": cat, "schema": schema, "name": name, "view": is_view,
-                            "definition": definition, "provider": provider, "comment": comment,
-                            "created_at": created_at})
+                out.append(
+                    {
+                        "catalog": cat,
+                        "schema": schema,
+                        "name": name,
+                        "view": is_view,
+                        "definition": definition,
+                        "provider": provider,
+                        "comment": comment,
+                        "created_at": created_at,
+                    }
+                )
         return out
 
     def all_columns(self, catalog: str | None = None) -> list[tuple]:
@@ -247,13 +301,15 @@ class Metastore:
             found = self._conn.execute(
                 "SELECT schema_name, table_name, column_name, data_type, is_nullable, "
                 "column_index FROM duckdb_columns() WHERE contains(schema_name, '.') "
-                "ORDER BY schema_name, table_name, column_index").fetchall()
+                "ORDER BY schema_name, table_name, column_index"
+            ).fetchall()
         out = []
         for duck_sch, table, column, dtype, nullable, index in found:
             cat, schema = duck_sch.split(".", 1)
             if catalog in (None, cat):
-                out.append((cat, schema, table, column, databricks_type(dtype), bool(nullable),
-                            index - 1))
+                out.append(
+                    (cat, schema, table, column, databricks_type(dtype), bool(nullable), index - 1)
+                )
         return out
 
     def tables(self) -> list[dict]:
@@ -268,14 +324,19 @@ class Metastore:
             catalog, schema = duck_sch.split(".", 1)
             settings = self.table_settings(catalog, schema, name) or {}
             settings.pop("created_at", None)
-            result.append({
-                "catalog": catalog, "schema": schema, "name": name,
-                "full_name": f"{catalog}.{schema}.{name}", **settings,
-                "columns": [
-                    {"name": c, "type": databricks_type(t), "nullable": n}
-                    for c, t, n in self.columns(catalog, schema, name)
-                ],
-            })
+            result.append(
+                {
+                    "catalog": catalog,
+                    "schema": schema,
+                    "name": name,
+                    "full_name": f"{catalog}.{schema}.{name}",
+                    **settings,
+                    "columns": [
+                        {"name": c, "type": databricks_type(t), "nullable": n}
+                        for c, t, n in self.columns(catalog, schema, name)
+                    ],
+                }
+            )
         return result
 
     # -- volumes --------------------------------------------------------------------------
@@ -298,6 +359,7 @@ class Metastore:
             return bool(
                 self._conn.execute(
                     f'SELECT 1 FROM "{META_SCHEMA}".volumes WHERE catalog = ? AND schema = ? '
-                    "AND name = ?", [catalog.lower(), schema.lower(), name.lower()],
+                    "AND name = ?",
+                    [catalog.lower(), schema.lower(), name.lower()],
                 ).fetchall()
             )

@@ -22,9 +22,18 @@ from sqlglot import exp
 from .errors import DatabricksSQLError
 from .translate import Namespace
 
-MODIFYING_KINDS = {"INSERT": "MODIFY", "UPDATE": "MODIFY", "DELETE": "MODIFY", "MERGE": "MODIFY",
-                   "TRUNCATE TABLE": "MODIFY", "ALTER TABLE": None, "DROP TABLE": None,
-                   "DROP VIEW": None, "CREATE TABLE": "CREATE TABLE", "CREATE VIEW": "CREATE TABLE"}
+MODIFYING_KINDS = {
+    "INSERT": "MODIFY",
+    "UPDATE": "MODIFY",
+    "DELETE": "MODIFY",
+    "MERGE": "MODIFY",
+    "TRUNCATE TABLE": "MODIFY",
+    "ALTER TABLE": None,
+    "DROP TABLE": None,
+    "DROP VIEW": None,
+    "CREATE TABLE": "CREATE TABLE",
+    "CREATE VIEW": "CREATE TABLE",
+}
 """Statement kind -> privilege it needs on its table (None: only the owner may do it)."""
 
 
@@ -41,11 +50,16 @@ class Requirement:
         return self.name.split(".")[0]
 
     def refusal(self) -> DatabricksSQLError:
-        what = (f"User does not have {self.privilege} on" if self.privilege
-                else "User is not an owner of")
-        return DatabricksSQLError("INSUFFICIENT_PERMISSIONS",
-                                  f"Insufficient privileges: {what} {self.securable} "
-                                  f"'{self.name}'.", "42501")
+        what = (
+            f"User does not have {self.privilege} on"
+            if self.privilege
+            else "User is not an owner of"
+        )
+        return DatabricksSQLError(
+            "INSUFFICIENT_PERMISSIONS",
+            f"Insufficient privileges: {what} {self.securable} '{self.name}'.",
+            "42501",
+        )
 
 
 def parse_rule(rule: str) -> tuple[str, str]:

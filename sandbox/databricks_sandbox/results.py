@@ -18,8 +18,10 @@ def normalize(table: pa.Table) -> pa.Table:
     target = pa.schema(fields)
     if target.equals(table.schema):
         return table
-    columns = [col.cast(f.type) if col.type != f.type else col
-               for col, f in zip(table.columns, fields, strict=True)]
+    columns = [
+        col.cast(f.type) if col.type != f.type else col
+        for col, f in zip(table.columns, fields, strict=True)
+    ]
     return pa.Table.from_arrays(columns, schema=target)
 
 
@@ -50,14 +52,22 @@ def _wire_type(t: pa.DataType) -> pa.DataType:
 
 
 _PRIMITIVE = [
-    (pa.types.is_boolean, T.BOOLEAN_TYPE), (pa.types.is_int8, T.TINYINT_TYPE),
-    (pa.types.is_int16, T.SMALLINT_TYPE), (pa.types.is_int32, T.INT_TYPE),
-    (pa.types.is_int64, T.BIGINT_TYPE), (pa.types.is_float32, T.FLOAT_TYPE),
-    (pa.types.is_float64, T.DOUBLE_TYPE), (pa.types.is_string, T.STRING_TYPE),
-    (pa.types.is_binary, T.BINARY_TYPE), (pa.types.is_timestamp, T.TIMESTAMP_TYPE),
-    (pa.types.is_date, T.DATE_TYPE), (pa.types.is_decimal, T.DECIMAL_TYPE),
-    (pa.types.is_list, T.ARRAY_TYPE), (pa.types.is_map, T.MAP_TYPE),
-    (pa.types.is_struct, T.STRUCT_TYPE), (pa.types.is_null, T.NULL_TYPE),
+    (pa.types.is_boolean, T.BOOLEAN_TYPE),
+    (pa.types.is_int8, T.TINYINT_TYPE),
+    (pa.types.is_int16, T.SMALLINT_TYPE),
+    (pa.types.is_int32, T.INT_TYPE),
+    (pa.types.is_int64, T.BIGINT_TYPE),
+    (pa.types.is_float32, T.FLOAT_TYPE),
+    (pa.types.is_float64, T.DOUBLE_TYPE),
+    (pa.types.is_string, T.STRING_TYPE),
+    (pa.types.is_binary, T.BINARY_TYPE),
+    (pa.types.is_timestamp, T.TIMESTAMP_TYPE),
+    (pa.types.is_date, T.DATE_TYPE),
+    (pa.types.is_decimal, T.DECIMAL_TYPE),
+    (pa.types.is_list, T.ARRAY_TYPE),
+    (pa.types.is_map, T.MAP_TYPE),
+    (pa.types.is_struct, T.STRUCT_TYPE),
+    (pa.types.is_null, T.NULL_TYPE),
 ]
 
 
@@ -74,14 +84,22 @@ def table_schema(schema: pa.Schema) -> ttypes.TTableSchema:
     for position, f in enumerate(schema, start=1):
         qualifiers = None
         if pa.types.is_decimal(f.type):
-            qualifiers = ttypes.TTypeQualifiers(qualifiers={
-                "precision": ttypes.TTypeQualifierValue(i32Value=f.type.precision),
-                "scale": ttypes.TTypeQualifierValue(i32Value=f.type.scale),
-            })
-        entry = ttypes.TTypeEntry(primitiveEntry=ttypes.TPrimitiveTypeEntry(
-            type=_type_id(f.type), typeQualifiers=qualifiers))
-        columns.append(ttypes.TColumnDesc(columnName=f.name, typeDesc=ttypes.TTypeDesc(
-            types=[entry]), position=position))
+            qualifiers = ttypes.TTypeQualifiers(
+                qualifiers={
+                    "precision": ttypes.TTypeQualifierValue(i32Value=f.type.precision),
+                    "scale": ttypes.TTypeQualifierValue(i32Value=f.type.scale),
+                }
+            )
+        entry = ttypes.TTypeEntry(
+            primitiveEntry=ttypes.TPrimitiveTypeEntry(
+                type=_type_id(f.type), typeQualifiers=qualifiers
+            )
+        )
+        columns.append(
+            ttypes.TColumnDesc(
+                columnName=f.name, typeDesc=ttypes.TTypeDesc(types=[entry]), position=position
+            )
+        )
     return ttypes.TTableSchema(columns=columns)
 
 

@@ -52,8 +52,9 @@ def parse_staging(statement: str) -> StagingCommand | None:
     if not m:
         return None
     if m.group("put"):
-        return StagingCommand("PUT", m.group("put_remote"), m.group("put_local"),
-                              bool(m.group("overwrite")))
+        return StagingCommand(
+            "PUT", m.group("put_remote"), m.group("put_local"), bool(m.group("overwrite"))
+        )
     if m.group("get"):
         return StagingCommand("GET", m.group("get_remote"), m.group("get_local"))
     return StagingCommand("REMOVE", m.group("remove_remote"), None)
@@ -75,23 +76,29 @@ class StagingArea:
             raise errors.DatabricksSQLError(
                 "FILE_ALREADY_EXISTS",
                 f"The file {command.volume_path} already exists. Add OVERWRITE to replace it.",
-                "42000")
+                "42000",
+            )
         if command.operation == "GET" and not local_path.is_file():
             raise errors.DatabricksSQLError(
-                "PATH_NOT_FOUND", f"Path does not exist: {command.volume_path}.", "42K03")
+                "PATH_NOT_FOUND", f"Path does not exist: {command.volume_path}.", "42K03"
+            )
         url = self.presign(_METHOD_FOR[command.operation], command.volume_path)
-        return pa.table({
-            "operation": pa.array([command.operation], pa.string()),
-            "localFile": pa.array([command.local_file], pa.string()),
-            "presignedUrl": pa.array([url], pa.string()),
-            "headers": pa.array([json.dumps({})], pa.string()),
-        })
+        return pa.table(
+            {
+                "operation": pa.array([command.operation], pa.string()),
+                "localFile": pa.array([command.local_file], pa.string()),
+                "presignedUrl": pa.array([url], pa.string()),
+                "headers": pa.array([json.dumps({})], pa.string()),
+            }
+        )
 
     def presign(self, method: str, volume_path: str) -> str:
         expires = int(time.time()) + URL_TTL_SECONDS
         signature = self._sign(method, volume_path, expires)
-        return (f"{self.public_base_url}{URL_PREFIX}{quote(volume_path)}"
-                f"?expires={expires}&signature={signature}")
+        return (
+            f"{self.public_base_url}{URL_PREFIX}{quote(volume_path)}"
+            f"?expires={expires}&signature={signature}"
+        )
 
     def verify(self, method: str, volume_path: str, expires: str, signature: str) -> str | None:
         """None if the URL authorizes ``method`` on ``volume_path`` now, else why not."""

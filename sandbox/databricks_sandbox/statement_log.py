@@ -19,31 +19,45 @@ class StatementLog:
         self._entries: list[dict] = []
         self._seq = 0
 
-    def record(self, *, session_id: str, statement: str, kind: str, parameters: list[dict],
-               status: str, error: str | None, rows: int | None, duration_ms: float,
-               latency_kind: str = "query", latency_ms: float = 0.0,
-               started_at: float | None = None, counts: dict | None = None) -> None:
+    def record(
+        self,
+        *,
+        session_id: str,
+        statement: str,
+        kind: str,
+        parameters: list[dict],
+        status: str,
+        error: str | None,
+        rows: int | None,
+        duration_ms: float,
+        latency_kind: str = "query",
+        latency_ms: float = 0.0,
+        started_at: float | None = None,
+        counts: dict | None = None,
+    ) -> None:
         finished = datetime.now(UTC)
         started = datetime.fromtimestamp(started_at, UTC) if started_at is not None else finished
         with self._lock:
             self._seq += 1
-            self._entries.append({
-                "seq": self._seq,
-                "timestamp": finished.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                "started_at": _iso(started),
-                "finished_at": _iso(finished),
-                "session_id": session_id,
-                "statement": statement,
-                "kind": kind,
-                "parameters": parameters,
-                "status": status,
-                "error": error,
-                "rows": rows,
-                "counts": counts,
-                "duration_ms": round(duration_ms, 3),
-                "latency_kind": latency_kind,
-                "latency_ms": round(latency_ms, 3),
-            })
+            self._entries.append(
+                {
+                    "seq": self._seq,
+                    "timestamp": finished.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                    "started_at": _iso(started),
+                    "finished_at": _iso(finished),
+                    "session_id": session_id,
+                    "statement": statement,
+                    "kind": kind,
+                    "parameters": parameters,
+                    "status": status,
+                    "error": error,
+                    "rows": rows,
+                    "counts": counts,
+                    "duration_ms": round(duration_ms, 3),
+                    "latency_kind": latency_kind,
+                    "latency_ms": round(latency_ms, 3),
+                }
+            )
 
     def entries(self, since: int = 0) -> list[dict]:
         with self._lock:

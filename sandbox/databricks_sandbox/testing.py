@@ -30,8 +30,14 @@ class DatabricksSandbox(ServerProcess):
 
     name = "databricks-sandbox"
 
-    def __init__(self, base_url: str, data_dir: Path, process: subprocess.Popen,
-                 log_path: Path, ca_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        data_dir: Path,
+        process: subprocess.Popen,
+        log_path: Path,
+        ca_file: Path | None = None,
+    ) -> None:
         super().__init__(base_url, process, log_path, verify=str(ca_file) if ca_file else True)
         self.data_dir = data_dir
         self.ca_file = ca_file  # with tls=True: the certificate to trust
@@ -46,24 +52,28 @@ class DatabricksSandbox(ServerProcess):
 
         return databricks.sql.connect(**{**self.connection()["connect_kwargs"], **overrides})
 
-    def oauth_credentials_provider(self, client_id: str | None = None,
-                                   client_secret: str | None = None):
+    def oauth_credentials_provider(
+        self, client_id: str | None = None, client_secret: str | None = None
+    ):
         """A ``credentials_provider`` for ``databricks.sql.connect`` doing OAuth M2M with
         databricks-sdk against this sandbox (the service principal by default)."""
         from databricks.sdk.core import Config, oauth_service_principal
 
         target = self.connection()["target_config"]
-        config = Config(host=target["server_hostname"],
-                        client_id=client_id or target["client_id"],
-                        client_secret=client_secret or target["client_secret"])
+        config = Config(
+            host=target["server_hostname"],
+            client_id=client_id or target["client_id"],
+            client_secret=client_secret or target["client_secret"],
+        )
         return lambda: oauth_service_principal(config)
 
     def connect_oauth(self, **overrides):
         """A ``databricks.sql`` connection authenticated by OAuth M2M instead of the PAT."""
         import databricks.sql
 
-        kwargs = {k: v for k, v in self.connection()["connect_kwargs"].items()
-                  if k != "access_token"}
+        kwargs = {
+            k: v for k, v in self.connection()["connect_kwargs"].items() if k != "access_token"
+        }
         kwargs["credentials_provider"] = self.oauth_credentials_provider()
         return databricks.sql.connect(**{**kwargs, **overrides})
 
@@ -105,7 +115,9 @@ class DatabricksSandbox(ServerProcess):
 
 
 @contextlib.contextmanager
-def start_databricks_sandbox(startup_timeout: float = 60.0, **options) -> Iterator[DatabricksSandbox]:
+def start_databricks_sandbox(
+    startup_timeout: float = 60.0, **options
+) -> Iterator[DatabricksSandbox]:
     """Run ``databricks-sandbox serve`` with ``options`` on a free port until the block exits."""
     options = dict(options)
     if options.get("analyzer", "spark") == "spark":
@@ -115,16 +127,20 @@ def start_databricks_sandbox(startup_timeout: float = 60.0, **options) -> Iterat
     own_dir = options.get("data_dir") is None
     data_dir = Path(options.get("data_dir") or tempfile.mkdtemp(prefix="databricks-sandbox-"))
     options["data_dir"] = data_dir
-    log_path = data_dir.parent / f"{data_dir.name}.log" if own_dir else \
-        Path(tempfile.mkstemp(prefix="databricks-sandbox-", suffix=".log")[1])
+    log_path = (
+        data_dir.parent / f"{data_dir.name}.log"
+        if own_dir
+        else Path(tempfile.mkstemp(prefix="databricks-sandbox-", suffix=".log")[1])
+    )
     ca_file = None
     if options.get("tls"):  # made here first, so this side trusts it from the first request
         data_dir.mkdir(parents=True, exist_ok=True)
         ca_file = certificate(data_dir)[0]
     process = spawn("databricks_sandbox", options, log_path)
     scheme = "https" if ca_file else "http"
-    sandbox = DatabricksSandbox(f"{scheme}://{options['host']}:{options['port']}", data_dir,
-                                process, log_path, ca_file)
+    sandbox = DatabricksSandbox(
+        f"{scheme}://{options['host']}:{options['port']}", data_dir, process, log_path, ca_file
+    )
     try:
         sandbox.wait_healthy(startup_timeout)
         yield sandbox

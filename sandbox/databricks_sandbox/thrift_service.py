@@ -30,10 +30,12 @@ CALLER: contextvars.ContextVar[str] = contextvars.ContextVar("caller", default="
 """The principal whose HTTP request is being processed (set by :func:`process`)."""
 
 
-def _error_status(message: str, sqlstate: str | None = None,
-                  code=ttypes.TStatusCode.ERROR_STATUS) -> ttypes.TStatus:
-    return ttypes.TStatus(statusCode=code, errorMessage=message, displayMessage=message,
-                          sqlState=sqlstate)
+def _error_status(
+    message: str, sqlstate: str | None = None, code=ttypes.TStatusCode.ERROR_STATUS
+) -> ttypes.TStatus:
+    return ttypes.TStatus(
+        statusCode=code, errorMessage=message, displayMessage=message, sqlState=sqlstate
+    )
 
 
 def _handle_id() -> ttypes.THandleIdentifier:
@@ -76,18 +78,27 @@ class WarehouseService:
         schema = ((ns and ns.schemaName) or "default").lower()
         if not self.warehouse.metastore.catalog_exists(catalog):
             err = errors.catalog_not_found(catalog)
-            return ttypes.TOpenSessionResp(status=_error_status(err.display(), err.sqlstate),
-                                           serverProtocolVersion=SERVER_PROTOCOL)
+            return ttypes.TOpenSessionResp(
+                status=_error_status(err.display(), err.sqlstate),
+                serverProtocolVersion=SERVER_PROTOCOL,
+            )
         # A schema that does not exist yet is fine (clients such as dbt open their session in the
         # schema they are about to create); unqualified names fail until it exists.
-        handle = ttypes.TSessionHandle(sessionId=_handle_id(), serverProtocolVersion=SERVER_PROTOCOL)
+        handle = ttypes.TSessionHandle(
+            sessionId=_handle_id(), serverProtocolVersion=SERVER_PROTOCOL
+        )
         with self._lock:
-            self._sessions[handle.sessionId.guid] = Session(Namespace(catalog, schema), handle,
-                                                             CALLER.get())
+            self._sessions[handle.sessionId.guid] = Session(
+                Namespace(catalog, schema), handle, CALLER.get()
+            )
         return ttypes.TOpenSessionResp(
-            status=OK, serverProtocolVersion=SERVER_PROTOCOL, sessionHandle=handle,
-            configuration={}, canUseMultipleCatalogs=True,
-            initialNamespace=ttypes.TNamespace(catalogName=catalog, schemaName=schema))
+            status=OK,
+            serverProtocolVersion=SERVER_PROTOCOL,
+            sessionHandle=handle,
+            configuration={},
+            canUseMultipleCatalogs=True,
+            initialNamespace=ttypes.TNamespace(catalogName=catalog, schemaName=schema),
+        )
 
     def CloseSession(self, req):
         with self._lock:
@@ -100,11 +111,14 @@ class WarehouseService:
         return ttypes.TCloseSessionResp(status=OK)
 
     def GetInfo(self, req):
-        names = {ttypes.TGetInfoType.CLI_DBMS_NAME: "Spark SQL",
-                 ttypes.TGetInfoType.CLI_DBMS_VER: "3.5.0",
-                 ttypes.TGetInfoType.CLI_SERVER_NAME: "Databricks SQL warehouse sandbox"}
-        return ttypes.TGetInfoResp(status=OK, infoValue=ttypes.TGetInfoValue(
-            stringValue=names.get(req.infoType, "")))
+        names = {
+            ttypes.TGetInfoType.CLI_DBMS_NAME: "Spark SQL",
+            ttypes.TGetInfoType.CLI_DBMS_VER: "3.5.0",
+            ttypes.TGetInfoType.CLI_SERVER_NAME: "Databricks SQL warehouse sandbox",
+        }
+        return ttypes.TGetInfoResp(
+            status=OK, infoValue=ttypes.TGetInfoValue(stringValue=names.get(req.infoType, ""))
+        )
 
     # -- statements -----------------------------------------------------------------------
     def ExecuteStatement(self, req):
@@ -112,17 +126,29 @@ class WarehouseService:
         if session is None:
             return ttypes.TExecuteStatementResp(status=self._invalid("SessionHandle"))
         handle = ttypes.TOperationHandle(
-            operationId=_handle_id(), operationType=ttypes.TOperationType.EXECUTE_STATEMENT,
-            hasResultSet=True)
+            operationId=_handle_id(),
+            operationType=ttypes.TOperationType.EXECUTE_STATEMENT,
+            hasResultSet=True,
+        )
         op = Operation(session=session, handle=handle)
-        params = [Parameter(p.name, p.type, p.value.stringValue if p.value else None)
-                  for p in req.parameters or []]
+        params = [
+            Parameter(p.name, p.type, p.value.stringValue if p.value else None)
+            for p in req.parameters or []
+        ]
         try:
-            op.result = self.warehouse.execute(session.ns, req.statement, params,
-                                               session_id=session.handle.sessionId.guid.hex(),
-                                               principal=session.principal)
-            op.result = StatementResult(results.normalize(op.result.table), op.result.kind,
-                                        op.result.modified_rows, op.result.staging)
+            op.result = self.warehouse.execute(
+                session.ns,
+                req.statement,
+                params,
+                session_id=session.handle.sessionId.guid.hex(),
+                principal=session.principal,
+            )
+            op.result = StatementResult(
+                results.normalize(op.result.table),
+                op.result.kind,
+                op.result.modified_rows,
+                op.result.staging,
+            )
             handle.modifiedRowCount = op.result.modified_rows
         except errors.DatabricksSQLError as exc:
             op.state, op.error = S.ERROR_STATE, exc
@@ -130,7 +156,8 @@ class WarehouseService:
             logger.exception("statement failed inside the simulator: %s", req.statement)
             op.state = S.ERROR_STATE
             op.error = errors.DatabricksSQLError(
-                "INTERNAL_ERROR", f"The sandbox failed to execute the statement: {exc!r}", "XX000")
+                "INTERNAL_ERROR", f"The sandbox failed to execute the statement: {exc!r}", "XX000"
+            )
         with self._lock:
             self._operations[handle.operationId.guid] = op
         direct = None
@@ -143,43 +170,62 @@ class WarehouseService:
 
     # -- metadata calls ---------------------------------------------------------------------
     def GetCatalogs(self, req):
-        return self._metadata_call(req, ttypes.TGetCatalogsResp, ttypes.TOperationType.GET_CATALOGS,
-                                   lambda m: metadata_rpcs.catalogs(m))
+        return self._metadata_call(
+            req,
+            ttypes.TGetCatalogsResp,
+            ttypes.TOperationType.GET_CATALOGS,
+            lambda m: metadata_rpcs.catalogs(m),
+        )
 
     def GetSchemas(self, req):
-        return self._metadata_call(req, ttypes.TGetSchemasResp, ttypes.TOperationType.GET_SCHEMAS,
-                                   lambda m: metadata_rpcs.schemas(m, req.catalogName,
-                                                                   req.schemaName))
+        return self._metadata_call(
+            req,
+            ttypes.TGetSchemasResp,
+            ttypes.TOperationType.GET_SCHEMAS,
+            lambda m: metadata_rpcs.schemas(m, req.catalogName, req.schemaName),
+        )
 
     def GetTables(self, req):
-        return self._metadata_call(req, ttypes.TGetTablesResp, ttypes.TOperationType.GET_TABLES,
-                                   lambda m: metadata_rpcs.tables(m, req.catalogName,
-                                                                  req.schemaName, req.tableName))
+        return self._metadata_call(
+            req,
+            ttypes.TGetTablesResp,
+            ttypes.TOperationType.GET_TABLES,
+            lambda m: metadata_rpcs.tables(m, req.catalogName, req.schemaName, req.tableName),
+        )
 
     def GetColumns(self, req):
         return self._metadata_call(
-            req, ttypes.TGetColumnsResp, ttypes.TOperationType.GET_COLUMNS,
-            lambda m: metadata_rpcs.columns(m, req.catalogName, req.schemaName, req.tableName,
-                                            req.columnName))
+            req,
+            ttypes.TGetColumnsResp,
+            ttypes.TOperationType.GET_COLUMNS,
+            lambda m: metadata_rpcs.columns(
+                m, req.catalogName, req.schemaName, req.tableName, req.columnName
+            ),
+        )
 
     def _metadata_call(self, req, response_type, operation_type, build):
         session = self._session(req.sessionHandle)
         if session is None:
             return response_type(status=self._invalid("SessionHandle"))
-        handle = ttypes.TOperationHandle(operationId=_handle_id(), operationType=operation_type,
-                                         hasResultSet=True)
+        handle = ttypes.TOperationHandle(
+            operationId=_handle_id(), operationType=operation_type, hasResultSet=True
+        )
         self.warehouse.latency.wait("metadata")
         table = results.normalize(build(self.warehouse.metastore))
-        op = Operation(session=session, handle=handle,
-                       result=StatementResult(table, ttypes.TOperationType._VALUES_TO_NAMES[
-                           operation_type]))
+        op = Operation(
+            session=session,
+            handle=handle,
+            result=StatementResult(table, ttypes.TOperationType._VALUES_TO_NAMES[operation_type]),
+        )
         with self._lock:
             self._operations[handle.operationId.guid] = op
         direct = None
         if req.getDirectResults is not None:
             direct = ttypes.TSparkDirectResults(
-                operationStatus=self._status(op), resultSetMetadata=self._metadata(op),
-                resultSet=self._fetch(op, req.getDirectResults.maxRows or 100000))
+                operationStatus=self._status(op),
+                resultSetMetadata=self._metadata(op),
+                resultSet=self._fetch(op, req.getDirectResults.maxRows or 100000),
+            )
         return response_type(status=OK, operationHandle=handle, directResults=direct)
 
     def GetOperationStatus(self, req):
@@ -232,8 +278,9 @@ class WarehouseService:
 
     @staticmethod
     def _status(op: Operation) -> ttypes.TGetOperationStatusResp:
-        resp = ttypes.TGetOperationStatusResp(status=OK, operationState=op.state,
-                                              hasResultSet=op.result is not None)
+        resp = ttypes.TGetOperationStatusResp(
+            status=OK, operationState=op.state, hasResultSet=op.result is not None
+        )
         if op.error is not None:
             resp.errorMessage = resp.displayMessage = op.error.display()
             resp.sqlState = op.error.sqlstate
@@ -247,10 +294,13 @@ class WarehouseService:
     def _metadata(op: Operation) -> ttypes.TGetResultSetMetadataResp:
         schema: pa.Schema = op.result.table.schema
         return ttypes.TGetResultSetMetadataResp(
-            status=OK, schema=results.table_schema(schema),
-            resultFormat=ttypes.TSparkRowSetType.ARROW_BASED_SET, lz4Compressed=False,
+            status=OK,
+            schema=results.table_schema(schema),
+            resultFormat=ttypes.TSparkRowSetType.ARROW_BASED_SET,
+            lz4Compressed=False,
             arrowSchema=results.arrow_schema_bytes(schema),
-            isStagingOperation=op.result.staging)
+            isStagingOperation=op.result.staging,
+        )
 
     @staticmethod
     def _fetch(op: Operation, max_rows: int) -> ttypes.TFetchResultsResp:
@@ -274,8 +324,9 @@ def process(processor: TCLIService.Processor, body: bytes, principal: str = "") 
 def _process(processor: TCLIService.Processor, body: bytes) -> bytes:
     itrans = TTransport.TMemoryBuffer(body)
     otrans = TTransport.TMemoryBuffer()
-    iprot = TBinaryProtocol.TBinaryProtocol(itrans, string_length_limit=None,
-                                            container_length_limit=None)
+    iprot = TBinaryProtocol.TBinaryProtocol(
+        itrans, string_length_limit=None, container_length_limit=None
+    )
     oprot = TBinaryProtocol.TBinaryProtocol(otrans)
     processor.process(iprot, oprot)
     return otrans.getvalue()

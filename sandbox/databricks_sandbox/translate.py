@@ -99,14 +99,18 @@ def bind_parameters(tree: exp.Expression, params: list[Parameter]) -> exp.Expres
                 raise errors.DatabricksSQLError(
                     "UNBOUND_SQL_PARAMETER",
                     f"Found the unbound parameter: {name}. Please, fix `args` and provide a "
-                    "mapping of the parameter to a SQL literal.", "42P02")
+                    "mapping of the parameter to a SQL literal.",
+                    "42P02",
+                )
             param = named[name]
         else:
             param = next(positional, None)
             if param is None:
                 raise errors.DatabricksSQLError(
                     "UNBOUND_SQL_PARAMETER",
-                    "Found an unbound positional parameter marker '?'.", "42P02")
+                    "Found an unbound positional parameter marker '?'.",
+                    "42P02",
+                )
         marker.replace(_literal(param))
     return tree
 
@@ -150,13 +154,17 @@ class Translator:
             raise errors.DatabricksSQLError(
                 "INVALID_VOLUME_PATH",
                 f"'{path}' is not a Unity Catalog volume path of the form "
-                "/Volumes/<catalog>/<schema>/<volume>/<path>.", "42K0F")
+                "/Volumes/<catalog>/<schema>/<volume>/<path>.",
+                "42K0F",
+            )
         catalog, schema, volume = (p.lower() for p in parts[1:4])
         if not self.metastore.volume_exists(catalog, schema, volume):
             raise errors.DatabricksSQLError(
                 "UC_VOLUME_NOT_FOUND",
                 f"Volume `{catalog}`.`{schema}`.`{volume}` does not exist. Create it with "
-                "CREATE VOLUME first.", "42704")
+                "CREATE VOLUME first.",
+                "42704",
+            )
         return self.volumes_root.joinpath(catalog, schema, volume, *parts[4:])
 
     # -- whole statements -----------------------------------------------------------------
@@ -169,8 +177,11 @@ class Translator:
         for column in tree.find_all(exp.Column):
             column.set("db", None)
             column.set("catalog", None)
-        session_values = {exp.CurrentCatalog: ns.catalog, exp.CurrentSchema: ns.schema,
-                          exp.CurrentDatabase: ns.schema}
+        session_values = {
+            exp.CurrentCatalog: ns.catalog,
+            exp.CurrentSchema: ns.schema,
+            exp.CurrentDatabase: ns.schema,
+        }
         for node_type, value in session_values.items():
             for node in list(tree.find_all(node_type)):
                 literal: exp.Expression = exp.Literal.string(value)
@@ -179,8 +190,9 @@ class Translator:
                 node.replace(literal)
         return Translation(tree.sql(dialect="duckdb"), views)
 
-    def _rewrite_table(self, table: exp.Table, ns: Namespace, cte_names: set[str],
-                       views: dict[str, pa.Table]) -> None:
+    def _rewrite_table(
+        self, table: exp.Table, ns: Namespace, cte_names: set[str], views: dict[str, pa.Table]
+    ) -> None:
         reader = self._file_reader(table)
         if reader is not None:
             alias = table.args.get("alias")
@@ -221,8 +233,11 @@ class Translator:
                     fmt = arg.expression.name.lower()
             if fmt is None and path:
                 fmt = Path(path).suffix.lstrip(".").lower() or "parquet"
-        elif (isinstance(table.this, exp.Identifier) and table.db.lower() in READERS
-              and table.name.startswith("/")):
+        elif (
+            isinstance(table.this, exp.Identifier)
+            and table.db.lower() in READERS
+            and table.name.startswith("/")
+        ):
             fmt, path = table.db.lower(), table.name
         if path is None:
             return None
@@ -231,6 +246,7 @@ class Translator:
         local = self.volume_path(path)
         if not local.exists():
             raise errors.DatabricksSQLError(
-                "PATH_NOT_FOUND", f"Path does not exist: {path}.", "42K03")
+                "PATH_NOT_FOUND", f"Path does not exist: {path}.", "42K03"
+            )
         pattern = f"{local}/**" if local.is_dir() else str(local)
         return exp.Anonymous(this=READERS[fmt], expressions=[exp.Literal.string(pattern)])

@@ -47,9 +47,18 @@ class StatementResult:
 class Warehouse:
     """One simulated SQL warehouse over a data directory."""
 
-    def __init__(self, data_dir: Path, *, catalogs: list[str], public_base_url: str,
-                 faults: Faults, log: StatementLog, privileges: Privileges | None = None,
-                 analyzer: str = "none", latency: LatencyModel | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        catalogs: list[str],
+        public_base_url: str,
+        faults: Faults,
+        log: StatementLog,
+        privileges: Privileges | None = None,
+        analyzer: str = "none",
+        latency: LatencyModel | None = None,
+    ):
         self.data_dir = data_dir
         self.volumes_root = data_dir / "volumes"
         self.volumes_root.mkdir(parents=True, exist_ok=True)
@@ -65,8 +74,9 @@ class Warehouse:
         self.log = log
         self.privileges = privileges or Privileges()
         self.latency = latency or LatencyModel()
-        self.analyzer = make_analyzer(analyzer, self.metastore, self.translator.volume_path,
-                                      catalogs[0])
+        self.analyzer = make_analyzer(
+            analyzer, self.metastore, self.translator.volume_path, catalogs[0]
+        )
 
     def close(self) -> None:
         with self.lock:
@@ -100,8 +110,14 @@ class Warehouse:
                 raise errors.from_duckdb(exc, public_name) from None
 
     # -- statements -----------------------------------------------------------------------
-    def execute(self, ns: Namespace, statement: str, params: list[Parameter],
-                session_id: str = "", principal: str = "") -> StatementResult:
+    def execute(
+        self,
+        ns: Namespace,
+        statement: str,
+        params: list[Parameter],
+        session_id: str = "",
+        principal: str = "",
+    ) -> StatementResult:
         """Execute one statement in a session's namespace as ``principal`` (what
         ``current_user()`` answers, whose privileges are checked); log it; raise
         DatabricksSQLError.
@@ -120,40 +136,54 @@ class Warehouse:
             kind = result.kind
         except errors.DatabricksSQLError as exc:
             kind = getattr(exc, "statement_kind", kind)
-            self._record(session_id, statement, params, kind, started, timing,
-                         error=exc.display())
+            self._record(session_id, statement, params, kind, started, timing, error=exc.display())
             raise
         rows = result.modified_rows if result.modified_rows is not None else result.table.num_rows
         if kind in ("MERGE", "INSERT", "UPDATE", "DELETE") and result.table.num_rows == 1:
-            timing["counts"] = {name: values[0] for name, values in result.table.to_pydict().items()
-                                if name.startswith("num_")}
+            timing["counts"] = {
+                name: values[0]
+                for name, values in result.table.to_pydict().items()
+                if name.startswith("num_")
+            }
         self._record(session_id, statement, params, kind, started, timing, rows=rows)
         return result
 
-    def _record(self, session_id, statement, params, kind, started, timing, *, error=None,
-                rows=None):
+    def _record(
+        self, session_id, statement, params, kind, started, timing, *, error=None, rows=None
+    ):
         self.log.record(
-            session_id=session_id, statement=statement, kind=kind,
+            session_id=session_id,
+            statement=statement,
+            kind=kind,
             parameters=[{"name": p.name, "type": p.type, "value": p.value} for p in params],
-            status="error" if error else "ok", error=error, rows=rows,
-            duration_ms=(time.perf_counter() - started) * 1000, **timing)
+            status="error" if error else "ok",
+            error=error,
+            rows=rows,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            **timing,
+        )
 
-    def _dispatch(self, ns: Namespace, statement: str, params: list[Parameter],
-                  principal: str) -> StatementResult:
+    def _dispatch(
+        self, ns: Namespace, statement: str, params: list[Parameter], principal: str
+    ) -> StatementResult:
         staging = parse_staging(catalog_commands.without_leading_comments(statement))
         if staging is not None:  # Databricks-only: not analysed
-            self.privileges.require(principal, privileges.for_staging(staging.operation,
-                                                                      staging.volume_path))
+            self.privileges.require(
+                principal, privileges.for_staging(staging.operation, staging.volume_path)
+            )
             local = self.translator.volume_path(staging.volume_path)
-            return StatementResult(self.staging.answer(staging, local), staging.operation,
-                                   staging=True)
+            return StatementResult(
+                self.staging.answer(staging, local), staging.operation, staging=True
+            )
         command = catalog_commands.match_command(statement)
         if command is not None:
             kind, match, handler = command
             if kind not in catalog_commands.DATABRICKS_ONLY:
                 self.analyzer.check(statement, ns.catalog, ns.schema, params)
-            self.privileges.require(principal, privileges.for_volume_command(
-                kind, match.groupdict().get("name") or "", ns))
+            self.privileges.require(
+                principal,
+                privileges.for_volume_command(kind, match.groupdict().get("name") or "", ns),
+            )
             result = StatementResult(handler(self, match, ns), kind)
             if kind == "CREATE CATALOG":
                 self.analyzer.catalog_changed(match["name"].strip("`").lower())
@@ -166,13 +196,18 @@ class Warehouse:
         try:
             if kind == "CREATE TABLE":
                 ddl.check_create_table(self, tree, ns)  # Delta's own checks come first
-            if not _USE_CATALOG.match(catalog_commands.without_leading_comments(statement)):  # Databricks-only: Spark has no USE CATALOG
+            if not _USE_CATALOG.match(
+                catalog_commands.without_leading_comments(statement)
+            ):  # Databricks-only: Spark has no USE CATALOG
                 self.analyzer.check(statement, ns.catalog, ns.schema, params)
             if unparsed is not None:
                 raise unparsed
             if principal:  # current_user() names the caller, as on Databricks
-                tree = tree.transform(lambda node: exp.Literal.string(principal)
-                                      if isinstance(node, exp.CurrentUser) else node)
+                tree = tree.transform(
+                    lambda node: (
+                        exp.Literal.string(principal) if isinstance(node, exp.CurrentUser) else node
+                    )
+                )
             self.privileges.require(principal, privileges.for_tree(tree, kind, ns))
             changed = ddl.changed_namespace(self, tree, ns, kind)
             result = StatementResult(*self._run_tree(tree, ns, kind))
@@ -219,8 +254,11 @@ class Warehouse:
         if conflict:
             target = tree.this if isinstance(tree.this, exp.Table) else tree.find(exp.Table)
             name = str(self.translator.resolve(target, ns)) if target is not None else "?"
-            raise (errors.concurrent_append(name) if conflict == "concurrent_append"
-                   else errors.metadata_changed(name))
+            raise (
+                errors.concurrent_append(name)
+                if conflict == "concurrent_append"
+                else errors.metadata_changed(name)
+            )
 
     def _write(self, tree: exp.Expression, ns: Namespace) -> tuple[pa.Table, int]:
         translation = self.translator.to_duckdb(tree, ns)
@@ -234,7 +272,9 @@ class Warehouse:
 
     def _merge(self, tree: exp.Merge, ns: Namespace) -> pa.Table:
         target = self.translator.resolve(tree.this, ns)
-        columns = [c for c, _, _ in self.metastore.columns(target.catalog, target.schema, target.name)]
+        columns = [
+            c for c, _, _ in self.metastore.columns(target.catalog, target.schema, target.name)
+        ]
         if not columns:
             raise errors.table_not_found(str(target))
         merge.expand_stars(tree, columns)

@@ -43,9 +43,12 @@ def cli_arguments(options: dict) -> list[str]:
 def spawn(module: str, options: dict, log_path: Path) -> subprocess.Popen:
     """`python -m <module> serve <flags>` with its output in `log_path`."""
     with open(log_path, "ab") as log_file:
-        return subprocess.Popen([sys.executable, "-m", module, "serve", *cli_arguments(options)],
-                                stdout=log_file, stderr=subprocess.STDOUT,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        return subprocess.Popen(
+            [sys.executable, "-m", module, "serve", *cli_arguments(options)],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
 
 
 class ServerProcess:
@@ -53,8 +56,9 @@ class ServerProcess:
 
     name = "sandbox"
 
-    def __init__(self, base_url: str, process: subprocess.Popen, log_path: Path,
-                 verify: str | bool = True) -> None:
+    def __init__(
+        self, base_url: str, process: subprocess.Popen, log_path: Path, verify: str | bool = True
+    ) -> None:
         self.base_url = base_url
         self.process = process
         self.log_path = log_path
@@ -73,8 +77,10 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode} before "
-                                   f"it was ready; log:\n{self.log()[-3000:]}")
+                raise RuntimeError(
+                    f"{self.name} exited with {self.process.returncode} before "
+                    f"it was ready; log:\n{self.log()[-3000:]}"
+                )
             try:
                 if self.http.get(self.base_url + "/healthz", timeout=1).status_code == 200:
                     return

@@ -26,8 +26,9 @@ class WebhookReceiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver._lock:
-                    receiver.requests.append({"headers": dict(self.headers), "body": body,
-                                              "path": self.path})
+                    receiver.requests.append(
+                        {"headers": dict(self.headers), "body": body, "path": self.path}
+                    )
                     failing = receiver.fail_first > 0
                     if failing:
                         receiver.fail_first -= 1

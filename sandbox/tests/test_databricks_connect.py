@@ -25,7 +25,8 @@ def test_connection_kwargs_connect_with_pat_and_fetch_typed_rows(databricks_sand
             "SELECT CAST(12345678901234567890.123456 AS DECIMAL(38,6)) AS amount, "
             "TIMESTAMP'2024-02-29 23:59:58.123456' AS ts, DATE'2024-02-29' AS d, "
             "CAST(9007199254740993 AS BIGINT) AS n, true AS flag, 'naïve ☃' AS s, "
-            "CAST(NULL AS STRING) AS missing")
+            "CAST(NULL AS STRING) AS missing"
+        )
         row = cur.fetchone()
         types = [(d[0], d[1], d[4], d[5]) for d in cur.description]
     assert row.amount == Decimal("12345678901234567890.123456")
@@ -35,10 +36,15 @@ def test_connection_kwargs_connect_with_pat_and_fetch_typed_rows(databricks_sand
     assert row.flag is True
     assert row.s == "naïve ☃"
     assert row.missing is None
-    assert types == [("amount", "decimal", 38, 6), ("ts", "timestamp", None, None),
-                     ("d", "date", None, None), ("n", "bigint", None, None),
-                     ("flag", "boolean", None, None), ("s", "string", None, None),
-                     ("missing", "string", None, None)]
+    assert types == [
+        ("amount", "decimal", 38, 6),
+        ("ts", "timestamp", None, None),
+        ("d", "date", None, None),
+        ("n", "bigint", None, None),
+        ("flag", "boolean", None, None),
+        ("s", "string", None, None),
+        ("missing", "string", None, None),
+    ]
 
 
 def test_target_config_names_the_service_principal(databricks_sandbox):
@@ -60,13 +66,18 @@ def test_token_endpoint_speaks_client_credentials(databricks_sandbox):
     discovery = httpx.get(base + "/oidc/.well-known/oauth-authorization-server").json()
     assert discovery["token_endpoint"] == base + "/oidc/v1/token"
     grant = {"grant_type": "client_credentials", "scope": "all-apis"}
-    ok = httpx.post(discovery["token_endpoint"], data=grant, auth=("sandbox-sp", "sandbox-sp-secret"))
+    ok = httpx.post(
+        discovery["token_endpoint"], data=grant, auth=("sandbox-sp", "sandbox-sp-secret")
+    )
     assert ok.status_code == 200
     assert ok.json()["token_type"] == "Bearer" and ok.json()["expires_in"] == 3600
     wrong = httpx.post(discovery["token_endpoint"], data=grant, auth=("sandbox-sp", "nope"))
     assert (wrong.status_code, wrong.json()["error"]) == (401, "invalid_client")
-    narrow = httpx.post(discovery["token_endpoint"], data={**grant, "scope": "sql"},
-                        auth=("sandbox-sp", "sandbox-sp-secret"))
+    narrow = httpx.post(
+        discovery["token_endpoint"],
+        data={**grant, "scope": "sql"},
+        auth=("sandbox-sp", "sandbox-sp-secret"),
+    )
     assert narrow.json()["error"] == "invalid_scope"
 
 
@@ -77,8 +88,11 @@ def test_wrong_pat_is_refused_with_invalid_access_token(databricks_sandbox):
 
 def test_wrong_client_secret_fails_to_get_a_token(databricks_sandbox):
     provider = databricks_sandbox.oauth_credentials_provider(client_secret="wrong-secret")
-    kwargs = {k: v for k, v in databricks_sandbox.connection()["connect_kwargs"].items()
-              if k != "access_token"}
+    kwargs = {
+        k: v
+        for k, v in databricks_sandbox.connection()["connect_kwargs"].items()
+        if k != "access_token"
+    }
     with pytest.raises(Exception, match=r"invalid_client|Client authentication failed"):
         databricks.sql.connect(**kwargs, credentials_provider=provider)
 
@@ -111,14 +125,22 @@ def test_statement_log_reset(databricks_sandbox_factory):
 
 
 def test_data_dir_survives_a_restart(tmp_path):
-    with start_databricks_sandbox(data_dir=tmp_path) as sandbox, sandbox.connect() as conn, \
-            conn.cursor() as cur:
-        cur.execute("CREATE TABLE main.default.kept (id BIGINT) USING DELTA "
-                    "TBLPROPERTIES ('delta.enableChangeDataFeed' = true)")
+    with (
+        start_databricks_sandbox(data_dir=tmp_path) as sandbox,
+        sandbox.connect() as conn,
+        conn.cursor() as cur,
+    ):
+        cur.execute(
+            "CREATE TABLE main.default.kept (id BIGINT) USING DELTA "
+            "TBLPROPERTIES ('delta.enableChangeDataFeed' = true)"
+        )
         cur.execute("INSERT INTO main.default.kept VALUES (1), (2)")
     assert (tmp_path / "warehouse.duckdb").exists()
-    with start_databricks_sandbox(data_dir=tmp_path) as sandbox, sandbox.connect() as conn, \
-            conn.cursor() as cur:
+    with (
+        start_databricks_sandbox(data_dir=tmp_path) as sandbox,
+        sandbox.connect() as conn,
+        conn.cursor() as cur,
+    ):
         cur.execute("SELECT sum(id) FROM main.default.kept")
         assert cur.fetchone()[0] == 3
         cur.execute("SHOW TBLPROPERTIES main.default.kept ('delta.enableChangeDataFeed')")

@@ -47,18 +47,23 @@ def test_connector_retries_throttling_and_the_statement_runs_once(sandbox, cur, 
 
 def test_throttling_beyond_the_retry_budget_fails_the_request(sandbox):
     # A retry budget of 1 s cannot fit the connector's 5 s minimum back-off: it gives up at once.
-    with sandbox.connect(_retry_stop_after_attempts_duration=1, _retry_delay_max=5) as conn, \
-            conn.cursor() as cursor:
+    with (
+        sandbox.connect(_retry_stop_after_attempts_duration=1, _retry_delay_max=5) as conn,
+        conn.cursor() as cursor,
+    ):
         sandbox.set_faults(http_429=1)
         with pytest.raises(RequestError):
             cursor.execute("SELECT 1")
         cursor.execute("SELECT 1")  # the next request is served again
 
 
-@pytest.mark.parametrize(("fault", "error_class"), [
-    ("concurrent_append", "DELTA_CONCURRENT_APPEND"),
-    ("metadata_changed", "DELTA_METADATA_CHANGED"),
-])
+@pytest.mark.parametrize(
+    ("fault", "error_class"),
+    [
+        ("concurrent_append", "DELTA_CONCURRENT_APPEND"),
+        ("metadata_changed", "DELTA_METADATA_CHANGED"),
+    ],
+)
 def test_write_conflicts_fail_without_writing(sandbox, cur, fault, error_class):
     sandbox.set_faults(**{fault: 1})
     cur.execute("SELECT 1")  # reads are not writes: unaffected
@@ -71,8 +76,10 @@ def test_write_conflicts_fail_without_writing(sandbox, cur, fault, error_class):
 
 def test_conflict_on_merge(sandbox, cur):
     sandbox.set_faults(concurrent_append=1)
-    merge = ("MERGE INTO main.default.events AS t USING (SELECT 5 AS id) AS s ON t.id = s.id "
-             "WHEN NOT MATCHED THEN INSERT *")
+    merge = (
+        "MERGE INTO main.default.events AS t USING (SELECT 5 AS id) AS s ON t.id = s.id "
+        "WHEN NOT MATCHED THEN INSERT *"
+    )
     with pytest.raises(ServerOperationError, match="DELTA_CONCURRENT_APPEND"):
         cur.execute(merge)
     cur.execute(merge)
@@ -80,8 +87,11 @@ def test_conflict_on_merge(sandbox, cur):
 
 
 def test_conflict_fault_from_the_command_line():
-    with start_databricks_sandbox(fault_concurrent_append=1) as running, \
-            running.connect() as conn, conn.cursor() as cursor:
+    with (
+        start_databricks_sandbox(fault_concurrent_append=1) as running,
+        running.connect() as conn,
+        conn.cursor() as cursor,
+    ):
         cursor.execute("CREATE TABLE t (a INT)")
         with pytest.raises(ServerOperationError, match="DELTA_CONCURRENT_APPEND"):
             cursor.execute("INSERT INTO t VALUES (1)")
@@ -102,8 +112,11 @@ def test_expired_tokens_are_refused_until_a_new_one_is_fetched(sandbox):
 
 
 def test_short_lived_tokens_are_refreshed_by_the_sdk():
-    with start_databricks_sandbox(token_ttl=2) as running, \
-            running.connect_oauth() as conn, conn.cursor() as cursor:
+    with (
+        start_databricks_sandbox(token_ttl=2) as running,
+        running.connect_oauth() as conn,
+        conn.cursor() as cursor,
+    ):
         cursor.execute("SELECT 1")
         issued = running.auth_state()["tokens_issued"]
         time.sleep(2.5)

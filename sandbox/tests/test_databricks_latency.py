@@ -13,8 +13,7 @@ import pytest
 from databricks.sql.exc import ServerOperationError
 from databricks_sandbox.testing import start_databricks_sandbox
 
-SECONDS = {"metadata": 0.2, "ddl": 0.15, "dml": 0.25, "staging": 0.1, "query": 0.12,
-           "session": 0.0}
+SECONDS = {"metadata": 0.2, "ddl": 0.15, "dml": 0.25, "staging": 0.1, "query": 0.12, "session": 0.0}
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +21,9 @@ def sandbox(tmp_path_factory):
     spec = tmp_path_factory.mktemp("latency") / "latency.txt"
     spec.write_text("# a slow warehouse\nmetadata=0.2, ddl=0.15\ndml=0.25\nstaging=9\n")
     # Spark's analyzer plays no part in the timing: left out for a quick start.
-    with start_databricks_sandbox(analyzer="none", latency_file=spec,
-                                  latency="staging=0.1,query=0.12") as running:
+    with start_databricks_sandbox(
+        analyzer="none", latency_file=spec, latency="staging=0.1,query=0.12"
+    ) as running:
         yield running
 
 
@@ -42,10 +42,15 @@ def test_each_statement_takes_at_least_the_latency_of_its_kind(sandbox, tmp_path
         ("ddl", "CREATE SCHEMA main.lat"),
         ("ddl", "CREATE TABLE main.lat.t (id BIGINT, v STRING) USING DELTA"),
         ("dml", "INSERT INTO main.lat.t VALUES (1, 'a')"),
-        ("dml", "MERGE INTO main.lat.t AS t USING (SELECT 1 AS id, 'b' AS v) AS s ON t.id = s.id "
-                "WHEN MATCHED THEN UPDATE SET v = s.v"),
-        ("metadata", "SELECT column_name FROM main.information_schema.columns "
-                     "WHERE table_schema = 'lat'"),
+        (
+            "dml",
+            "MERGE INTO main.lat.t AS t USING (SELECT 1 AS id, 'b' AS v) AS s ON t.id = s.id "
+            "WHEN MATCHED THEN UPDATE SET v = s.v",
+        ),
+        (
+            "metadata",
+            "SELECT column_name FROM main.information_schema.columns WHERE table_schema = 'lat'",
+        ),
         ("metadata", "SHOW TABLES IN main.lat"),
         ("query", "SELECT count(*) FROM main.lat.t"),
         ("staging", "CREATE VOLUME main.lat.v"),
@@ -53,8 +58,7 @@ def test_each_statement_takes_at_least_the_latency_of_its_kind(sandbox, tmp_path
         ("staging", "REMOVE '/Volumes/main/lat/v/staged.csv'"),
     ]
     since = sandbox.statements()[-1]["seq"] if sandbox.statements() else 0
-    with sandbox.connect(staging_allowed_local_path=str(tmp_path)) as conn, \
-            conn.cursor() as cursor:
+    with sandbox.connect(staging_allowed_local_path=str(tmp_path)) as conn, conn.cursor() as cursor:
         for kind, statement in statements:
             assert _timed(cursor, statement) >= SECONDS[kind], statement
         started = time.perf_counter()
@@ -70,11 +74,16 @@ def test_each_statement_takes_at_least_the_latency_of_its_kind(sandbox, tmp_path
     for entry in logged:
         assert entry["latency_ms"] == pytest.approx(SECONDS[entry["latency_kind"]] * 1000)
         assert entry["duration_ms"] >= entry["latency_ms"]
-        assert _at(entry["finished_at"]) - _at(entry["started_at"]) >= SECONDS[
-            entry["latency_kind"]]
+        assert (
+            _at(entry["finished_at"]) - _at(entry["started_at"]) >= SECONDS[entry["latency_kind"]]
+        )
     merge = next(e for e in logged if e["kind"] == "MERGE")
-    assert merge["counts"] == {"num_affected_rows": 1, "num_updated_rows": 1,
-                               "num_deleted_rows": 0, "num_inserted_rows": 0}
+    assert merge["counts"] == {
+        "num_affected_rows": 1,
+        "num_updated_rows": 1,
+        "num_deleted_rows": 0,
+        "num_inserted_rows": 0,
+    }
 
 
 def test_concurrent_statements_overlap_their_latencies(sandbox):
@@ -109,8 +118,10 @@ def test_concurrent_statements_overlap_their_latencies(sandbox):
 
 
 def test_the_model_changes_at_runtime(sandbox):
-    assert sandbox.set_latency(profile="off", query=0.1) == {**dict.fromkeys(SECONDS, 0.0),
-                                                            "query": 0.1}
+    assert sandbox.set_latency(profile="off", query=0.1) == {
+        **dict.fromkeys(SECONDS, 0.0),
+        "query": 0.1,
+    }
     try:
         with sandbox.connect() as conn, conn.cursor() as cursor:
             cursor.execute("SELECT 1")

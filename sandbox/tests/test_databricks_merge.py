@@ -14,11 +14,15 @@ from databricks.sql.exc import ServerOperationError
 def table(cur):
     schema = f"main.m_{uuid.uuid4().hex[:10]}"
     cur.execute(f"CREATE SCHEMA {schema}")
-    cur.execute(f"CREATE TABLE {schema}.customers (business_id STRING, id STRING, name STRING, "
-                "updated_at TIMESTAMP) USING DELTA CLUSTER BY (business_id)")
-    cur.execute(f"INSERT INTO {schema}.customers VALUES "
-                "('b1', 'c1', 'old', TIMESTAMP'2024-01-01 00:00:00'), "
-                "('b1', 'c2', 'keep', TIMESTAMP'2024-06-01 00:00:00')")
+    cur.execute(
+        f"CREATE TABLE {schema}.customers (business_id STRING, id STRING, name STRING, "
+        "updated_at TIMESTAMP) USING DELTA CLUSTER BY (business_id)"
+    )
+    cur.execute(
+        f"INSERT INTO {schema}.customers VALUES "
+        "('b1', 'c1', 'old', TIMESTAMP'2024-01-01 00:00:00'), "
+        "('b1', 'c2', 'keep', TIMESTAMP'2024-06-01 00:00:00')"
+    )
     return f"{schema}.customers"
 
 
@@ -37,26 +41,38 @@ WHEN NOT MATCHED THEN INSERT *
 
 
 def test_upsert_with_newer_wins_guard(cur, table):
-    values = ("('b1', 'c1', 'new', TIMESTAMP'2024-02-01 00:00:00'), "
-              "('b1', 'c2', 'stale', TIMESTAMP'2024-01-01 00:00:00'), "
-              "('b2', 'c1', 'other tenant', TIMESTAMP'2024-02-01 00:00:00')")
+    values = (
+        "('b1', 'c1', 'new', TIMESTAMP'2024-02-01 00:00:00'), "
+        "('b1', 'c2', 'stale', TIMESTAMP'2024-01-01 00:00:00'), "
+        "('b2', 'c1', 'other tenant', TIMESTAMP'2024-02-01 00:00:00')"
+    )
     cur.execute(UPSERT.format(table=table, values=values))
     result = cur.fetchone()
-    assert (result.num_affected_rows, result.num_updated_rows, result.num_inserted_rows,
-            result.num_deleted_rows) == (2, 1, 1, 0)
-    assert _rows(cur, table) == [("b1", "c1", "new"), ("b1", "c2", "keep"),
-                                 ("b2", "c1", "other tenant")]
+    assert (
+        result.num_affected_rows,
+        result.num_updated_rows,
+        result.num_inserted_rows,
+        result.num_deleted_rows,
+    ) == (2, 1, 1, 0)
+    assert _rows(cur, table) == [
+        ("b1", "c1", "new"),
+        ("b1", "c2", "keep"),
+        ("b2", "c1", "other tenant"),
+    ]
     cur.execute(UPSERT.format(table=table, values=values))  # replay: nothing newer, no change
     assert cur.fetchone().num_affected_rows == 0
     assert len(_rows(cur, table)) == 3
 
 
 def test_multiple_source_rows_for_one_target_row_are_refused(databricks_sandbox, cur, table):
-    values = ("('b1', 'c1', 'first', TIMESTAMP'2024-03-01 00:00:00'), "
-              "('b1', 'c1', 'second', TIMESTAMP'2024-04-01 00:00:00'), "
-              "('b1', 'c9', 'new', TIMESTAMP'2024-04-01 00:00:00')")
-    with pytest.raises(ServerOperationError,
-                       match="DELTA_MULTIPLE_SOURCE_ROW_MATCHING_TARGET_ROW_IN_MERGE"):
+    values = (
+        "('b1', 'c1', 'first', TIMESTAMP'2024-03-01 00:00:00'), "
+        "('b1', 'c1', 'second', TIMESTAMP'2024-04-01 00:00:00'), "
+        "('b1', 'c9', 'new', TIMESTAMP'2024-04-01 00:00:00')"
+    )
+    with pytest.raises(
+        ServerOperationError, match="DELTA_MULTIPLE_SOURCE_ROW_MATCHING_TARGET_ROW_IN_MERGE"
+    ):
         cur.execute(UPSERT.format(table=table, values=values))
     assert _rows(cur, table) == [("b1", "c1", "old"), ("b1", "c2", "keep")]
     logged = [e for e in databricks_sandbox.statements() if e["kind"] == "MERGE"][-1]
@@ -64,8 +80,10 @@ def test_multiple_source_rows_for_one_target_row_are_refused(databricks_sandbox,
 
 
 def test_duplicates_are_fine_when_no_target_row_matches_twice(cur, table):
-    values = ("('b3', 'x', 'one', TIMESTAMP'2024-03-01 00:00:00'), "
-              "('b3', 'x', 'two', TIMESTAMP'2024-04-01 00:00:00')")
+    values = (
+        "('b3', 'x', 'one', TIMESTAMP'2024-03-01 00:00:00'), "
+        "('b3', 'x', 'two', TIMESTAMP'2024-04-01 00:00:00')"
+    )
     cur.execute(f"""MERGE INTO {table} AS t
         USING (SELECT * FROM VALUES {values} AS v(business_id, id, name, updated_at)) AS s
         ON t.business_id = s.business_id AND t.id = s.id

@@ -15,8 +15,10 @@ from databricks.sql.exc import ServerOperationError
 def _denied(cursor, statement: str, privilege_text: str) -> None:
     with pytest.raises(ServerOperationError) as caught:
         cursor.execute(statement)
-    assert f"[INSUFFICIENT_PERMISSIONS] Insufficient privileges: {privilege_text}. " \
-           "SQLSTATE: 42501" in str(caught.value)
+    assert (
+        f"[INSUFFICIENT_PERMISSIONS] Insufficient privileges: {privilege_text}. "
+        "SQLSTATE: 42501" in str(caught.value)
+    )
 
 
 def _whoami(cursor) -> str:
@@ -28,8 +30,9 @@ def _whoami(cursor) -> str:
 def read_only_sp(databricks_sandbox_factory, tmp_path):
     """A sandbox started with --deny sandbox-sp=main and a PAT of its own user, a schema with a
     table and a volume file made by that (unrestricted) user; yields (sandbox, schema)."""
-    sandbox = databricks_sandbox_factory(pat_user="sandbox-user@example.com",
-                                         deny=["sandbox-sp=main"])
+    sandbox = databricks_sandbox_factory(
+        pat_user="sandbox-user@example.com", deny=["sandbox-sp=main"]
+    )
     schema = f"p_{uuid.uuid4().hex[:8]}"
     local = tmp_path / "seed.csv"
     local.write_text("id\n1\n")
@@ -48,25 +51,48 @@ def test_denied_principal_cannot_create_or_modify(read_only_sp, tmp_path):
     local = tmp_path / "f.csv"
     local.write_text("id\n2\n")
     table = f"main.{schema}.t"
-    with sandbox.connect_oauth(staging_allowed_local_path=str(tmp_path)) as conn, \
-            conn.cursor() as cur:
+    with (
+        sandbox.connect_oauth(staging_allowed_local_path=str(tmp_path)) as conn,
+        conn.cursor() as cur,
+    ):
         assert _whoami(cur) == "sandbox-sp"
-        _denied(cur, "CREATE SCHEMA IF NOT EXISTS main.other",
-                "User does not have CREATE SCHEMA on Catalog 'main'")
-        _denied(cur, f"CREATE TABLE main.{schema}.u (id STRING)",
-                f"User does not have CREATE TABLE on Schema 'main.{schema}'")
-        _denied(cur, f"INSERT INTO {table} VALUES ('b', 2)",
-                f"User does not have MODIFY on Table '{table}'")
-        _denied(cur, f"MERGE INTO {table} AS t USING (SELECT 'a' AS id, 5 AS n) AS s "
-                     "ON t.id = s.id WHEN MATCHED THEN UPDATE SET n = s.n",
-                f"User does not have MODIFY on Table '{table}'")
-        _denied(cur, f"ALTER TABLE {table} ADD COLUMNS (extra STRING)",
-                f"User is not an owner of Table '{table}'")
+        _denied(
+            cur,
+            "CREATE SCHEMA IF NOT EXISTS main.other",
+            "User does not have CREATE SCHEMA on Catalog 'main'",
+        )
+        _denied(
+            cur,
+            f"CREATE TABLE main.{schema}.u (id STRING)",
+            f"User does not have CREATE TABLE on Schema 'main.{schema}'",
+        )
+        _denied(
+            cur,
+            f"INSERT INTO {table} VALUES ('b', 2)",
+            f"User does not have MODIFY on Table '{table}'",
+        )
+        _denied(
+            cur,
+            f"MERGE INTO {table} AS t USING (SELECT 'a' AS id, 5 AS n) AS s "
+            "ON t.id = s.id WHEN MATCHED THEN UPDATE SET n = s.n",
+            f"User does not have MODIFY on Table '{table}'",
+        )
+        _denied(
+            cur,
+            f"ALTER TABLE {table} ADD COLUMNS (extra STRING)",
+            f"User is not an owner of Table '{table}'",
+        )
         _denied(cur, f"DROP TABLE {table}", f"User is not an owner of Table '{table}'")
-        _denied(cur, f"CREATE VOLUME main.{schema}.w",
-                f"User does not have CREATE VOLUME on Schema 'main.{schema}'")
-        _denied(cur, f"PUT '{local}' INTO '/Volumes/main/{schema}/v/f.csv'",
-                f"User does not have WRITE VOLUME on Volume 'main.{schema}.v'")
+        _denied(
+            cur,
+            f"CREATE VOLUME main.{schema}.w",
+            f"User does not have CREATE VOLUME on Schema 'main.{schema}'",
+        )
+        _denied(
+            cur,
+            f"PUT '{local}' INTO '/Volumes/main/{schema}/v/f.csv'",
+            f"User does not have WRITE VOLUME on Volume 'main.{schema}.v'",
+        )
         # reads still work: the table, the catalog's listings and the volume file
         cur.execute(f"SELECT id, n FROM {table}")
         assert [tuple(row) for row in cur.fetchall()] == [("a", 1)]

@@ -18,36 +18,49 @@ from databricks.sql.exc import ServerOperationError
 @pytest.fixture
 def staging(databricks_sandbox, tmp_path):
     schema = f"v_{uuid.uuid4().hex[:10]}"
-    with databricks_sandbox.connect(staging_allowed_local_path=str(tmp_path)) as conn, \
-            conn.cursor() as cur:
+    with (
+        databricks_sandbox.connect(staging_allowed_local_path=str(tmp_path)) as conn,
+        conn.cursor() as cur,
+    ):
         cur.execute(f"CREATE SCHEMA main.{schema}")
         cur.execute(f"CREATE VOLUME IF NOT EXISTS main.{schema}.staging")
         yield cur, f"main.{schema}", f"/Volumes/main/{schema}/staging"
 
 
 def _parquet(path, rows):
-    table = pa.table({
-        "id": pa.array([r[0] for r in rows], pa.string()),
-        "amount": pa.array([r[1] for r in rows], pa.decimal128(38, 6)),
-        "updated_at": pa.array([r[2] for r in rows], pa.timestamp("us", tz="UTC")),
-    })
+    table = pa.table(
+        {
+            "id": pa.array([r[0] for r in rows], pa.string()),
+            "amount": pa.array([r[1] for r in rows], pa.decimal128(38, 6)),
+            "updated_at": pa.array([r[2] for r in rows], pa.timestamp("us", tz="UTC")),
+        }
+    )
     pq.write_table(table, path)
     return path
 
 
-ROWS = [("i1", Decimal("10.500000"), dt.datetime(2024, 5, 1, 12, 0, 0, 250, tzinfo=dt.UTC)),
-        ("i2", Decimal("-3.000001"), dt.datetime(2024, 5, 2, tzinfo=dt.UTC))]
+ROWS = [
+    ("i1", Decimal("10.500000"), dt.datetime(2024, 5, 1, 12, 0, 0, 250, tzinfo=dt.UTC)),
+    ("i2", Decimal("-3.000001"), dt.datetime(2024, 5, 2, tzinfo=dt.UTC)),
+]
 
 
 def test_put_merge_from_read_files_get_and_remove(databricks_sandbox, staging, tmp_path):
     cur, schema, volume = staging
     local = _parquet(tmp_path / "batch.parquet", ROWS)
     cur.execute(f"PUT '{local}' INTO '{volume}/batch-1.parquet' OVERWRITE")
-    stored = databricks_sandbox.data_dir / "volumes" / volume.removeprefix("/Volumes/") / "batch-1.parquet"
+    stored = (
+        databricks_sandbox.data_dir
+        / "volumes"
+        / volume.removeprefix("/Volumes/")
+        / "batch-1.parquet"
+    )
     assert stored.read_bytes() == local.read_bytes()
 
-    cur.execute(f"CREATE TABLE {schema}.invoices (id STRING, amount DECIMAL(38,6), "
-                "updated_at TIMESTAMP) USING DELTA")
+    cur.execute(
+        f"CREATE TABLE {schema}.invoices (id STRING, amount DECIMAL(38,6), "
+        "updated_at TIMESTAMP) USING DELTA"
+    )
     cur.execute(f"""MERGE INTO {schema}.invoices AS t
         USING (SELECT * FROM read_files('{volume}/batch-1.parquet', format => 'parquet')) AS s
         ON t.id = s.id WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *""")
@@ -68,10 +81,14 @@ def test_put_merge_from_read_files_get_and_remove(databricks_sandbox, staging, t
 def test_read_files_reads_a_directory_of_parquet_files(staging, tmp_path):
     cur, _, volume = staging
     for i, row in enumerate(ROWS):
-        cur.execute(f"PUT '{_parquet(tmp_path / f'p{i}.parquet', [row])}' "
-                    f"INTO '{volume}/dir/part-{i}.parquet'")
-    cur.execute(f"SELECT count(*) AS n, sum(amount) AS total FROM "
-                f"read_files('{volume}/dir', format => 'parquet')")
+        cur.execute(
+            f"PUT '{_parquet(tmp_path / f'p{i}.parquet', [row])}' "
+            f"INTO '{volume}/dir/part-{i}.parquet'"
+        )
+    cur.execute(
+        f"SELECT count(*) AS n, sum(amount) AS total FROM "
+        f"read_files('{volume}/dir', format => 'parquet')"
+    )
     row = cur.fetchone()
     assert (row.n, row.total) == (2, Decimal("7.499999"))
 
@@ -94,8 +111,11 @@ def test_put_into_a_missing_volume_is_refused(staging, tmp_path):
 def test_connector_requires_staging_allowed_local_path(databricks_sandbox, staging, tmp_path):
     _, _, volume = staging
     local = _parquet(tmp_path / "x.parquet", ROWS)
-    with databricks_sandbox.connect() as conn, conn.cursor() as cur, \
-            pytest.raises(databricks.sql.exc.ProgrammingError, match="staging_allowed_local_path"):
+    with (
+        databricks_sandbox.connect() as conn,
+        conn.cursor() as cur,
+        pytest.raises(databricks.sql.exc.ProgrammingError, match="staging_allowed_local_path"),
+    ):
         cur.execute(f"PUT '{local}' INTO '{volume}/x.parquet'")
 
 
@@ -104,5 +124,6 @@ def test_presigned_urls_are_signed(databricks_sandbox, staging):
     url = f"{databricks_sandbox.base_url}/sandbox-files{volume}/evil.parquet"
     forged = httpx.put(url + "?expires=9999999999&signature=00", content=b"x")
     assert forged.status_code == 403
-    assert not (databricks_sandbox.data_dir / "volumes" / volume.removeprefix("/Volumes/")
-                / "evil.parquet").exists()
+    assert not (
+        databricks_sandbox.data_dir / "volumes" / volume.removeprefix("/Volumes/") / "evil.parquet"
+    ).exists()

@@ -22,9 +22,13 @@ def data_of(answer: dict) -> dict:
 
 
 def invoices_of(sandbox, business_id: str) -> list[dict]:
-    answer = data_of(sandbox.graphql(
-        f'query($b: ID!) {{ business(id: $b) {{ invoices(pageSize: 200) {{ pageInfo {{ totalCount }} '
-        f'edges {{ node {{ {INVOICE} }} }} }} }} }}', {"b": business_id}))
+    answer = data_of(
+        sandbox.graphql(
+            f"query($b: ID!) {{ business(id: $b) {{ invoices(pageSize: 200) {{ pageInfo {{ totalCount }} "
+            f"edges {{ node {{ {INVOICE} }} }} }} }} }}",
+            {"b": business_id},
+        )
+    )
     connection = answer["business"]["invoices"]
     assert connection["pageInfo"]["totalCount"] == len(connection["edges"])
     return [edge["node"] for edge in connection["edges"]]
@@ -54,8 +58,9 @@ def test_every_invoice_adds_up(wave_sandbox):
                 item_taxes += taxes
             assert amount(invoice["subtotal"]) == item_subtotals
             assert amount(invoice["taxTotal"]) == item_taxes
-            assert amount(invoice["total"]) == (item_subtotals + item_taxes
-                                                - amount(invoice["discountTotal"]))
+            assert amount(invoice["total"]) == (
+                item_subtotals + item_taxes - amount(invoice["discountTotal"])
+            )
             paid = sum((Decimal(p["amount"]) for p in invoice["payments"]), Decimal(0))
             assert amount(invoice["amountPaid"]) == paid
             assert amount(invoice["amountDue"]) == max(amount(invoice["total"]) - paid, 0)
@@ -105,37 +110,53 @@ def test_overdue_is_derived_from_the_clock_without_touching_modified_at(wave_san
 def test_customer_outstanding_amounts_sum_their_invoices(wave_sandbox):
     business_id = wave_sandbox.business_ids()[1]
     invoices = invoices_of(wave_sandbox, business_id)
-    customers = data_of(wave_sandbox.graphql(
-        'query($b: ID!) { business(id: $b) { customers(pageSize: 100) { edges { node { id '
-        'outstandingAmount { value } overdueAmount { value } } } } } }', {"b": business_id}))
+    customers = data_of(
+        wave_sandbox.graphql(
+            "query($b: ID!) { business(id: $b) { customers(pageSize: 100) { edges { node { id "
+            "outstandingAmount { value } overdueAmount { value } } } } } }",
+            {"b": business_id},
+        )
+    )
     for edge in customers["business"]["customers"]["edges"]:
         customer = edge["node"]
-        mine = [i for i in invoices if i["customer"]["id"] == customer["id"]
-                and i["status"] != "DRAFT"]
+        mine = [
+            i for i in invoices if i["customer"]["id"] == customer["id"] and i["status"] != "DRAFT"
+        ]
         assert amount(customer["outstandingAmount"]) == sum(
-            (amount(i["amountDue"]) for i in mine), Decimal(0))
+            (amount(i["amountDue"]) for i in mine), Decimal(0)
+        )
         assert amount(customer["overdueAmount"]) == sum(
-            (amount(i["amountDue"]) for i in mine if i["status"] == "OVERDUE"), Decimal(0))
+            (amount(i["amountDue"]) for i in mine if i["status"] == "OVERDUE"), Decimal(0)
+        )
 
 
 def test_receivable_balance_equals_what_customers_owe(wave_sandbox):
     business_id = wave_sandbox.business_ids()[0]
     invoices = invoices_of(wave_sandbox, business_id)
-    accounts = data_of(wave_sandbox.graphql(
-        'query($b: ID!) { business(id: $b) { accounts(pageSize: 100, subtypes: '
-        '[RECEIVABLE_INVOICES]) { edges { node { balance } } } } }', {"b": business_id}))
+    accounts = data_of(
+        wave_sandbox.graphql(
+            "query($b: ID!) { business(id: $b) { accounts(pageSize: 100, subtypes: "
+            "[RECEIVABLE_INVOICES]) { edges { node { balance } } } } }",
+            {"b": business_id},
+        )
+    )
     (receivable,) = accounts["business"]["accounts"]["edges"]
-    owed = sum((amount(i["total"]) - amount(i["amountPaid"]) for i in invoices
-                if i["status"] != "DRAFT"), Decimal(0))
+    owed = sum(
+        (amount(i["total"]) - amount(i["amountPaid"]) for i in invoices if i["status"] != "DRAFT"),
+        Decimal(0),
+    )
     assert Decimal(receivable["node"]["balance"]) == owed
 
 
 def test_sales_tax_rate_follows_its_history(wave_sandbox):
     business_id = wave_sandbox.business_ids()[0]
-    taxes = data_of(wave_sandbox.graphql(
-        'query($b: ID!) { business(id: $b) { salesTaxes(isArchived: null) { edges { node { '
-        'rates { effective rate } old: rate(for: "2019-06-01") now: rate } } } } }',
-        {"b": business_id}))["business"]["salesTaxes"]["edges"]
+    taxes = data_of(
+        wave_sandbox.graphql(
+            "query($b: ID!) { business(id: $b) { salesTaxes(isArchived: null) { edges { node { "
+            'rates { effective rate } old: rate(for: "2019-06-01") now: rate } } } } }',
+            {"b": business_id},
+        )
+    )["business"]["salesTaxes"]["edges"]
     changed = [t["node"] for t in taxes if len(t["node"]["rates"]) > 1]
     assert changed
     for tax in changed:
@@ -143,8 +164,13 @@ def test_sales_tax_rate_follows_its_history(wave_sandbox):
 
 
 def test_same_seed_same_books_other_seed_other_books(wave_sandbox_factory):
-    options = {"businesses": 1, "customers": 5, "invoices": 20, "estimates": 2,
-               "now": "2026-06-01T12:00:00Z"}
+    options = {
+        "businesses": 1,
+        "customers": 5,
+        "invoices": 20,
+        "estimates": 2,
+        "now": "2026-06-01T12:00:00Z",
+    }
     first = wave_sandbox_factory(**options, seed=3)
     second = wave_sandbox_factory(**options, seed=3)
     third = wave_sandbox_factory(**options, seed=4)

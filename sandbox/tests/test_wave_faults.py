@@ -6,14 +6,24 @@ import time
 
 import httpx
 
-SMALL = {"businesses": 1, "customers": 2, "invoices": 2, "estimates": 1, "products": 3,
-         "vendors": 1}
+SMALL = {
+    "businesses": 1,
+    "customers": 2,
+    "invoices": 2,
+    "estimates": 1,
+    "products": 3,
+    "vendors": 1,
+}
 QUERY = {"query": "query Me { user { id } }", "operationName": "Me"}
 
 
 def send(sandbox, timeout: float = 10) -> httpx.Response:
-    return httpx.post(sandbox.graphql_url, json=QUERY, timeout=timeout,
-                      headers={"Authorization": f"Bearer {sandbox.access_token}"})
+    return httpx.post(
+        sandbox.graphql_url,
+        json=QUERY,
+        timeout=timeout,
+        headers={"Authorization": f"Bearer {sandbox.access_token}"},
+    )
 
 
 def test_rate_limit_answers_429_with_retry_after(wave_sandbox_factory):

@@ -23,11 +23,20 @@ BOTH_LISTS = """query($id: ID!) { business(id: $id) {
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with start_wave_sandbox(businesses=1, seed=3, customers=4, vendors=1, products=2,
-                            invoices=3, estimates=1, scoped_token=[
-                                f"{CUSTOMERS_ONLY}=business:read,customer:read",
-                                f"{INVOICE_WILDCARD}=business:read invoice:*",
-                                f"{NO_BUSINESS}=invoice:read"]) as running:
+    with start_wave_sandbox(
+        businesses=1,
+        seed=3,
+        customers=4,
+        vendors=1,
+        products=2,
+        invoices=3,
+        estimates=1,
+        scoped_token=[
+            f"{CUSTOMERS_ONLY}=business:read,customer:read",
+            f"{INVOICE_WILDCARD}=business:read invoice:*",
+            f"{NO_BUSINESS}=invoice:read",
+        ],
+    ) as running:
         yield running
 
 
@@ -52,19 +61,26 @@ def test_scoped_token_reads_what_it_holds_and_is_refused_the_rest(sandbox, busin
     assert error["path"] == ["business", "invoices"]
     assert error["message"] == (
         "The access token lacks the 'invoice:read' scope needed to read Business.invoices; "
-        "authorize the application with 'invoice:read'.")
+        "authorize the application with 'invoice:read'."
+    )
 
 
 def test_single_record_fields_need_the_scope_too(sandbox, business_id):
-    invoice_id = sandbox.graphql(BOTH_LISTS, {"id": business_id})[
-        "data"]["business"]["invoices"]["edges"][0]["node"]["id"]
-    query = ("query($id: ID!, $invoice: ID!) { business(id: $id) { "
-             "invoice(id: $invoice) { id } vendors { edges { node { id } } } } }")
-    answer = sandbox.graphql(query, {"id": business_id, "invoice": invoice_id},
-                             token=CUSTOMERS_ONLY)
+    invoice_id = sandbox.graphql(BOTH_LISTS, {"id": business_id})["data"]["business"]["invoices"][
+        "edges"
+    ][0]["node"]["id"]
+    query = (
+        "query($id: ID!, $invoice: ID!) { business(id: $id) { "
+        "invoice(id: $invoice) { id } vendors { edges { node { id } } } } }"
+    )
+    answer = sandbox.graphql(
+        query, {"id": business_id, "invoice": invoice_id}, token=CUSTOMERS_ONLY
+    )
     assert answer["data"] == {"business": {"invoice": None, "vendors": None}}
-    assert sorted(forbidden(answer)) == [("FORBIDDEN", ("business", "invoice")),
-                                         ("FORBIDDEN", ("business", "vendors"))]
+    assert sorted(forbidden(answer)) == [
+        ("FORBIDDEN", ("business", "invoice")),
+        ("FORBIDDEN", ("business", "vendors")),
+    ]
     assert "'vendor:read'" in " ".join(error["message"] for error in answer["errors"])
 
 
@@ -93,8 +109,19 @@ def test_full_access_token_keeps_every_scope(sandbox, business_id):
 
 
 def test_unknown_scope_is_refused_at_start_naming_it():
-    done = subprocess.run([sys.executable, "-m", "wave_sandbox", "serve", "--scoped-token",
-                           "t1=business:read,invoice:raed"],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wave_sandbox",
+            "serve",
+            "--scoped-token",
+            "t1=business:read,invoice:raed",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 2
     assert "unknown scope invoice:raed in 't1=business:read,invoice:raed'" in done.stderr

@@ -39,9 +39,14 @@ class OAuthSettings:
 class TokenAuthority:
     """Issues, rotates and checks tokens."""
 
-    def __init__(self, settings: OAuthSettings, clock: SandboxClock, user_id: str,
-                 business_id: str | None,
-                 scoped_tokens: dict[str, frozenset[str]] | None = None) -> None:
+    def __init__(
+        self,
+        settings: OAuthSettings,
+        clock: SandboxClock,
+        user_id: str,
+        business_id: str | None,
+        scoped_tokens: dict[str, frozenset[str]] | None = None,
+    ) -> None:
         self.settings, self.clock = settings, clock
         self.scoped_tokens = dict(scoped_tokens or {})
         self.user_id, self.business_id = user_id, business_id
@@ -51,7 +56,9 @@ class TokenAuthority:
 
     def check_bearer(self, authorization: str | None) -> TokenCheck:
         if not authorization:
-            return TokenCheck(False, "No Authorization header; send 'Authorization: Bearer <token>'.")
+            return TokenCheck(
+                False, "No Authorization header; send 'Authorization: Bearer <token>'."
+            )
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
@@ -84,26 +91,33 @@ class TokenAuthority:
         if client_id != self.settings.client_id or client_secret != self.settings.client_secret:
             return 401, _oauth_error("invalid_client", "Unknown client_id or wrong client_secret.")
         if grant_type != "refresh_token":
-            return 400, _oauth_error("unsupported_grant_type",
-                                     f"grant_type {grant_type!r} is not supported here; "
-                                     "use refresh_token.")
+            return 400, _oauth_error(
+                "unsupported_grant_type",
+                f"grant_type {grant_type!r} is not supported here; use refresh_token.",
+            )
         refresh_token = form.get("refresh_token")
         if not refresh_token:
             return 400, _oauth_error("invalid_request", "Missing refresh_token.")
         with self._lock:
             if refresh_token not in self._refresh:
-                return 400, _oauth_error("invalid_grant",
-                                         "The refresh token is invalid, expired or already used.")
+                return 400, _oauth_error(
+                    "invalid_grant", "The refresh token is invalid, expired or already used."
+                )
             self._refresh.discard(refresh_token)
             access_token = secrets.token_urlsafe(24)
             new_refresh = secrets.token_urlsafe(24)
             self._access[access_token] = self.clock.now() + timedelta(
-                seconds=self.settings.token_ttl)
+                seconds=self.settings.token_ttl
+            )
             self._refresh.add(new_refresh)
         return 200, {
-            "access_token": access_token, "token_type": "Bearer",
-            "expires_in": self.settings.token_ttl, "refresh_token": new_refresh,
-            "scope": SCOPES, "userId": self.user_id, "businessId": self.business_id,
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": self.settings.token_ttl,
+            "refresh_token": new_refresh,
+            "scope": SCOPES,
+            "userId": self.user_id,
+            "businessId": self.business_id,
         }
 
 

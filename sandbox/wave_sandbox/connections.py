@@ -22,21 +22,26 @@ def check_paging(page: int, page_size: int, page_size_max: int) -> None:
     if page_size > page_size_max:
         raise bad_user_input(
             f"Argument 'pageSize' is {page_size}, above the maximum of {page_size_max}; "
-            f"request at most {page_size_max} per page.")
+            f"request at most {page_size_max} per page."
+        )
 
 
 def connection(records: list, page: int, page_size: int) -> dict:
     """One page of ``records`` as a connection: ``{edges: [{node}], pageInfo}``."""
     start = (page - 1) * page_size
     return {
-        "edges": [{"node": record} for record in records[start:start + page_size]],
-        "pageInfo": {"currentPage": page, "totalPages": math.ceil(len(records) / page_size),
-                     "totalCount": len(records)},
+        "edges": [{"node": record} for record in records[start : start + page_size]],
+        "pageInfo": {
+            "currentPage": page,
+            "totalPages": math.ceil(len(records) / page_size),
+            "totalCount": len(records),
+        },
     }
 
 
-def sorted_by(records: Iterable[dict], sort: list[str] | str | None,
-              keys: dict[str, Callable[[dict], object]]) -> list[dict]:
+def sorted_by(
+    records: Iterable[dict], sort: list[str] | str | None, keys: dict[str, Callable[[dict], object]]
+) -> list[dict]:
     """Apply a Wave sort list (e.g. ``[MODIFIED_AT_ASC, NAME_DESC]``) as a stable multi-key sort."""
     ordered = list(records)
     values = [sort] if isinstance(sort, str) else list(sort or [])
@@ -55,16 +60,20 @@ def datetime_argument(name: str, value: str | None) -> str | None:
     except ValueError:
         raise bad_user_input(
             f"Argument '{name}' is not an ISO-8601 date-time: {value!r} "
-            "(expected e.g. 2026-01-31T12:00:00.000Z).") from None
+            "(expected e.g. 2026-01-31T12:00:00.000Z)."
+        ) from None
 
 
 def modified_between(records: Iterable[dict], after: str | None, before: str | None) -> list:
     """``modifiedAtAfter`` / ``modifiedAtBefore``: both bounds exclusive."""
     after = datetime_argument("modifiedAtAfter", after)
     before = datetime_argument("modifiedAtBefore", before)
-    return [r for r in records
-            if (after is None or r["modifiedAt"] > after)
-            and (before is None or r["modifiedAt"] < before)]
+    return [
+        r
+        for r in records
+        if (after is None or r["modifiedAt"] > after)
+        and (before is None or r["modifiedAt"] < before)
+    ]
 
 
 def archived_filter(records: Iterable[dict], is_archived: bool | None) -> list:

@@ -34,8 +34,9 @@ class ParsedDocument:
 
     __slots__ = ("document", "errors", "syntax_error")
 
-    def __init__(self, document: DocumentNode | None, errors: list[GraphQLError],
-                 syntax_error: bool) -> None:
+    def __init__(
+        self, document: DocumentNode | None, errors: list[GraphQLError], syntax_error: bool
+    ) -> None:
         self.document, self.errors, self.syntax_error = document, errors, syntax_error
 
 
@@ -82,9 +83,13 @@ if IncrementalExecutor is not None:
                 node = details[0].node
                 field = parent_type.fields.get(node.name.value)
                 leaf = None
-                if (field is not None and field.resolve is None and not field.args
-                        and not node.arguments
-                        and not any(d.fragment_variable_values for d in details)):
+                if (
+                    field is not None
+                    and field.resolve is None
+                    and not field.args
+                    and not node.arguments
+                    and not any(d.fragment_variable_values for d in details)
+                ):
                     non_null = isinstance(field.type, GraphQLNonNull)
                     inner = field.type.of_type if non_null else field.type
                     if is_leaf_type(inner):
@@ -93,11 +98,13 @@ if IncrementalExecutor is not None:
             plans[id(grouped_field_set)] = (grouped_field_set, steps)
             return steps
 
-        def execute_fields(self, parent_type, source_value, path, grouped_field_set,
-                           position_context):
+        def execute_fields(
+            self, parent_type, source_value, path, grouped_field_set, position_context
+        ):
             if type(source_value) is not dict or self.middleware_manager:
-                return super().execute_fields(parent_type, source_value, path,
-                                              grouped_field_set, position_context)
+                return super().execute_fields(
+                    parent_type, source_value, path, grouped_field_set, position_context
+                )
             results: dict[str, Any] = {}
             for response_name, details, leaf in self._plan(parent_type, grouped_field_set):
                 if leaf is not None:
@@ -111,9 +118,13 @@ if IncrementalExecutor is not None:
                             continue
                         except Exception:
                             pass
-                result = self.execute_field(parent_type, source_value, details,
-                                            Path(path, response_name, parent_type.name),
-                                            position_context)
+                result = self.execute_field(
+                    parent_type,
+                    source_value,
+                    details,
+                    Path(path, response_name, parent_type.name),
+                    position_context,
+                )
                 if result is not Undefined:
                     results[response_name] = result
             return results
@@ -122,7 +133,18 @@ else:  # pragma: no cover
     DictLeafExecutor = None
 
 
-def run_document(schema: GraphQLSchema, document: DocumentNode, context: Any,
-                 variables: dict | None, operation_name: str | None) -> ExecutionResult:
-    return execute_sync(schema, document, context_value=context, variable_values=variables,
-                        operation_name=operation_name, executor_class=DictLeafExecutor)
+def run_document(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    context: Any,
+    variables: dict | None,
+    operation_name: str | None,
+) -> ExecutionResult:
+    return execute_sync(
+        schema,
+        document,
+        context_value=context,
+        variable_values=variables,
+        operation_name=operation_name,
+        executor_class=DictLeafExecutor,
+    )

@@ -31,8 +31,9 @@ class RateLimit:
             count, _, seconds = str(text).partition("/")
             limit = cls(int(count), float(seconds or 1))
         except ValueError:
-            raise ValueError(f"rate limit must look like N/SECONDS (e.g. 60/60); got {text!r}") \
-                from None
+            raise ValueError(
+                f"rate limit must look like N/SECONDS (e.g. 60/60); got {text!r}"
+            ) from None
         if limit.requests < 1 or limit.seconds <= 0:
             raise ValueError(f"rate limit needs N >= 1 and SECONDS > 0; got {text!r}")
         return limit
@@ -51,8 +52,14 @@ class Decision:
 
 
 class FaultInjector:
-    def __init__(self, seed: int, rate_limit: RateLimit | None = None, fault_rate: float = 0.0,
-                 stall_seconds: float = 5.0, graphql_error_rate: float = 0.0) -> None:
+    def __init__(
+        self,
+        seed: int,
+        rate_limit: RateLimit | None = None,
+        fault_rate: float = 0.0,
+        stall_seconds: float = 5.0,
+        graphql_error_rate: float = 0.0,
+    ) -> None:
         self._rng = random.Random(f"faults:{seed}")
         self._lock = threading.Lock()
         self.rate_limit, self.fault_rate = rate_limit, fault_rate
@@ -81,9 +88,12 @@ class FaultInjector:
         return self.settings()
 
     def settings(self) -> dict:
-        return {"rate_limit": str(self.rate_limit) if self.rate_limit else None,
-                "fault_rate": self.fault_rate, "stall_seconds": self.stall_seconds,
-                "graphql_error_rate": self.graphql_error_rate}
+        return {
+            "rate_limit": str(self.rate_limit) if self.rate_limit else None,
+            "fault_rate": self.fault_rate,
+            "stall_seconds": self.stall_seconds,
+            "graphql_error_rate": self.graphql_error_rate,
+        }
 
     def decide(self) -> Decision:
         with self._lock:
@@ -97,8 +107,11 @@ class FaultInjector:
                     return Decision(throttle_seconds=max(1, math.ceil(wait)))
                 self._window_count += 1
             # Always draw, so the fault sequence depends only on seed and request order.
-            draw, kind, error_draw = self._rng.random(), self._rng.choice(FAULT_KINDS), \
-                self._rng.random()
+            draw, kind, error_draw = (
+                self._rng.random(),
+                self._rng.choice(FAULT_KINDS),
+                self._rng.random(),
+            )
             if draw < self.fault_rate:
                 return Decision(fault=kind)
             if error_draw < self.graphql_error_rate:

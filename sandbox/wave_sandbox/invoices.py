@@ -44,8 +44,9 @@ def price_item(item: dict, currency: dict) -> None:
     for sales_tax, amount, rate in item["_taxes"]:
         amount = quantize(amount, currency)
         tax_sum += amount
-        taxes.append({"salesTax": sales_tax, "amount": money(amount, currency),
-                      "rate": decimal_text(rate)})
+        taxes.append(
+            {"salesTax": sales_tax, "amount": money(amount, currency), "rate": decimal_text(rate)}
+        )
     item["taxes"] = taxes
     item["_tax"] = tax_sum
     item["subtotal"] = money(subtotal, currency)
@@ -75,16 +76,23 @@ def price_document(document: dict) -> None:
     subtotal = sum((item["_subtotal"] for item in document["items"]), ZERO)
     tax = sum((item["_tax"] for item in document["items"]), ZERO)
     discount = quantize(
-        sum((discount_amount(d, subtotal) for d in document.get("discounts") or []), ZERO),
-        currency)
+        sum((discount_amount(d, subtotal) for d in document.get("discounts") or []), ZERO), currency
+    )
     total = subtotal - discount + tax
     paid = sum((p["_amount"] for p in document.get("payments") or []), ZERO)
     due = max(total - paid, ZERO)
     document.update(
-        _subtotal=subtotal, _tax=tax, _total=total, _paid=paid, _due=due,
-        subtotal=money(subtotal, currency), taxTotal=money(tax, currency),
-        discountTotal=money(discount, currency), total=money(total, currency),
-        amountPaid=money(paid, currency), amountDue=money(due, currency),
+        _subtotal=subtotal,
+        _tax=tax,
+        _total=total,
+        _paid=paid,
+        _due=due,
+        subtotal=money(subtotal, currency),
+        taxTotal=money(tax, currency),
+        discountTotal=money(discount, currency),
+        total=money(total, currency),
+        amountPaid=money(paid, currency),
+        amountDue=money(due, currency),
     )
 
 

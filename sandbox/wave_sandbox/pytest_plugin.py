@@ -13,8 +13,15 @@ import pytest
 
 from .testing import WaveSandbox, start_wave_sandbox
 
-SESSION_SANDBOX_OPTIONS = {"businesses": 3, "seed": 7, "customers": 40, "vendors": 10,
-                           "products": 20, "invoices": 150, "estimates": 30}
+SESSION_SANDBOX_OPTIONS = {
+    "businesses": 3,
+    "seed": 7,
+    "customers": 40,
+    "vendors": 10,
+    "products": 20,
+    "invoices": 150,
+    "estimates": 30,
+}
 
 
 @pytest.fixture(scope="session")

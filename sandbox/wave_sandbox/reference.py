@@ -27,10 +27,21 @@ CURRENCIES: dict[str, dict] = {
 }
 
 _PROVINCES = {
-    "US": [("US-CA", "California"), ("US-NY", "New York"), ("US-TX", "Texas"),
-           ("US-WA", "Washington"), ("US-IL", "Illinois"), ("US-MA", "Massachusetts")],
-    "CA": [("CA-ON", "Ontario"), ("CA-QC", "Quebec"), ("CA-BC", "British Columbia"),
-           ("CA-AB", "Alberta"), ("CA-NS", "Nova Scotia")],
+    "US": [
+        ("US-CA", "California"),
+        ("US-NY", "New York"),
+        ("US-TX", "Texas"),
+        ("US-WA", "Washington"),
+        ("US-IL", "Illinois"),
+        ("US-MA", "Massachusetts"),
+    ],
+    "CA": [
+        ("CA-ON", "Ontario"),
+        ("CA-QC", "Quebec"),
+        ("CA-BC", "British Columbia"),
+        ("CA-AB", "Alberta"),
+        ("CA-NS", "Nova Scotia"),
+    ],
     "GB": [("GB-ENG", "England"), ("GB-SCT", "Scotland"), ("GB-WLS", "Wales")],
 }
 _COUNTRIES = {
@@ -71,22 +82,61 @@ ACCOUNT_TYPES: dict[str, dict] = {
 }
 
 _SUBTYPES_BY_TYPE = {
-    "ASSET": ["CASH_AND_BANK", "DEPRECIATION_AND_AMORTIZATION", "INVENTORY", "MONEY_IN_TRANSIT",
-              "OTHER_CURRENT_ASSETS", "OTHER_LONG_TERM_ASSETS", "PROPERTY_PLANT_EQUIPMENT",
-              "RECEIVABLE", "RECEIVABLE_INVOICES", "RECEIVABLE_OTHER", "TRANSFERS",
-              "UNKNOWN_ACCOUNT", "VENDOR_PREPAYMENTS_AND_CREDITS"],
-    "LIABILITY": ["CREDIT_CARD", "CUSTOMER_PREPAYMENTS_AND_CREDITS", "DUE_FOR_PAYROLL",
-                  "DUE_TO_YOU_AND_OTHER_OWNERS", "LOANS", "OTHER_CURRENT_LIABILITY",
-                  "OTHER_LONG_TERM_LIABILITY", "PAYABLE", "PAYABLE_BILLS", "PAYABLE_OTHER",
-                  "SALES_TAX", "SYSTEM_CUSTOMER_CREDITS"],
+    "ASSET": [
+        "CASH_AND_BANK",
+        "DEPRECIATION_AND_AMORTIZATION",
+        "INVENTORY",
+        "MONEY_IN_TRANSIT",
+        "OTHER_CURRENT_ASSETS",
+        "OTHER_LONG_TERM_ASSETS",
+        "PROPERTY_PLANT_EQUIPMENT",
+        "RECEIVABLE",
+        "RECEIVABLE_INVOICES",
+        "RECEIVABLE_OTHER",
+        "TRANSFERS",
+        "UNKNOWN_ACCOUNT",
+        "VENDOR_PREPAYMENTS_AND_CREDITS",
+    ],
+    "LIABILITY": [
+        "CREDIT_CARD",
+        "CUSTOMER_PREPAYMENTS_AND_CREDITS",
+        "DUE_FOR_PAYROLL",
+        "DUE_TO_YOU_AND_OTHER_OWNERS",
+        "LOANS",
+        "OTHER_CURRENT_LIABILITY",
+        "OTHER_LONG_TERM_LIABILITY",
+        "PAYABLE",
+        "PAYABLE_BILLS",
+        "PAYABLE_OTHER",
+        "SALES_TAX",
+        "SYSTEM_CUSTOMER_CREDITS",
+    ],
     "EQUITY": ["NON_RETAINED_EARNINGS", "RETAINED_EARNINGS"],
-    "INCOME": ["DISCOUNTS", "GAIN_ON_FOREIGN_EXCHANGE", "INCOME", "OTHER_INCOME",
-               "UNCATEGORIZED_INCOME"],
-    "EXPENSE": ["COST_OF_GOODS_SOLD", "EXPENSE", "LOSS_ON_FOREIGN_EXCHANGE",
-                "PAYMENT_PROCESSING_FEES", "PAYROLL_EXPENSES", "UNCATEGORIZED_EXPENSE"],
+    "INCOME": [
+        "DISCOUNTS",
+        "GAIN_ON_FOREIGN_EXCHANGE",
+        "INCOME",
+        "OTHER_INCOME",
+        "UNCATEGORIZED_INCOME",
+    ],
+    "EXPENSE": [
+        "COST_OF_GOODS_SOLD",
+        "EXPENSE",
+        "LOSS_ON_FOREIGN_EXCHANGE",
+        "PAYMENT_PROCESSING_FEES",
+        "PAYROLL_EXPENSES",
+        "UNCATEGORIZED_EXPENSE",
+    ],
 }
-_SYSTEM_SUBTYPES = {"RECEIVABLE_INVOICES", "PAYABLE_BILLS", "SALES_TAX", "RETAINED_EARNINGS",
-                    "SYSTEM_CUSTOMER_CREDITS", "UNKNOWN_ACCOUNT", "TRANSFERS"}
+_SYSTEM_SUBTYPES = {
+    "RECEIVABLE_INVOICES",
+    "PAYABLE_BILLS",
+    "SALES_TAX",
+    "RETAINED_EARNINGS",
+    "SYSTEM_CUSTOMER_CREDITS",
+    "UNKNOWN_ACCOUNT",
+    "TRANSFERS",
+}
 
 ACCOUNT_SUBTYPES: dict[str, dict] = {
     value: {
@@ -115,5 +165,9 @@ def money(amount: Decimal, currency: dict) -> dict:
     """A Wave ``Money`` object: value as a major-unit string, minorUnitValue, raw, currency."""
     amount = quantize(amount, currency)
     minor = minor_units(amount, currency)
-    return {"value": str(amount), "minorUnitValue": str(minor), "raw": int(minor),
-            "currency": currency}
+    return {
+        "value": str(amount),
+        "minorUnitValue": str(minor),
+        "raw": int(minor),
+        "currency": currency,
+    }

@@ -95,8 +95,16 @@ def resolve_province(_root, _info, code):
 
 
 # -- business sub-queries ---------------------------------------------------------------------
-def resolve_customers(business, info, page=1, pageSize=45, sort=("CREATED_AT_DESC",),
-                      email=None, modifiedAtAfter=None, modifiedAtBefore=None):
+def resolve_customers(
+    business,
+    info,
+    page=1,
+    pageSize=45,
+    sort=("CREATED_AT_DESC",),
+    email=None,
+    modifiedAtAfter=None,
+    modifiedAtBefore=None,
+):
     records = conn.modified_between(business["_customers"], modifiedAtAfter, modifiedAtBefore)
     if email is not None:
         records = [r for r in records if (r["email"] or "").lower() == email.lower()]
@@ -104,17 +112,27 @@ def resolve_customers(business, info, page=1, pageSize=45, sort=("CREATED_AT_DES
     return _page(info, records, page, pageSize)
 
 
-def resolve_vendors(business, info, page=1, pageSize=45, email=None, modifiedAtAfter=None,
-                    modifiedAtBefore=None):
+def resolve_vendors(
+    business, info, page=1, pageSize=45, email=None, modifiedAtAfter=None, modifiedAtBefore=None
+):
     records = conn.modified_between(business["_vendors"], modifiedAtAfter, modifiedAtBefore)
     if email is not None:
         records = [r for r in records if (r["email"] or "").lower() == email.lower()]
     return _page(info, records, page, pageSize)
 
 
-def resolve_products(business, info, page=1, pageSize=45, sort=("CREATED_AT_DESC",),
-                     isSold=None, isBought=None, isArchived=False, modifiedAtAfter=None,
-                     modifiedAtBefore=None):
+def resolve_products(
+    business,
+    info,
+    page=1,
+    pageSize=45,
+    sort=("CREATED_AT_DESC",),
+    isSold=None,
+    isBought=None,
+    isArchived=False,
+    modifiedAtAfter=None,
+    modifiedAtBefore=None,
+):
     records = conn.modified_between(business["_products"], modifiedAtAfter, modifiedAtBefore)
     records = conn.archived_filter(records, isArchived)
     if isSold is not None:
@@ -125,8 +143,16 @@ def resolve_products(business, info, page=1, pageSize=45, sort=("CREATED_AT_DESC
     return _page(info, records, page, pageSize)
 
 
-def resolve_accounts(business, info, page=1, pageSize=45, subtypes=None, excludedSubtypes=None,
-                     types=None, isArchived=False):
+def resolve_accounts(
+    business,
+    info,
+    page=1,
+    pageSize=45,
+    subtypes=None,
+    excludedSubtypes=None,
+    types=None,
+    isArchived=False,
+):
     records = conn.archived_filter(business["_accounts"], isArchived)
     if subtypes is not None:
         records = [r for r in records if r["subtype"]["value"] in subtypes]
@@ -137,8 +163,15 @@ def resolve_accounts(business, info, page=1, pageSize=45, subtypes=None, exclude
     return _page(info, records, page, pageSize)
 
 
-def resolve_sales_taxes(business, info, isArchived=False, modifiedAtAfter=None,
-                        modifiedAtBefore=None, page=1, pageSize=45):
+def resolve_sales_taxes(
+    business,
+    info,
+    isArchived=False,
+    modifiedAtAfter=None,
+    modifiedAtBefore=None,
+    page=1,
+    pageSize=45,
+):
     records = conn.modified_between(business["_sales_taxes"], modifiedAtAfter, modifiedAtBefore)
     return _page(info, conn.archived_filter(records, isArchived), page, pageSize)
 
@@ -148,17 +181,31 @@ def _invoice_number_key(invoice: dict):
     return (0, int(number), "") if number.isdigit() else (1, 0, number)
 
 
-def resolve_invoices(business, info, page=1, pageSize=45, sort=("CREATED_AT_DESC",), status=None,
-                     customerId=None, currency=None, sourceId=None, invoiceDateStart=None,
-                     invoiceDateEnd=None, modifiedAtAfter=None, modifiedAtBefore=None,
-                     invoiceNumber=None, amountDue=None):
+def resolve_invoices(
+    business,
+    info,
+    page=1,
+    pageSize=45,
+    sort=("CREATED_AT_DESC",),
+    status=None,
+    customerId=None,
+    currency=None,
+    sourceId=None,
+    invoiceDateStart=None,
+    invoiceDateEnd=None,
+    modifiedAtAfter=None,
+    modifiedAtBefore=None,
+    invoiceNumber=None,
+    amountDue=None,
+):
     today = _today(info)
     records = conn.modified_between(business["_invoices"], modifiedAtAfter, modifiedAtBefore)
     start = _date_argument("invoiceDateStart", invoiceDateStart)
     end = _date_argument("invoiceDateEnd", invoiceDateEnd)
     due = _decimal_argument("amountDue", amountDue)
     records = [
-        r for r in records
+        r
+        for r in records
         if (status is None or invoice_matches_status(r, status, today))
         and (customerId is None or r["customer"]["id"] == customerId)
         and (currency is None or r["currency"]["code"] == currency)
@@ -169,27 +216,44 @@ def resolve_invoices(business, info, page=1, pageSize=45, sort=("CREATED_AT_DESC
         and (due is None or r["_due"] == due)
     ]
     keys = {
-        "AMOUNT_DUE": lambda r: r["_due"], "AMOUNT_PAID": lambda r: r["_paid"],
-        "CREATED_AT": lambda r: r["createdAt"], "MODIFIED_AT": lambda r: r["modifiedAt"],
+        "AMOUNT_DUE": lambda r: r["_due"],
+        "AMOUNT_PAID": lambda r: r["_paid"],
+        "CREATED_AT": lambda r: r["createdAt"],
+        "MODIFIED_AT": lambda r: r["modifiedAt"],
         "CUSTOMER_NAME": lambda r: r["customer"]["name"].lower(),
-        "DUE_AT": lambda r: r["_due_date"], "INVOICE_DATE": lambda r: r["_invoice_date"],
-        "INVOICE_NUMBER": _invoice_number_key, "TOTAL": lambda r: r["_total"],
+        "DUE_AT": lambda r: r["_due_date"],
+        "INVOICE_DATE": lambda r: r["_invoice_date"],
+        "INVOICE_NUMBER": _invoice_number_key,
+        "TOTAL": lambda r: r["_total"],
         "STATUS": lambda r: invoice_status(r, today),
     }
     return _page(info, conn.sorted_by(records, sort, keys), page, pageSize)
 
 
-def resolve_estimates(business, info, page=1, pageSize=45, sort=None, status=None,
-                      customerId=None, currency=None, estimateDateStart=None,
-                      estimateDateEnd=None, modifiedAtAfter=None, modifiedAtBefore=None,
-                      estimateNumber=None, amountDue=None):
+def resolve_estimates(
+    business,
+    info,
+    page=1,
+    pageSize=45,
+    sort=None,
+    status=None,
+    customerId=None,
+    currency=None,
+    estimateDateStart=None,
+    estimateDateEnd=None,
+    modifiedAtAfter=None,
+    modifiedAtBefore=None,
+    estimateNumber=None,
+    amountDue=None,
+):
     today = _today(info)
     records = conn.modified_between(business["_estimates"], modifiedAtAfter, modifiedAtBefore)
     start = _date_argument("estimateDateStart", estimateDateStart)
     end = _date_argument("estimateDateEnd", estimateDateEnd)
     due = _decimal_argument("amountDue", amountDue)
     records = [
-        r for r in records
+        r
+        for r in records
         if (status is None or estimate_matches_status(r, status, today))
         and (customerId is None or r["customer"]["id"] == customerId)
         and (currency is None or r["currency"]["code"] == currency)
@@ -199,13 +263,13 @@ def resolve_estimates(business, info, page=1, pageSize=45, sort=None, status=Non
         and (due is None or r["_due"] == due)
     ]
     keys = {"ESTIMATE_DATE": lambda r: r["_estimate_date"], "TOTAL": lambda r: r["_total"]}
-    return _page(info, conn.sorted_by(records, sort or "ESTIMATE_DATE_DESC", keys), page,
-                 pageSize)
+    return _page(info, conn.sorted_by(records, sort or "ESTIMATE_DATE_DESC", keys), page, pageSize)
 
 
 def _lookup(type_name: str, label: str):
     def resolve(business, info, id, **_flags):
         return _child(info, business, id, type_name, label)
+
     return resolve
 
 

@@ -25,7 +25,7 @@ def _read(name: str) -> str:
 def with_overrides_applied(sdl: str) -> str:
     """Un-comment the ``#~ `` override lines of the live-additions file."""
     return "\n".join(
-        line[len(OVERRIDE_PREFIX):] if line.startswith(OVERRIDE_PREFIX) else line
+        line[len(OVERRIDE_PREFIX) :] if line.startswith(OVERRIDE_PREFIX) else line
         for line in sdl.splitlines()
     )
 

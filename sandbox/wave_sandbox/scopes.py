@@ -19,8 +19,18 @@ from .errors import WaveError
 
 FORBIDDEN = "FORBIDDEN"
 
-RESOURCES = ("account", "business", "customer", "estimate", "invoice", "product", "sales_tax",
-             "transaction", "user", "vendor")
+RESOURCES = (
+    "account",
+    "business",
+    "customer",
+    "estimate",
+    "invoice",
+    "product",
+    "sales_tax",
+    "transaction",
+    "user",
+    "vendor",
+)
 OPERATIONS = ("read", "write", "send", "*")
 FULL_ACCESS = frozenset(f"{resource}:*" for resource in RESOURCES)
 """The scopes of the full-access token and of every OAuth access token."""
@@ -56,13 +66,16 @@ def parse_scoped_token(text: str) -> tuple[str, frozenset[str]]:
     token = token.strip()
     scopes = [scope for scope in re.split(r"[,\s]+", listed) if scope]
     if not sep or not token or not scopes:
-        raise ValueError(f"expected TOKEN=SCOPE[,SCOPE...], e.g. t1=business:read,invoice:read; "
-                         f"got {text!r}")
+        raise ValueError(
+            f"expected TOKEN=SCOPE[,SCOPE...], e.g. t1=business:read,invoice:read; got {text!r}"
+        )
     unknown = [scope for scope in scopes if not _SCOPE.fullmatch(scope)]
     if unknown:
-        raise ValueError(f"unknown scope {', '.join(unknown)} in {text!r}: a scope is "
-                         f"RESOURCE:OPERATION with RESOURCE one of {', '.join(RESOURCES)} and "
-                         f"OPERATION one of {', '.join(OPERATIONS)}")
+        raise ValueError(
+            f"unknown scope {', '.join(unknown)} in {text!r}: a scope is "
+            f"RESOURCE:OPERATION with RESOURCE one of {', '.join(RESOURCES)} and "
+            f"OPERATION one of {', '.join(OPERATIONS)}"
+        )
     return token, frozenset(scopes)
 
 
@@ -84,7 +97,11 @@ def enforce_read_scopes(schema: GraphQLSchema) -> None:
 def _checked(resolve: Callable, scope: str, label: str) -> Callable:
     def resolver(source, info, **arguments):
         if not holds(info.context.scopes, scope):
-            raise WaveError(f"The access token lacks the '{scope}' scope needed to read {label}; "
-                            f"authorize the application with '{scope}'.", FORBIDDEN)
+            raise WaveError(
+                f"The access token lacks the '{scope}' scope needed to read {label}; "
+                f"authorize the application with '{scope}'.",
+                FORBIDDEN,
+            )
         return resolve(source, info, **arguments)
+
     return resolver

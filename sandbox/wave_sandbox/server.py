@@ -63,29 +63,44 @@ class Stats:
 
     def as_json(self) -> dict:
         with self.lock:
-            return {"requests": self.requests, "by_operation": dict(self.by_operation),
-                    "throttled": self.throttled, "faults": self.faults,
-                    "graphql_errors": self.graphql_errors}
+            return {
+                "requests": self.requests,
+                "by_operation": dict(self.by_operation),
+                "throttled": self.throttled,
+                "faults": self.faults,
+                "graphql_errors": self.graphql_errors,
+            }
 
 
 class WaveSandboxApp:
-    def __init__(self, *, schema, books: Books, authority: TokenAuthority,
-                 faults: FaultInjector, events, page_size_max: int, user: dict,
-                 oauth_application: dict) -> None:
+    def __init__(
+        self,
+        *,
+        schema,
+        books: Books,
+        authority: TokenAuthority,
+        faults: FaultInjector,
+        events,
+        page_size_max: int,
+        user: dict,
+        oauth_application: dict,
+    ) -> None:
         self.schema, self.books, self.authority = schema, books, authority
         self.faults, self.events, self.page_size_max = faults, events, page_size_max
         self.user, self.oauth_application = user, oauth_application
         self.documents = DocumentCache(schema)
         self.stats = Stats()
-        self.app = Starlette(routes=[
-            Route("/graphql/public", self.graphql, methods=["POST"]),
-            Route("/oauth2/token/", self.token, methods=["POST"]),
-            Route("/sandbox/stats", self.get_stats, methods=["GET"]),
-            Route("/sandbox/webhooks", self.get_webhooks, methods=["GET"]),
-            Route("/sandbox/faults", self.set_faults, methods=["GET", "POST"]),
-            Route("/sandbox/clock", self.clock, methods=["GET", "POST"]),
-            Route("/healthz", self.healthz, methods=["GET"]),
-        ])
+        self.app = Starlette(
+            routes=[
+                Route("/graphql/public", self.graphql, methods=["POST"]),
+                Route("/oauth2/token/", self.token, methods=["POST"]),
+                Route("/sandbox/stats", self.get_stats, methods=["GET"]),
+                Route("/sandbox/webhooks", self.get_webhooks, methods=["GET"]),
+                Route("/sandbox/faults", self.set_faults, methods=["GET", "POST"]),
+                Route("/sandbox/clock", self.clock, methods=["GET", "POST"]),
+                Route("/healthz", self.healthz, methods=["GET"]),
+            ]
+        )
 
     # -- GraphQL ----------------------------------------------------------------------------
     async def graphql(self, request: Request) -> Response:
@@ -95,15 +110,28 @@ class WaveSandboxApp:
         except ValueError:
             body = None
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-            return JSONResponse({"errors": [error_entry(
-                "The request body must be a JSON object with a 'query' string "
-                "(and optional 'variables' object and 'operationName').",
-                codes.BAD_USER_INPUT, request_id)], "data": None}, status_code=400)
+            return JSONResponse(
+                {
+                    "errors": [
+                        error_entry(
+                            "The request body must be a JSON object with a 'query' string "
+                            "(and optional 'variables' object and 'operationName').",
+                            codes.BAD_USER_INPUT,
+                            request_id,
+                        )
+                    ],
+                    "data": None,
+                },
+                status_code=400,
+            )
         query, variables = body["query"], body.get("variables")
         operation_name = body.get("operationName")
         parsed = self.documents.get(query)
-        operation = (get_operation_ast(parsed.document, operation_name)
-                     if parsed.document is not None else None)
+        operation = (
+            get_operation_ast(parsed.document, operation_name)
+            if parsed.document is not None
+            else None
+        )
         with self.stats.lock:
             self.stats.requests += 1
             self.stats.by_operation[_operation_label(operation_name, operation)] += 1
@@ -112,53 +140,95 @@ class WaveSandboxApp:
         if decision.throttle_seconds is not None:
             with self.stats.lock:
                 self.stats.throttled += 1
-            return JSONResponse({"errors": [error_entry(
-                "Too many requests; retry after the number of seconds in Retry-After.",
-                "TOO_MANY_REQUESTS", request_id)]}, status_code=429,
-                headers={"Retry-After": str(decision.throttle_seconds)})
+            return JSONResponse(
+                {
+                    "errors": [
+                        error_entry(
+                            "Too many requests; retry after the number of seconds in Retry-After.",
+                            "TOO_MANY_REQUESTS",
+                            request_id,
+                        )
+                    ]
+                },
+                status_code=429,
+                headers={"Retry-After": str(decision.throttle_seconds)},
+            )
         if decision.fault is not None:
             with self.stats.lock:
                 self.stats.faults += 1
             if decision.fault == "stall":
                 await asyncio.sleep(self.faults.stall_seconds)
                 return Response("upstream timed out\n", status_code=504)
-            return Response(f"sandbox injected fault {decision.fault}\n",
-                            status_code=decision.fault, media_type="text/plain")
+            return Response(
+                f"sandbox injected fault {decision.fault}\n",
+                status_code=decision.fault,
+                media_type="text/plain",
+            )
         if decision.graphql_error:
             with self.stats.lock:
                 self.stats.graphql_errors += 1
-            return _graphql_response(None, [error_entry(
-                "Internal server error.", codes.INTERNAL_SERVER_ERROR, request_id)])
-        return self._execute(parsed, operation, query, variables, operation_name,
-                             request.headers.get("authorization"), request_id)
+            return _graphql_response(
+                None,
+                [error_entry("Internal server error.", codes.INTERNAL_SERVER_ERROR, request_id)],
+            )
+        return self._execute(
+            parsed,
+            operation,
+            query,
+            variables,
+            operation_name,
+            request.headers.get("authorization"),
+            request_id,
+        )
 
-    def _execute(self, parsed, operation, query, variables, operation_name, authorization,
-                 request_id) -> Response:
+    def _execute(
+        self, parsed, operation, query, variables, operation_name, authorization, request_id
+    ) -> Response:
         if parsed.errors:
-            code = codes.GRAPHQL_PARSE_FAILED if parsed.syntax_error \
+            code = (
+                codes.GRAPHQL_PARSE_FAILED
+                if parsed.syntax_error
                 else codes.GRAPHQL_VALIDATION_FAILED
-            return _graphql_response(None, [_formatted(e, code, request_id)
-                                            for e in parsed.errors])
+            )
+            return _graphql_response(None, [_formatted(e, code, request_id) for e in parsed.errors])
         if operation is None:
-            message = (f"Unknown operation named '{operation_name}'." if operation_name else
-                       "The document has several operations; send 'operationName'.")
-            return _graphql_response(None, [error_entry(message, codes.BAD_USER_INPUT,
-                                                        request_id)])
+            message = (
+                f"Unknown operation named '{operation_name}'."
+                if operation_name
+                else "The document has several operations; send 'operationName'."
+            )
+            return _graphql_response(None, [error_entry(message, codes.BAD_USER_INPUT, request_id)])
         if variables is not None and not isinstance(variables, dict):
-            return _graphql_response(None, [error_entry(
-                "'variables' must be a JSON object.", codes.BAD_USER_INPUT, request_id)])
+            return _graphql_response(
+                None,
+                [
+                    error_entry(
+                        "'variables' must be a JSON object.", codes.BAD_USER_INPUT, request_id
+                    )
+                ],
+            )
         check = self.authority.check_bearer(authorization)
         if not check.ok and not _introspection_only(operation):
             # Wave validates variables before it checks authentication.
-            coerced = get_variable_values(self.schema, operation.variable_definitions or [],
-                                          variables or {})
+            coerced = get_variable_values(
+                self.schema, operation.variable_definitions or [], variables or {}
+            )
             if isinstance(coerced, list):
-                return _graphql_response(None, [_formatted(e, codes.BAD_USER_INPUT, request_id)
-                                                for e in coerced])
-            return _graphql_response(None, [error_entry(check.reason, codes.UNAUTHENTICATED,
-                                                        request_id)])
-        context = RequestContext(self.books, self.books.clock.today(), self.page_size_max,
-                                 self.user, self.oauth_application, self.events, check.scopes)
+                return _graphql_response(
+                    None, [_formatted(e, codes.BAD_USER_INPUT, request_id) for e in coerced]
+                )
+            return _graphql_response(
+                None, [error_entry(check.reason, codes.UNAUTHENTICATED, request_id)]
+            )
+        context = RequestContext(
+            self.books,
+            self.books.clock.today(),
+            self.page_size_max,
+            self.user,
+            self.oauth_application,
+            self.events,
+            check.scopes,
+        )
         result = run_document(self.schema, parsed.document, context, variables, operation_name)
         errors = None
         if result.errors:
@@ -199,9 +269,13 @@ class WaveSandboxApp:
                 body = json.loads(await request.body() or b"{}")
                 self.books.clock.advance(float(body["advance_seconds"]))
             except (ValueError, TypeError, KeyError) as error:
-                return JSONResponse({"error": "POST /sandbox/clock needs a JSON body "
-                                     f"{{\"advance_seconds\": N}} with N >= 0 ({error})"},
-                                    status_code=400)
+                return JSONResponse(
+                    {
+                        "error": "POST /sandbox/clock needs a JSON body "
+                        f'{{"advance_seconds": N}} with N >= 0 ({error})'
+                    },
+                    status_code=400,
+                )
         return JSONResponse({"now": self.books.clock.now_iso()})
 
     async def healthz(self, _request: Request) -> Response:
@@ -218,8 +292,9 @@ def _operation_label(operation_name: str | None, operation) -> str:
 
 def _introspection_only(operation: OperationDefinitionNode) -> bool:
     selections = operation.selection_set.selections
-    return all(getattr(s, "name", None) is not None and s.name.value.startswith("__")
-               for s in selections)
+    return all(
+        getattr(s, "name", None) is not None and s.name.value.startswith("__") for s in selections
+    )
 
 
 def _code_of(error, data) -> str:
@@ -238,8 +313,7 @@ def _code_of(error, data) -> str:
 
 def _formatted(error, code: str, request_id: str) -> dict:
     entry = error.formatted
-    message = "Internal server error." if code == codes.INTERNAL_SERVER_ERROR \
-        else entry["message"]
+    message = "Internal server error." if code == codes.INTERNAL_SERVER_ERROR else entry["message"]
     extra = {k: entry[k] for k in ("locations", "path") if entry.get(k)}
     return error_entry(message, code, request_id, **extra)
 

@@ -20,16 +20,21 @@ from pathlib import Path
 import httpx
 from sandbox_support.process import ServerProcess, free_port, spawn
 
-DEFAULT_CREDENTIALS = {"access_token": "sandbox-token", "client_id": "sandbox-client",
-                       "client_secret": "sandbox-secret", "refresh_token": "sandbox-refresh"}
+DEFAULT_CREDENTIALS = {
+    "access_token": "sandbox-token",
+    "client_id": "sandbox-client",
+    "client_secret": "sandbox-secret",
+    "refresh_token": "sandbox-refresh",
+}
 
 
 class SandboxHTTPError(RuntimeError):
     """The sandbox answered a GraphQL request with a non-200 status."""
 
     def __init__(self, response: httpx.Response) -> None:
-        super().__init__(f"wave sandbox answered HTTP {response.status_code}: "
-                         f"{response.text[:300]}")
+        super().__init__(
+            f"wave sandbox answered HTTP {response.status_code}: {response.text[:300]}"
+        )
         self.response = response
 
 
@@ -38,27 +43,31 @@ class WaveSandbox(ServerProcess):
 
     name = "wave-sandbox"
 
-    def __init__(self, base_url: str, options: dict, process: subprocess.Popen,
-                 log_path: Path) -> None:
+    def __init__(
+        self, base_url: str, options: dict, process: subprocess.Popen, log_path: Path
+    ) -> None:
         super().__init__(base_url, process, log_path)
         self.graphql_url = base_url + "/graphql/public"
         self.token_url = base_url + "/oauth2/token/"
         self.options = options
-        credentials = {key: options.get(key, default)
-                       for key, default in DEFAULT_CREDENTIALS.items()}
+        credentials = {
+            key: options.get(key, default) for key, default in DEFAULT_CREDENTIALS.items()
+        }
         self.access_token = credentials["access_token"]
         self.client_id = credentials["client_id"]
         self.client_secret = credentials["client_secret"]
         self.refresh_token = credentials["refresh_token"]
 
-    def graphql(self, query: str, variables: dict | None = None,
-                token: str | None = None) -> dict:
+    def graphql(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
         """POST a document; returns the JSON answer (errors included). Non-200 raises."""
         body: dict = {"query": query}
         if variables is not None:
             body["variables"] = variables
-        response = self.http.post(self.graphql_url, json=body, headers={
-            "Authorization": f"Bearer {token or self.access_token}"})
+        response = self.http.post(
+            self.graphql_url,
+            json=body,
+            headers={"Authorization": f"Bearer {token or self.access_token}"},
+        )
         if response.status_code != 200:
             raise SandboxHTTPError(response)
         return response.json()
@@ -68,7 +77,9 @@ class WaveSandbox(ServerProcess):
         while True:
             answer = self.graphql(
                 "query($page: Int!) { businesses(page: $page, pageSize: 50) "
-                "{ pageInfo { totalPages } edges { node { id } } } }", {"page": page})
+                "{ pageInfo { totalPages } edges { node { id } } } }",
+                {"page": page},
+            )
             connection = answer["data"]["businesses"]
             ids += [edge["node"]["id"] for edge in connection["edges"]]
             if page >= (connection["pageInfo"]["totalPages"] or 0):
@@ -102,8 +113,9 @@ def start_wave_sandbox(startup_timeout: float = 60.0, **options) -> Iterator[Wav
     log_fd, log_name = tempfile.mkstemp(prefix="wave-sandbox-", suffix=".log")
     os.close(log_fd)
     process = spawn("wave_sandbox", options, Path(log_name))
-    sandbox = WaveSandbox(f"http://{options['host']}:{options['port']}", options, process,
-                          Path(log_name))
+    sandbox = WaveSandbox(
+        f"http://{options['host']}:{options['port']}", options, process, Path(log_name)
+    )
     try:
         sandbox.wait_healthy(startup_timeout)
         yield sandbox

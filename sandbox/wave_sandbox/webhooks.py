@@ -37,10 +37,17 @@ def signature_header(secrets: list[str], timestamp: int, body: bytes) -> str:
 class WebhookSender:
     """Builds events and (when a URL is configured) delivers them with retries."""
 
-    def __init__(self, clock: SandboxClock, seed: int, url: str | None = None,
-                 secrets: list[str] | None = None, max_attempts: int = 8,
-                 first_retry_seconds: float = 0.5, max_retry_seconds: float = 30.0,
-                 timeout_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        clock: SandboxClock,
+        seed: int,
+        url: str | None = None,
+        secrets: list[str] | None = None,
+        max_attempts: int = 8,
+        first_retry_seconds: float = 0.5,
+        max_retry_seconds: float = 30.0,
+        timeout_seconds: float = 5.0,
+    ) -> None:
         self.clock, self.url, self.secrets = clock, url, list(secrets or [])
         self.max_attempts, self.first_retry = max_attempts, first_retry_seconds
         self.max_retry, self.timeout = max_retry_seconds, timeout_seconds
@@ -56,32 +63,44 @@ class WebhookSender:
         if url:
             if not self.secrets:
                 raise ValueError("--webhook-url needs --webhook-secret to sign deliveries")
-            self._thread = threading.Thread(target=self._deliver_forever,
-                                            name="webhook-delivery", daemon=True)
+            self._thread = threading.Thread(
+                target=self._deliver_forever, name="webhook-delivery", daemon=True
+            )
             self._thread.start()
 
     def _event_id(self) -> str:
         millis = int(self.clock.now().timestamp() * 1000)
         value = (millis << 80) | self._ids.getrandbits(80)
-        return "evt_" + "".join(CROCKFORD[(value >> shift) & 31]
-                                for shift in range(125, -1, -5))
+        return "evt_" + "".join(CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
-    def emit(self, business: dict, event_type: str, entity_id: str,
-             obj: dict | None = None) -> dict:
-        event = {"id": self._event_id(), "type": event_type, "createdAt": self.clock.now_iso(),
-                 "businessId": business["id"], "data": {"id": entity_id}}
+    def emit(
+        self, business: dict, event_type: str, entity_id: str, obj: dict | None = None
+    ) -> dict:
+        event = {
+            "id": self._event_id(),
+            "type": event_type,
+            "createdAt": self.clock.now_iso(),
+            "businessId": business["id"],
+            "data": {"id": entity_id},
+        }
         if obj is not None:
             event["data"]["object"] = obj
         body = json.dumps(event, separators=(",", ":")).encode()
         with self._wake:
             self._counts["emitted"] += 1
             self.recent = [*self.recent[-19:], {"id": event["id"], "type": event_type}]
-            self._emitted[event["id"]] = {"id": event["id"], "type": event_type,
-                                          "businessId": business["id"], "entityId": entity_id,
-                                          "attempts": 0, "delivered": False}
+            self._emitted[event["id"]] = {
+                "id": event["id"],
+                "type": event_type,
+                "businessId": business["id"],
+                "entityId": entity_id,
+                "attempts": 0,
+                "delivered": False,
+            }
             if self._thread is not None:
-                heapq.heappush(self._queue, (time.monotonic(), next(self._order), body, 1,
-                                             event["id"]))
+                heapq.heappush(
+                    self._queue, (time.monotonic(), next(self._order), body, 1, event["id"])
+                )
                 self._wake.notify()
         return event
 
@@ -105,7 +124,8 @@ class WebhookSender:
             while True:
                 with self._wake:
                     while not self._closed and (
-                            not self._queue or self._queue[0][0] > time.monotonic()):
+                        not self._queue or self._queue[0][0] > time.monotonic()
+                    ):
                         wait = self._queue[0][0] - time.monotonic() if self._queue else None
                         self._wake.wait(wait)
                     if self._closed:
@@ -124,12 +144,15 @@ class WebhookSender:
                         log.warning("webhook gave up after %d attempts: %s", attempt, body[:120])
                         continue
                     delay = min(self.first_retry * 2 ** (attempt - 1), self.max_retry)
-                    heapq.heappush(self._queue, (time.monotonic() + delay, order, body,
-                                                 attempt + 1, event_id))
+                    heapq.heappush(
+                        self._queue, (time.monotonic() + delay, order, body, attempt + 1, event_id)
+                    )
 
     def _attempt(self, client: httpx.Client, body: bytes) -> bool:
-        headers = {"Content-Type": "application/json",
-                   "x-wave-signature": signature_header(self.secrets, int(time.time()), body)}
+        headers = {
+            "Content-Type": "application/json",
+            "x-wave-signature": signature_header(self.secrets, int(time.time()), body),
+        }
         try:
             response = client.post(self.url, content=body, headers=headers)
         except httpx.HTTPError as error:

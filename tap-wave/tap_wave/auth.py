@@ -97,8 +97,9 @@ class OAuthRefresher:
             return stored
         if stored is not None:
             logger.info("refresh_token in config is new (re-authorized): it replaces the store")
-        return StoredTokens(refresh_token=self._config_refresh_token,
-                            config_refresh_fingerprint=config_print)
+        return StoredTokens(
+            refresh_token=self._config_refresh_token, config_refresh_fingerprint=config_print
+        )
 
     def _fresh_tokens(self, rejected: str | None) -> StoredTokens:
         with self._store.lock():

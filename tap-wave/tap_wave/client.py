@@ -32,10 +32,16 @@ logger = logging.getLogger("tap-wave.client")
 
 DEFAULT_API_URL = "https://gql.waveapps.com/graphql/public"
 # GraphQL error codes that describe a passing condition on Wave's side.
-TRANSIENT_CODES = frozenset({
-    "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT", "RATE_LIMITED",
-    "TOO_MANY_REQUESTS", "THROTTLED",
-})
+TRANSIENT_CODES = frozenset(
+    {
+        "INTERNAL_SERVER_ERROR",
+        "SERVICE_UNAVAILABLE",
+        "TIMEOUT",
+        "RATE_LIMITED",
+        "TOO_MANY_REQUESTS",
+        "THROTTLED",
+    }
+)
 MAX_TOKEN_RENEWALS = 2
 
 
@@ -92,8 +98,10 @@ class WaveClient:
                     response = self._session.post(
                         self.api_url,
                         json={"query": document, "variables": dict(variables)},
-                        headers={"Authorization": f"Bearer {token}",
-                                 "User-Agent": self._user_agent},
+                        headers={
+                            "Authorization": f"Bearer {token}",
+                            "User-Agent": self._user_agent,
+                        },
                         timeout=self._timeout,
                     )
                 return self._data(response, operation)
@@ -104,18 +112,30 @@ class WaveClient:
                 renewals += 1
                 logger.info("%s: access token rejected by Wave; renewing it", operation)
                 self._tokens.renew(token)
-            except (TransientWaveError, requests.ConnectionError, requests.Timeout,
-                    requests.exceptions.ChunkedEncodingError) as exc:
+            except (
+                TransientWaveError,
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+            ) as exc:
                 problem = _describe(exc)
                 if retries >= self._retry.max_retries:
-                    msg = (f"{operation}: Wave still failing after {retries} retries "
-                           f"({problem}); try again later or raise max_retries")
+                    msg = (
+                        f"{operation}: Wave still failing after {retries} retries "
+                        f"({problem}); try again later or raise max_retries"
+                    )
                     raise WaveAPIError(msg) from exc
                 retries += 1
                 stats.retries += 1
                 wait = self._retry.delay(retries, getattr(exc, "retry_after", None))
-                logger.warning("%s: %s; retry %d/%d in %.1fs", operation, problem, retries,
-                               self._retry.max_retries, wait)
+                logger.warning(
+                    "%s: %s; retry %d/%d in %.1fs",
+                    operation,
+                    problem,
+                    retries,
+                    self._retry.max_retries,
+                    wait,
+                )
                 time.sleep(wait)
 
     def paginate(
@@ -134,8 +154,12 @@ class WaveClient:
         """
         page, first_total = 1, None
         while True:
-            data = self.execute(document, {**variables, "page": page, "pageSize": page_size},
-                                operation=operation, stats=stats)
+            data = self.execute(
+                document,
+                {**variables, "page": page, "pageSize": page_size},
+                operation=operation,
+                stats=stats,
+            )
             found = _follow(data, connection, operation)
             for edge in found.get("edges") or []:
                 node = edge.get("node") if edge else None

@@ -30,27 +30,36 @@ FULL, EVENTS = "full", "events"
 """sync_mode values: the daily catch-up, or a relay run reading only what events name."""
 
 
-def token_source(config: Mapping[str, Any], session: requests.Session,
-                 retry: RetryPolicy) -> AccessTokenSource:
+def token_source(
+    config: Mapping[str, Any], session: requests.Session, retry: RetryPolicy
+) -> AccessTokenSource:
     """The credentials mode the settings ask for, checked for completeness."""
     oauth_given = [name for name in OAUTH_SETTINGS if config.get(name)]
     if config.get("access_token"):
         if oauth_given:
-            msg = ("set either access_token or client_id/client_secret/refresh_token, not both "
-                   f"(found access_token and {', '.join(oauth_given)})")
+            msg = (
+                "set either access_token or client_id/client_secret/refresh_token, not both "
+                f"(found access_token and {', '.join(oauth_given)})"
+            )
             raise ConfigurationError(msg)
         return FullAccessToken(config["access_token"])
     missing = [name for name in OAUTH_SETTINGS if not config.get(name)]
     if len(missing) == len(OAUTH_SETTINGS):
-        msg = ("no Wave credentials: set access_token (a full-access token), or client_id, "
-               "client_secret and refresh_token (OAuth)")
+        msg = (
+            "no Wave credentials: set access_token (a full-access token), or client_id, "
+            "client_secret and refresh_token (OAuth)"
+        )
         raise ConfigurationError(msg)
     if missing:
-        msg = f"OAuth needs client_id, client_secret and refresh_token; missing: {', '.join(missing)}"
+        msg = (
+            f"OAuth needs client_id, client_secret and refresh_token; missing: {', '.join(missing)}"
+        )
         raise ConfigurationError(msg)
     if not config.get("token_store_path"):
-        msg = ("OAuth needs token_store_path: Wave rotates refresh tokens, and the current one "
-               "must be kept (encrypted) between runs")
+        msg = (
+            "OAuth needs token_store_path: Wave rotates refresh tokens, and the current one "
+            "must be kept (encrypted) between runs"
+        )
         raise ConfigurationError(msg)
     key = config.get("token_key") or os.environ.get("TAP_WAVE_TOKEN_KEY")
     if not key:
@@ -79,8 +88,10 @@ class WaveConnection:
         self.sync_mode = config.get("sync_mode") or FULL
         self._events_db = config.get("events_db")
         if self.sync_mode == EVENTS and not self._events_db:
-            msg = ("sync_mode is events, which reads the webhook relay's event store, but "
-                   "events_db is not set: set it to the relay's --db file, or use sync_mode full")
+            msg = (
+                "sync_mode is events, which reads the webhook relay's event store, but "
+                "events_db is not set: set it to the relay's --db file, or use sync_mode full"
+            )
             raise ConfigurationError(msg)
         retry = RetryPolicy(max_retries=int(config.get("max_retries", 6)))
         session = requests.Session()
@@ -98,20 +109,27 @@ class WaveConnection:
     @functools.cache  # noqa: B019 - one connection per run
     def businesses(self) -> list[dict[str, Any]]:
         """The Wave nodes of the run's businesses, in `business_ids` order when given."""
-        visible = list(self.client.paginate(
-            queries.document("businesses"), {}, connection=("businesses",),
-            page_size=self.page_size, operation="business discovery",
-            stats=self.discovery_stats,
-        ))
+        visible = list(
+            self.client.paginate(
+                queries.document("businesses"),
+                {},
+                connection=("businesses",),
+                page_size=self.page_size,
+                operation="business discovery",
+                stats=self.discovery_stats,
+            )
+        )
         self._visible_count = len(visible)
         if not self._requested_ids:
             return visible
         by_id = {node["id"]: node for node in visible}
         unknown = [b for b in self._requested_ids if b not in by_id]
         if unknown:
-            msg = (f"business_ids: {', '.join(unknown)} is not a business this token can see "
-                   f"(it sees {len(visible)}: {', '.join(sorted(by_id)) or 'none'}); "
-                   "fix business_ids or use a token with access to that business")
+            msg = (
+                f"business_ids: {', '.join(unknown)} is not a business this token can see "
+                f"(it sees {len(visible)}: {', '.join(sorted(by_id)) or 'none'}); "
+                "fix business_ids or use a token with access to that business"
+            )
             raise ConfigurationError(msg)
         return [by_id[b] for b in dict.fromkeys(self._requested_ids)]
 

@@ -88,14 +88,21 @@ def _run_checks(config: Mapping[str, Any], user_agent: str) -> str:
     if oauth:
         _check_reachable(session, config.get("token_url") or DEFAULT_TOKEN_URL, "token_url")
     _check_credentials(tokens)
-    client = WaveClient(api_url=api_url, tokens=tokens, retry_policy=retry, session=session,
-                        limiter=RequestLimiter(float(config.get("requests_per_minute") or 60)),
-                        user_agent=user_agent)
+    client = WaveClient(
+        api_url=api_url,
+        tokens=tokens,
+        retry_policy=retry,
+        session=session,
+        limiter=RequestLimiter(float(config.get("requests_per_minute") or 60)),
+        user_agent=user_agent,
+    )
     visible = _visible_businesses(client, tokens, int(config.get("page_size") or 200))
     run_ids = _check_business_ids(visible, list(config.get("business_ids") or []))
     _check_streams(client, tokens, run_ids[0], visible[run_ids[0]])
-    return (f"{_credentials_phrase(tokens, oauth)}, "
-            f"{_businesses_phrase(visible, config.get('business_ids'))}, every stream readable")
+    return (
+        f"{_credentials_phrase(tokens, oauth)}, "
+        f"{_businesses_phrase(visible, config.get('business_ids'))}, every stream readable"
+    )
 
 
 class WatchedTokens:
@@ -118,8 +125,10 @@ def _check_reachable(session: requests.Session, url: str, setting: str) -> None:
     try:
         session.get(url, timeout=REACH_TIMEOUT)
     except requests.RequestException as exc:
-        msg = (f"cannot reach {url}: {unreachable_reason(exc)}; check the {setting} setting, "
-               "the network and any proxy (HTTPS_PROXY)")
+        msg = (
+            f"cannot reach {url}: {unreachable_reason(exc)}; check the {setting} setting, "
+            "the network and any proxy (HTTPS_PROXY)"
+        )
         raise CheckFailed(msg) from None
 
 
@@ -143,8 +152,9 @@ def unreachable_reason(exc: BaseException) -> str:
         if isinstance(cause, TimeoutError):
             return f"no answer within {REACH_TIMEOUT:g} s"
         if isinstance(cause, BaseException):
-            pending.extend([cause.__cause__, cause.__context__, getattr(cause, "reason", None),
-                            *cause.args])
+            pending.extend(
+                [cause.__cause__, cause.__context__, getattr(cause, "reason", None), *cause.args]
+            )
     return type(exc).__name__
 
 
@@ -153,9 +163,11 @@ def _check_credentials(tokens: WatchedTokens) -> None:
     try:
         tokens.token()
     except ReauthorizationRequired:
-        msg = ("the refresh token was rejected (invalid_grant: revoked, expired or already "
-               "used): re-authorize the Wave app and set TAP_WAVE_REFRESH_TOKEN (refresh_token) "
-               "to the new refresh token")
+        msg = (
+            "the refresh token was rejected (invalid_grant: revoked, expired or already "
+            "used): re-authorize the Wave app and set TAP_WAVE_REFRESH_TOKEN (refresh_token) "
+            "to the new refresh token"
+        )
         raise CheckFailed(msg) from None
     except WaveAPIError as problem:
         raise CheckFailed(f"OAuth refresh failed: {problem}") from None
@@ -170,37 +182,50 @@ def _credentials_phrase(tokens: WatchedTokens, oauth: bool) -> str:
     return "OAuth access token from the token store valid"
 
 
-def _visible_businesses(client: WaveClient, tokens: WatchedTokens,
-                        page_size: int) -> dict[str, str]:
+def _visible_businesses(
+    client: WaveClient, tokens: WatchedTokens, page_size: int
+) -> dict[str, str]:
     """{business id: name} of every business the token sees."""
     try:
-        nodes = list(client.paginate(
-            queries.document("businesses"), {}, connection=("businesses",), page_size=page_size,
-            operation="business list", stats=RequestStats(),
-        ))
+        nodes = list(
+            client.paginate(
+                queries.document("businesses"),
+                {},
+                connection=("businesses",),
+                page_size=page_size,
+                operation="business list",
+                stats=RequestStats(),
+            )
+        )
     except WaveAPIError as problem:
         raise _read_failure(problem, tokens, "the business list", BUSINESS_SCOPE) from None
     if not nodes:
-        msg = ("the token sees no business: authorize the app for a business (Wave grants OAuth "
-               "access only to businesses on Wave Pro or Wave Advisor)")
+        msg = (
+            "the token sees no business: authorize the app for a business (Wave grants OAuth "
+            "access only to businesses on Wave Pro or Wave Advisor)"
+        )
         raise CheckFailed(msg)
     return {node["id"]: node.get("name") or node["id"] for node in nodes}
 
 
 def _check_business_ids(visible: dict[str, str], requested: list[str]) -> list[str]:
     """The run's business ids; every requested one must be visible."""
-    unknown = [business_id for business_id in dict.fromkeys(requested)
-               if business_id not in visible]
+    unknown = [
+        business_id for business_id in dict.fromkeys(requested) if business_id not in visible
+    ]
     if unknown:
         sees = ", ".join(f"{name} ({business_id})" for business_id, name in visible.items())
-        msg = (f"business id {', '.join(unknown)} not visible to this token (it sees "
-               f"{len(visible)}: {sees}): fix business_ids or authorize the app for that business")
+        msg = (
+            f"business id {', '.join(unknown)} not visible to this token (it sees "
+            f"{len(visible)}: {sees}): fix business_ids or authorize the app for that business"
+        )
         raise CheckFailed(msg)
     return list(dict.fromkeys(requested)) or list(visible)
 
 
-def _check_streams(client: WaveClient, tokens: WatchedTokens, business_id: str,
-                   business_name: str) -> None:
+def _check_streams(
+    client: WaveClient, tokens: WatchedTokens, business_id: str, business_name: str
+) -> None:
     """One record of every stream read from Wave; all refused scopes are named at once."""
     missing: list[str] = []
     for stream_type in STREAM_TYPES:
@@ -208,24 +233,30 @@ def _check_streams(client: WaveClient, tokens: WatchedTokens, business_id: str,
         if document is None:  # businesses (already read) and the relay's event streams
             continue
         try:
-            client.execute(queries.document(document),
-                           {"businessId": business_id, "page": 1, "pageSize": 1},
-                           operation=f"{stream_type.name} of {business_name}",
-                           stats=RequestStats())
+            client.execute(
+                queries.document(document),
+                {"businessId": business_id, "page": 1, "pageSize": 1},
+                operation=f"{stream_type.name} of {business_name}",
+                stats=RequestStats(),
+            )
         except WaveAPIError as problem:
             scope = STREAM_SCOPES[stream_type.name]
             if tokens.rejected or not _REFUSAL.search(str(problem)):
-                raise _read_failure(problem, tokens, f"{stream_type.name} of {business_name}",
-                                    scope) from None
+                raise _read_failure(
+                    problem, tokens, f"{stream_type.name} of {business_name}", scope
+                ) from None
             missing.append(scope)
     if missing:
-        msg = (f"missing scope{'s' if len(missing) > 1 else ''}: {' '.join(missing)} - "
-               "authorize the Wave app again with these scopes and set the new refresh token")
+        msg = (
+            f"missing scope{'s' if len(missing) > 1 else ''}: {' '.join(missing)} - "
+            "authorize the Wave app again with these scopes and set the new refresh token"
+        )
         raise CheckFailed(msg)
 
 
-def _read_failure(problem: WaveAPIError, tokens: WatchedTokens, what: str,
-                  scope: str) -> CheckFailed:
+def _read_failure(
+    problem: WaveAPIError, tokens: WatchedTokens, what: str, scope: str
+) -> CheckFailed:
     if tokens.rejected:  # the token sources' own words say which token and what to do
         return CheckFailed(str(problem))
     if _REFUSAL.search(str(problem)):
@@ -236,7 +267,8 @@ def _read_failure(problem: WaveAPIError, tokens: WatchedTokens, what: str,
 def _businesses_phrase(visible: dict[str, str], requested: list[str] | None) -> str:
     names = list(visible.values())
     shown = ", ".join(names[:NAMES_SHOWN]) + (
-        f", and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else "")
+        f", and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else ""
+    )
     phrase = f"{len(names)} business{'es' if len(names) != 1 else ''} visible ({shown})"
     if requested:
         phrase += f", all {len(set(requested))} in business_ids among them"

@@ -88,8 +88,9 @@ def read_only_uri(location: str) -> str:
 class EventStore:
     """Read-only access to the relay's store for one run, bounded by the run's newest event."""
 
-    def __init__(self, location: str, max_seq: int | None = None,
-                 run_id: str | None = None) -> None:
+    def __init__(
+        self, location: str, max_seq: int | None = None, run_id: str | None = None
+    ) -> None:
         self.location = location
         uri = read_only_uri(location)
         try:
@@ -98,8 +99,10 @@ class EventStore:
             newest = self._db.execute("SELECT max(seq) FROM events").fetchone()[0] or 0
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
         except sqlite3.Error as exc:
-            msg = (f"events_db {location}: cannot read the relay's event store ({exc}); point "
-                   "events_db at the file given to `webhook-relay serve --db`")
+            msg = (
+                f"events_db {location}: cannot read the relay's event store ({exc}); point "
+                "events_db at the file given to `webhook-relay serve --db`"
+            )
             raise ConfigurationError(msg) from exc
         self.max_seq = newest if max_seq is None else min(max_seq, newest)
         """Events after this one are left for the next run (they arrived after it started)."""
@@ -129,7 +132,8 @@ class EventStore:
             where, params = f"seq <= ? {self._skip}", (self.max_seq,)
         rows = self._db.execute(
             f"SELECT business_id FROM events WHERE {where} GROUP BY business_id ORDER BY min(seq)",
-            params).fetchall()
+            params,
+        ).fetchall()
         return [business_id for (business_id,) in rows]
 
     def events(self, business_id: str, after_seq: int) -> Iterator[StoredEvent]:
@@ -138,10 +142,14 @@ class EventStore:
         if self.run_id:
             where, params = "run_id = ?", (business_id, self.run_id)
         else:
-            where, params = f"seq > ? AND seq <= ? {self._skip}", (
-                business_id, after_seq, self.max_seq)
+            where, params = (
+                f"seq > ? AND seq <= ? {self._skip}",
+                (business_id, after_seq, self.max_seq),
+            )
         cursor = self._db.execute(
             "SELECT seq, id, business_id, type, entity_id, created_at, received_at, body"
-            f" FROM events WHERE business_id = ? AND {where} ORDER BY seq", params)
+            f" FROM events WHERE business_id = ? AND {where} ORDER BY seq",
+            params,
+        )
         for row in cursor:
             yield StoredEvent(*row)

@@ -62,8 +62,7 @@ def wave_timestamp(event: StoredEvent) -> str | None:
         try:
             datetime.fromisoformat(event.created_at)
         except ValueError:
-            logger.warning("event %s: createdAt %r is not a timestamp", event.id,
-                           event.created_at)
+            logger.warning("event %s: createdAt %r is not a timestamp", event.id, event.created_at)
         else:
             return event.created_at
     return None
@@ -77,9 +76,14 @@ def event_time(event: StoredEvent) -> str:
 def webhook_event_record(event: StoredEvent) -> dict[str, Any]:
     """A `webhook_events` record: the event as received, its body as the raw JSON text."""
     return {
-        "business_id": event.business_id, "id": event.id, "type": event.type,
-        "entity_id": event.entity_id, "created_at": wave_timestamp(event),
-        "received_at": event.received_at, "relay_seq": event.seq, "body": event.body,
+        "business_id": event.business_id,
+        "id": event.id,
+        "type": event.type,
+        "entity_id": event.entity_id,
+        "created_at": wave_timestamp(event),
+        "received_at": event.received_at,
+        "relay_seq": event.seq,
+        "body": event.body,
         "_sdc_extracted_at": event.received_at,
     }
 
@@ -88,15 +92,17 @@ def transaction_record(event: StoredEvent, schema: Mapping[str, Any]) -> dict[st
     """A `transactions` record from a `transaction.created` event, or None if it carries none."""
     obj = event.object
     if not obj:
-        logger.warning("event %s (transaction.created, business %s) carries no data.object; "
-                       "no transaction recorded (the event itself is kept in webhook_events)",
-                       event.id, event.business_id)
+        logger.warning(
+            "event %s (transaction.created, business %s) carries no data.object; "
+            "no transaction recorded (the event itself is kept in webhook_events)",
+            event.id,
+            event.business_id,
+        )
         return None
     record = shape(obj)
     record["id"] = record.get("id") or event.entity_id
     if not record["id"]:
-        logger.warning("event %s: transaction without an id; kept only in webhook_events",
-                       event.id)
+        logger.warning("event %s: transaction without an id; kept only in webhook_events", event.id)
         return None
     record["business_id"] = event.business_id
     record["received_at"] = record["_sdc_extracted_at"] = event.received_at
@@ -133,8 +139,12 @@ def entity_changes(events: Iterable[StoredEvent], entities: tuple[str, ...]) -> 
         else:
             entity_id = event.object.get(f"{primary}Id")
         if not entity_id or not isinstance(entity_id, str):
-            logger.warning("event %s (%s) names no %s; the next daily run picks up the change",
-                           event.id, event.type, primary)
+            logger.warning(
+                "event %s (%s) names no %s; the next daily run picks up the change",
+                event.id,
+                event.type,
+                primary,
+            )
             continue
         mentioned[entity_id] = None
     changes.reread = [i for i in mentioned if i not in changes.deleted]
@@ -160,6 +170,12 @@ def entity_records(stream: WaveStream, context: Mapping[str, Any]) -> Iterator[d
     # The modified_at bookmark stays the daily run's: drop what the SDK noted from these records.
     stream.get_context_state(context).pop("progress_markers", None)
     if changes.reread or changes.deleted:
-        logger.info("stream %s, business %s: %d events -> %d re-read (%d gone meanwhile), "
-                    "%d deleted", stream.name, business_id, len(events), len(changes.reread),
-                    skipped, len(changes.deleted))
+        logger.info(
+            "stream %s, business %s: %d events -> %d re-read (%d gone meanwhile), %d deleted",
+            stream.name,
+            business_id,
+            len(events),
+            len(changes.reread),
+            skipped,
+            len(changes.deleted),
+        )

@@ -46,8 +46,16 @@ def money(*names: str) -> list[th.Property]:
 
 
 def address(prefix: str) -> list[th.Property]:
-    parts = ("line1", "line2", "city", "postal_code", "province_code", "province_name",
-             "country_code", "country_name")
+    parts = (
+        "line1",
+        "line2",
+        "city",
+        "postal_code",
+        "province_code",
+        "province_name",
+        "country_code",
+        "country_name",
+    )
     return [th.Property(f"{prefix}_{part}", Str) for part in parts]
 
 
@@ -69,8 +77,21 @@ TIMESTAMPS = scalars(DateTime, "created_at", "modified_at")
 
 _CONTACT = _props(
     ID,
-    scalars(Str, "name", "first_name", "last_name", "display_id", "email", "mobile", "phone",
-            "fax", "toll_free", "website", "internal_notes", "currency"),
+    scalars(
+        Str,
+        "name",
+        "first_name",
+        "last_name",
+        "display_id",
+        "email",
+        "mobile",
+        "phone",
+        "fax",
+        "toll_free",
+        "website",
+        "internal_notes",
+        "currency",
+    ),
     address("address"),
     scalars(Str, "shipping_name", "shipping_phone", "shipping_instructions"),
     address("shipping_address"),
@@ -79,12 +100,26 @@ _CONTACT = _props(
 )
 
 BUSINESSES = th.PropertiesList(
-    th.Property("business_id", Str(nullable=False), required=True,
-                description="The Wave business id."),
+    th.Property(
+        "business_id", Str(nullable=False), required=True, description="The Wave business id."
+    ),
     *_props(
-        scalars(Str, "name", "organizational_type", "type_name", "type_value", "subtype_name",
-                "subtype_value", "currency", "timezone", "phone", "fax", "mobile", "toll_free",
-                "website"),
+        scalars(
+            Str,
+            "name",
+            "organizational_type",
+            "type_name",
+            "type_value",
+            "subtype_name",
+            "subtype_value",
+            "currency",
+            "timezone",
+            "phone",
+            "fax",
+            "mobile",
+            "toll_free",
+            "website",
+        ),
         address("address"),
         scalars(Bool, "is_personal", "is_archived", "email_send_enabled"),
         TIMESTAMPS,
@@ -107,9 +142,21 @@ PRODUCTS = record(
 
 ACCOUNTS = record(
     ID,
-    scalars(Str, "classic_id", "name", "description", "display_id", "currency", "type_name",
-            "type_value", "type_normal_balance_type", "subtype_name", "subtype_value",
-            "subtype_description", "normal_balance_type"),
+    scalars(
+        Str,
+        "classic_id",
+        "name",
+        "description",
+        "display_id",
+        "currency",
+        "type_name",
+        "type_value",
+        "type_normal_balance_type",
+        "subtype_name",
+        "subtype_value",
+        "subtype_description",
+        "normal_balance_type",
+    ),
     th.Property("subtype_system_created", Bool),
     th.Property("is_archived", Bool),
     th.Property("sequence", Int),
@@ -129,26 +176,52 @@ SALES_TAXES = record(
 _DOCUMENT_SETTINGS = _props(
     scalars(DateTime, "last_sent_at", "last_viewed_at"),
     scalars(Str, "last_sent_via", "item_title", "unit_title", "price_title", "amount_title"),
-    scalars(Bool, "require_terms_of_service_agreement", "disable_credit_card_payments",
-            "disable_bank_payments", "disable_amex_payments", "hide_name", "hide_description",
-            "hide_unit", "hide_price", "hide_amount"),
+    scalars(
+        Bool,
+        "require_terms_of_service_agreement",
+        "disable_credit_card_payments",
+        "disable_bank_payments",
+        "disable_amex_payments",
+        "hide_name",
+        "hide_description",
+        "hide_unit",
+        "hide_price",
+        "hide_amount",
+    ),
 )
-_DISCOUNTS = th.Property("discounts", nested(
-    scalars(Str, "type", "name"), scalars(DateTime, "created_at", "modified_at"),
-    scalars(Dec, "amount", "percentage"),
-))
-_ITEMS = th.Property("items", nested(
-    scalars(Str, "id", "description"),
-    scalars(Dec, "quantity", "unit_price"),
-    scalars(Str, "account_id", "product_id"),
-    money("subtotal", "total"),
-    th.Property("taxes", nested(th.Property("sales_tax_id", Str), money("amount"))),
-))
+_DISCOUNTS = th.Property(
+    "discounts",
+    nested(
+        scalars(Str, "type", "name"),
+        scalars(DateTime, "created_at", "modified_at"),
+        scalars(Dec, "amount", "percentage"),
+    ),
+)
+_ITEMS = th.Property(
+    "items",
+    nested(
+        scalars(Str, "id", "description"),
+        scalars(Dec, "quantity", "unit_price"),
+        scalars(Str, "account_id", "product_id"),
+        money("subtotal", "total"),
+        th.Property("taxes", nested(th.Property("sales_tax_id", Str), money("amount"))),
+    ),
+)
 _DOCUMENT = _props(
     ID,
     th.Property("status", Str, description="DELETED once Wave deleted it."),
-    scalars(Str, "title", "subhead", "po_number", "memo", "footer", "pdf_url", "view_url",
-            "currency", "customer_id"),
+    scalars(
+        Str,
+        "title",
+        "subhead",
+        "po_number",
+        "memo",
+        "footer",
+        "pdf_url",
+        "view_url",
+        "currency",
+        "customer_id",
+    ),
     th.Property("due_date", Date),
     th.Property("exchange_rate", Dec),
     money("subtotal", "tax_total", "discount_total", "total", "amount_due", "amount_paid"),
@@ -163,15 +236,18 @@ INVOICES = record(
     th.Property("invoice_number", Str),
     th.Property("invoice_date", Date),
     scalars(Str, "source_id", "source_type"),
-    th.Property("payments", nested(
-        th.Property("id", Str),
-        th.Property("amount", Dec),
-        th.Property("payment_date", Date),
-        scalars(Str, "payment_method", "memo"),
-        th.Property("exchange_rate", Dec),
-        scalars(Str, "payment_currency", "account_id"),
-        TIMESTAMPS,
-    )),
+    th.Property(
+        "payments",
+        nested(
+            th.Property("id", Str),
+            th.Property("amount", Dec),
+            th.Property("payment_date", Date),
+            scalars(Str, "payment_method", "memo"),
+            th.Property("exchange_rate", Dec),
+            scalars(Str, "payment_currency", "account_id"),
+            TIMESTAMPS,
+        ),
+    ),
 )
 
 ESTIMATES = record(
@@ -184,10 +260,14 @@ ESTIMATES = record(
     th.Property("dont_carry_over_notes_to_invoice", Bool),
 )
 
-RECEIVED_AT = th.Property("received_at", DateTime,
-                          description="When the webhook relay received it.")
-EXTRACTED_AT = th.Property("_sdc_extracted_at", DateTime,
-                           description="When the webhook relay received the event (as received_at).")
+RECEIVED_AT = th.Property(
+    "received_at", DateTime, description="When the webhook relay received it."
+)
+EXTRACTED_AT = th.Property(
+    "_sdc_extracted_at",
+    DateTime,
+    description="When the webhook relay received the event (as received_at).",
+)
 
 WEBHOOK_EVENTS = record(
     th.Property("id", Str(nullable=False), required=True, description="The event id."),
@@ -207,12 +287,17 @@ TRANSACTIONS = record(
     th.Property("anchor_account_id", Str),
     th.Property("anchor_amount", Dec),
     th.Property("anchor_direction", Str, description="DEPOSIT or WITHDRAWAL."),
-    th.Property("line_items", nested(
-        scalars(Str, "account_id", "customer_id", "description"),
-        th.Property("amount", Dec),
-        th.Property("balance", Str, description="INCREASE, DECREASE, DEBIT or CREDIT."),
-        th.Property("taxes", nested(th.Property("sales_tax_id", Str), th.Property("amount", Dec))),
-    )),
+    th.Property(
+        "line_items",
+        nested(
+            scalars(Str, "account_id", "customer_id", "description"),
+            th.Property("amount", Dec),
+            th.Property("balance", Str, description="INCREASE, DECREASE, DEBIT or CREDIT."),
+            th.Property(
+                "taxes", nested(th.Property("sales_tax_id", Str), th.Property("amount", Dec))
+            ),
+        ),
+    ),
     th.Property("created_at", DateTime),
     RECEIVED_AT,
     EXTRACTED_AT,

@@ -36,7 +36,9 @@ WINDOW_ATTEMPTS = 3
 
 def wave_datetime(moment: datetime) -> str:
     """Wave's DateTime form: UTC, milliseconds, `Z`."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 class WaveStream(Stream):
@@ -53,7 +55,8 @@ class WaveStream(Stream):
     """File of the id-only query used to reconcile deletes (None: no reconciliation)."""
     deletion_status: ClassVar[str | None] = None
     fingerprint: ClassVar[Callable[[Mapping[str, Any]], str]] = staticmethod(
-        reconcile.no_fingerprint)
+        reconcile.no_fingerprint
+    )
     entity_query: ClassVar[str | None] = None
     """File (and Business field) reading one entity by id, for re-reads."""
     event_entities: ClassVar[tuple[str, ...]] = ()
@@ -80,12 +83,18 @@ class WaveStream(Stream):
         business: a run scoped to some businesses, or an events-mode run, must not send it.
         """
         return bool(self.config.get("emit_activate_version_messages")) and (
-            self.wave.reads_every_business)
+            self.wave.reads_every_business
+        )
 
     def sync(self, context: Any = None) -> None:
         super().sync(context)
-        logger.info("stream %s: %d records, %d requests, %d retries", self.name,
-                    self.stats.records, self.stats.requests, self.stats.retries)
+        logger.info(
+            "stream %s: %d records, %d requests, %d retries",
+            self.name,
+            self.stats.records,
+            self.stats.requests,
+            self.stats.retries,
+        )
 
     def get_records(self, context: Any) -> Iterator[dict[str, Any]]:
         if not context:  # the run has no business (none visible, or no events)
@@ -112,26 +121,30 @@ class WaveStream(Stream):
         if self.replication_key:
             self.bookmark(context, newest)
 
-    def read_window(self, business_id: str, variables: dict[str, Any],
-                    emitted: reconcile.KnownIds) -> Iterator[dict[str, Any]]:
+    def read_window(
+        self, business_id: str, variables: dict[str, Any], emitted: reconcile.KnownIds
+    ) -> Iterator[dict[str, Any]]:
         """Every node of the window once, read again if records left it while paging."""
         operation = f"{self.name} of business {business_id}"
         for attempt in range(1, WINDOW_ATTEMPTS + 1):
             try:
                 for node in self.wave.client.paginate(
-                    queries.document(self.query_name), variables,
-                    connection=("business", self.connection), page_size=self.wave.page_size,
-                    operation=operation, stats=self.stats,
+                    queries.document(self.query_name),
+                    variables,
+                    connection=("business", self.connection),
+                    page_size=self.wave.page_size,
+                    operation=operation,
+                    stats=self.stats,
                 ):
                     if node["id"] not in emitted:
                         emitted[node["id"]] = self.fingerprint(node)
                         yield node
                 return
             except WindowShifted as shift:
-                logger.warning("%s (pass %d of %d); reading the window again", shift, attempt,
-                               WINDOW_ATTEMPTS)
-        logger.warning("%s: records kept changing while paging; the next run reads them",
-                       operation)
+                logger.warning(
+                    "%s (pass %d of %d); reading the window again", shift, attempt, WINDOW_ATTEMPTS
+                )
+        logger.warning("%s: records kept changing while paging; the next run reads them", operation)
 
     def to_record(self, node: Mapping[str, Any], business_id: str) -> dict[str, Any]:
         record = shape(node)
@@ -160,13 +173,20 @@ class WaveStream(Stream):
         listed = (
             (node["id"], self.fingerprint(node))
             for node in self.wave.client.paginate(
-                queries.document(self.id_pass), {"businessId": business_id},
-                connection=("business", self.connection), page_size=self.wave.page_size,
-                operation=f"{self.name} id pass of business {business_id}", stats=self.stats,
+                queries.document(self.id_pass),
+                {"businessId": business_id},
+                connection=("business", self.connection),
+                page_size=self.wave.page_size,
+                operation=f"{self.name} id pass of business {business_id}",
+                stats=self.stats,
             )
         )
-        outcome = reconcile.reconcile(previous=previous, emitted_now=emitted, listed=listed,
-                                      track_changes=self.tracks_silent_changes)
+        outcome = reconcile.reconcile(
+            previous=previous,
+            emitted_now=emitted,
+            listed=listed,
+            track_changes=self.tracks_silent_changes,
+        )
         if self.wave.reconcile_deletes:
             deleted_at = datetime.now(UTC).isoformat()
             for entity_id in outcome.deleted:
@@ -178,8 +198,13 @@ class WaveStream(Stream):
             yield record
         state["known_ids"] = reconcile.encode_known(outcome.known)
         if outcome.deleted or outcome.changed:
-            logger.info("stream %s, business %s: %d deleted, %d changed silently", self.name,
-                        business_id, len(outcome.deleted), len(outcome.changed))
+            logger.info(
+                "stream %s, business %s: %d deleted, %d changed silently",
+                self.name,
+                business_id,
+                len(outcome.deleted),
+                len(outcome.changed),
+            )
 
     @property
     def tracks_silent_changes(self) -> bool:
@@ -187,8 +212,12 @@ class WaveStream(Stream):
         return self.fingerprint is not reconcile.no_fingerprint and self.wave.reread_open_invoices
 
     def deletion_record(self, business_id: str, entity_id: str, deleted_at: str) -> dict:
-        record = {"business_id": business_id, "id": entity_id, "_sdc_deleted_at": deleted_at,
-                  "modified_at": None}
+        record = {
+            "business_id": business_id,
+            "id": entity_id,
+            "_sdc_deleted_at": deleted_at,
+            "modified_at": None,
+        }
         if self.deletion_status:
             record["status"] = self.deletion_status
         self.stats.records += 1
@@ -202,14 +231,19 @@ class WaveStream(Stream):
         """The entity read again by id, shaped; None if Wave no longer has it."""
         try:
             data = self.wave.client.execute(
-                queries.document(self.entity_query), {"businessId": business_id, "id": entity_id},
+                queries.document(self.entity_query),
+                {"businessId": business_id, "id": entity_id},
                 operation=f"{self.entity_query} {entity_id} of business {business_id}",
                 stats=self.stats,
             )
         except NotFound as missing:
             if missing.paths and all(len(path) > 1 for path in missing.paths):
-                logger.info("%s %s of business %s is gone from Wave; not re-read",
-                            self.entity_query, entity_id, business_id)
+                logger.info(
+                    "%s %s of business %s is gone from Wave; not re-read",
+                    self.entity_query,
+                    entity_id,
+                    business_id,
+                )
                 return None
             raise  # the business itself (or the request) is wrong
         node = (data.get("business") or {}).get(self.entity_query)
@@ -355,6 +389,14 @@ class TransactionsStream(EventSourcedStream):
 
 
 STREAM_TYPES: tuple[type[WaveStream], ...] = (
-    BusinessesStream, CustomersStream, VendorsStream, ProductsStream, AccountsStream,
-    SalesTaxesStream, InvoicesStream, EstimatesStream, TransactionsStream, WebhookEventsStream,
+    BusinessesStream,
+    CustomersStream,
+    VendorsStream,
+    ProductsStream,
+    AccountsStream,
+    SalesTaxesStream,
+    InvoicesStream,
+    EstimatesStream,
+    TransactionsStream,
+    WebhookEventsStream,
 )

@@ -21,9 +21,13 @@ FAST = {"requests_per_minute": 60000, "page_size": 50}
 
 # GraphQL field of each per-business stream, and the arguments that make Wave list everything.
 CONNECTIONS = {
-    "customers": "customers", "vendors": "vendors", "products": "products(isArchived: null)",
-    "accounts": "accounts(isArchived: null)", "sales_taxes": "salesTaxes(isArchived: null)",
-    "invoices": "invoices", "estimates": "estimates",
+    "customers": "customers",
+    "vendors": "vendors",
+    "products": "products(isArchived: null)",
+    "accounts": "accounts(isArchived: null)",
+    "sales_taxes": "salesTaxes(isArchived: null)",
+    "invoices": "invoices",
+    "estimates": "estimates",
 }
 
 
@@ -43,8 +47,9 @@ class TapRun:
 
     def counts(self) -> Counter:
         """(stream, business_id) -> records emitted."""
-        return Counter((stream, r["business_id"]) for stream, rows in self.records.items()
-                       for r in rows)
+        return Counter(
+            (stream, r["business_id"]) for stream, rows in self.records.items() for r in rows
+        )
 
     def ids(self, stream: str) -> set[str]:
         return {r["id"] for r in self.records.get(stream, [])}
@@ -79,59 +84,90 @@ class TapRunner:
         path.write_text(json.dumps(content))
         return path
 
-    def command(self, config: dict | None, state: dict | None = None,
-                extra: tuple[str, ...] = ()) -> list[str]:
+    def command(
+        self, config: dict | None, state: dict | None = None, extra: tuple[str, ...] = ()
+    ) -> list[str]:
         argv = [TAP, "--config", "ENV" if config is None else str(self._write("config", config))]
         if state:
             argv += ["--state", str(self._write("state", state))]
         return argv + list(extra)
 
-    def start(self, config: dict, state: dict | None = None,
-              env: dict | None = None) -> subprocess.Popen:
-        return subprocess.Popen(self.command(config, state), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True,
-                                env={**os.environ, **(env or {})}, cwd=self.directory)
+    def start(
+        self, config: dict, state: dict | None = None, env: dict | None = None
+    ) -> subprocess.Popen:
+        return subprocess.Popen(
+            self.command(config, state),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **(env or {})},
+            cwd=self.directory,
+        )
 
     @staticmethod
     def finish(process: subprocess.Popen, timeout: float = 120) -> TapRun:
         stdout, stderr = process.communicate(timeout=timeout)
         return parse_output(process.returncode, stdout, stderr)
 
-    def run(self, config: dict | None, state: dict | None = None, env: dict | None = None,
-            timeout: float = 120) -> TapRun:
-        done = subprocess.run(self.command(config, state), capture_output=True, text=True,
-                              env={**os.environ, **(env or {})}, timeout=timeout,
-                              cwd=self.directory, check=False)
+    def run(
+        self,
+        config: dict | None,
+        state: dict | None = None,
+        env: dict | None = None,
+        timeout: float = 120,
+    ) -> TapRun:
+        done = subprocess.run(
+            self.command(config, state),
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {})},
+            timeout=timeout,
+            cwd=self.directory,
+            check=False,
+        )
         return parse_output(done.returncode, done.stdout, done.stderr)
 
 
 def access_config(sandbox, **settings) -> dict:
     """Full-access-token mode."""
-    return {"access_token": sandbox.access_token, "api_url": sandbox.graphql_url, **FAST,
-            **settings}
+    return {
+        "access_token": sandbox.access_token,
+        "api_url": sandbox.graphql_url,
+        **FAST,
+        **settings,
+    }
 
 
 def oauth_config(sandbox, store: Path, key: str, **settings) -> dict:
     """OAuth mode with an encrypted token store."""
-    return {"client_id": sandbox.client_id, "client_secret": sandbox.client_secret,
-            "refresh_token": sandbox.refresh_token, "token_url": sandbox.token_url,
-            "api_url": sandbox.graphql_url, "token_store_path": str(store), "token_key": key,
-            **FAST, **settings}
+    return {
+        "client_id": sandbox.client_id,
+        "client_secret": sandbox.client_secret,
+        "refresh_token": sandbox.refresh_token,
+        "token_url": sandbox.token_url,
+        "api_url": sandbox.graphql_url,
+        "token_store_path": str(store),
+        "token_key": key,
+        **FAST,
+        **settings,
+    }
 
 
 def sandbox_totals(sandbox, business_ids: list[str] | None = None) -> Counter:
     """(stream, business_id) -> the sandbox's totalCount, for every stream."""
     ids = business_ids or sandbox.business_ids()
     totals: Counter = Counter()
-    fields = " ".join(f"{name}: {connection} {{ pageInfo {{ totalCount }} }}"
-                      for name, connection in CONNECTIONS.items())
+    fields = " ".join(
+        f"{name}: {connection} {{ pageInfo {{ totalCount }} }}"
+        for name, connection in CONNECTIONS.items()
+    )
     for business_id in ids:
-        answer = sandbox.graphql(f"query($id: ID!) {{ business(id: $id) {{ {fields} }} }}",
-                                 {"id": business_id})
+        answer = sandbox.graphql(
+            f"query($id: ID!) {{ business(id: $id) {{ {fields} }} }}", {"id": business_id}
+        )
         assert "errors" not in answer, answer
         for name in CONNECTIONS:
-            totals[(name, business_id)] = answer["data"]["business"][name]["pageInfo"][
-                "totalCount"]
+            totals[(name, business_id)] = answer["data"]["business"][name]["pageInfo"]["totalCount"]
         totals[("businesses", business_id)] = 1
     return totals
 

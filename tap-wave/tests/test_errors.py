@@ -9,18 +9,30 @@ import pytest
 from tap_wave.testing import access_config
 
 
-@pytest.mark.parametrize(("settings", "message"), [
-    ({}, "no Wave credentials: set access_token"),
-    ({"access_token": "t", "client_id": "c"}, "set either access_token or client_id"),
-    ({"client_id": "c", "client_secret": "s"}, "missing: refresh_token"),
-    ({"client_id": "c", "client_secret": "s", "refresh_token": "r"},
-     "OAuth needs token_store_path"),
-    ({"client_id": "c", "client_secret": "s", "refresh_token": "r", "token_store_path": "x",
-      "token_key": "not a key"}, "not a valid Fernet key; generate one with"),
-])
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({}, "no Wave credentials: set access_token"),
+        ({"access_token": "t", "client_id": "c"}, "set either access_token or client_id"),
+        ({"client_id": "c", "client_secret": "s"}, "missing: refresh_token"),
+        (
+            {"client_id": "c", "client_secret": "s", "refresh_token": "r"},
+            "OAuth needs token_store_path",
+        ),
+        (
+            {
+                "client_id": "c",
+                "client_secret": "s",
+                "refresh_token": "r",
+                "token_store_path": "x",
+                "token_key": "not a key",
+            },
+            "not a valid Fernet key; generate one with",
+        ),
+    ],
+)
 def test_incomplete_credentials_end_with_one_clear_error(wave_sandbox, tap, settings, message):
-    run = tap.run({"api_url": wave_sandbox.graphql_url, **settings},
-                  env={"TAP_WAVE_TOKEN_KEY": ""})
+    run = tap.run({"api_url": wave_sandbox.graphql_url, **settings}, env={"TAP_WAVE_TOKEN_KEY": ""})
     assert run.returncode == 1
     assert len(run.errors()) == 1
     assert message in run.errors()[0]
@@ -40,7 +52,8 @@ def test_an_unknown_business_id_ends_with_one_clear_error(wave_sandbox, tap):
     assert run.errors() == [
         "tap-wave: error: business_ids: QnVzaW5lc3M6bm9wZQ== is not a business this token can "
         f"see (it sees 3: {', '.join(sorted(wave_sandbox.business_ids()))}); fix business_ids "
-        "or use a token with access to that business"]
+        "or use a token with access to that business"
+    ]
     assert not run.records
 
 
@@ -53,12 +66,15 @@ def test_a_rejected_access_token_ends_with_one_clear_error(wave_sandbox, tap):
 
 def test_settings_from_the_environment(wave_sandbox, tap):
     business = wave_sandbox.business_ids()[2]
-    run = tap.run(None, env={
-        "TAP_WAVE_ACCESS_TOKEN": wave_sandbox.access_token,
-        "TAP_WAVE_API_URL": wave_sandbox.graphql_url,
-        "TAP_WAVE_BUSINESS_IDS": json.dumps([business]),
-        "TAP_WAVE_REQUESTS_PER_MINUTE": "60000",
-        "TAP_WAVE_PAGE_SIZE": "20",
-    })
+    run = tap.run(
+        None,
+        env={
+            "TAP_WAVE_ACCESS_TOKEN": wave_sandbox.access_token,
+            "TAP_WAVE_API_URL": wave_sandbox.graphql_url,
+            "TAP_WAVE_BUSINESS_IDS": json.dumps([business]),
+            "TAP_WAVE_REQUESTS_PER_MINUTE": "60000",
+            "TAP_WAVE_PAGE_SIZE": "20",
+        },
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert {r["business_id"] for rows in run.records.values() for r in rows} == {business}

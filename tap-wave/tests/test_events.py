@@ -14,8 +14,15 @@ from webhook_relay.testing import RelayProcess, start_webhook_relay
 from bench.wave_changes import BusinessChanges
 
 SECRET = "tap-events-secret"
-SMALL = {"businesses": 2, "seed": 11, "customers": 6, "vendors": 2, "products": 5, "invoices": 8,
-         "estimates": 3}
+SMALL = {
+    "businesses": 2,
+    "seed": 11,
+    "customers": 6,
+    "vendors": 2,
+    "products": 5,
+    "invoices": 8,
+    "estimates": 3,
+}
 
 
 @dataclass
@@ -43,13 +50,19 @@ class Books:
 
 @pytest.fixture
 def books(tmp_path, wave_sandbox_factory) -> Books:
-    with start_webhook_relay(tmp_path / "relay" / "events.db", tmp_path, SECRET,
-                             debounce=3600, max_wait=3600) as relay:
-        sandbox = wave_sandbox_factory(**SMALL, webhook_url=relay.webhook_url,
-                                       webhook_secret=SECRET)
+    with start_webhook_relay(
+        tmp_path / "relay" / "events.db", tmp_path, SECRET, debounce=3600, max_wait=3600
+    ) as relay:
+        sandbox = wave_sandbox_factory(
+            **SMALL, webhook_url=relay.webhook_url, webhook_secret=SECRET
+        )
         business_a, business_b = sandbox.business_ids()
-        yield Books(sandbox, relay, BusinessChanges(sandbox, business_a),
-                    BusinessChanges(sandbox, business_b))
+        yield Books(
+            sandbox,
+            relay,
+            BusinessChanges(sandbox, business_a),
+            BusinessChanges(sandbox, business_b),
+        )
 
 
 def by_id(records: list[dict]) -> dict[str, dict]:
@@ -57,8 +70,11 @@ def by_id(records: list[dict]) -> dict[str, dict]:
 
 
 def partition(state: dict, stream: str, business_id: str) -> dict:
-    return next(p for p in state["bookmarks"][stream]["partitions"]
-                if p["context"]["business_id"] == business_id)
+    return next(
+        p
+        for p in state["bookmarks"][stream]["partitions"]
+        if p["context"]["business_id"] == business_id
+    )
 
 
 def test_events_mode_rereads_only_the_entities_the_events_name(books, tap):
@@ -76,19 +92,27 @@ def test_events_mode_rereads_only_the_entities_the_events_name(books, tap):
 
     assert run.returncode == 0, run.stderr[-3000:]
     assert operation_requests(before, books.sandbox.stats()) == {
-        "Invoice": 1, "Customer": 1, "Product": 1}
+        "Invoice": 1,
+        "Customer": 1,
+        "Product": 1,
+    }
     assert set(run.records) == {"invoices", "customers", "products", "webhook_events"}
     (reread,) = run.records["invoices"]
     assert (reread["id"], reread["memo"], reread["subtotal"], reread["amount_paid"]) == (
-        invoice, "updated by webhook test", "120.00", "50.00")
+        invoice,
+        "updated by webhook test",
+        "120.00",
+        "50.00",
+    )
     assert [p["amount"] for p in reread["payments"]] == ["50.00"]
     assert [line["quantity"] for line in reread["items"]] == ["3"]
     assert [c["id"] for c in run.records["customers"]] == [customer]
     (archived,) = run.records["products"]
     assert (archived["id"], archived["is_archived"]) == (product, True)
     stored = [e for e in events if e["business_id"] == books.a.business_id]
-    assert [(r["id"], r["type"], r["body"], r["relay_seq"]) for r in run.records["webhook_events"]
-            ] == [(e["id"], e["type"], e["body"], e["seq"]) for e in stored]
+    assert [
+        (r["id"], r["type"], r["body"], r["relay_seq"]) for r in run.records["webhook_events"]
+    ] == [(e["id"], e["type"], e["body"], e["seq"]) for e in stored]
     assert all(r["business_id"] == books.a.business_id for rs in run.records.values() for r in rs)
 
 
@@ -121,8 +145,9 @@ def test_deletion_events_become_deletion_records_without_rereads(books, tap):
 
 
 def test_transaction_created_is_the_transactions_only_source(books, tap):
-    transaction = books.a.create_transaction(amount="120.50", tax="13.86",
-                                             external_id="pos-2026-11-28-0042")
+    transaction = books.a.create_transaction(
+        amount="120.50", tax="13.86", external_id="pos-2026-11-28-0042"
+    )
     (event,) = books.wait_for_events(1)
     before = books.sandbox.stats()
 
@@ -131,17 +156,32 @@ def test_transaction_created_is_the_transactions_only_source(books, tap):
     assert run.returncode == 0, run.stderr[-3000:]
     assert operation_requests(before, books.sandbox.stats()) == {}
     refs = books.a.references
-    assert run.records["transactions"] == [{
-        "business_id": books.a.business_id, "id": transaction,
-        "external_id": "pos-2026-11-28-0042", "date": "2026-11-28", "description": "Card sale",
-        "notes": None, "anchor_account_id": refs["cash"], "anchor_amount": "120.50",
-        "anchor_direction": "DEPOSIT",
-        "line_items": [{"account_id": refs["income"], "amount": "120.50", "balance": "INCREASE",
-                        "customer_id": None, "description": "Sale",
-                        "taxes": [{"sales_tax_id": refs["sales_tax"], "amount": "13.86"}]}],
-        "created_at": json.loads(event["body"])["data"]["object"]["createdAt"],
-        "received_at": event["received_at"], "_sdc_extracted_at": event["received_at"],
-    }]
+    assert run.records["transactions"] == [
+        {
+            "business_id": books.a.business_id,
+            "id": transaction,
+            "external_id": "pos-2026-11-28-0042",
+            "date": "2026-11-28",
+            "description": "Card sale",
+            "notes": None,
+            "anchor_account_id": refs["cash"],
+            "anchor_amount": "120.50",
+            "anchor_direction": "DEPOSIT",
+            "line_items": [
+                {
+                    "account_id": refs["income"],
+                    "amount": "120.50",
+                    "balance": "INCREASE",
+                    "customer_id": None,
+                    "description": "Sale",
+                    "taxes": [{"sales_tax_id": refs["sales_tax"], "amount": "13.86"}],
+                }
+            ],
+            "created_at": json.loads(event["body"])["data"]["object"]["createdAt"],
+            "received_at": event["received_at"],
+            "_sdc_extracted_at": event["received_at"],
+        }
+    ]
     schema = run.schemas["transactions"]["properties"]
     assert schema["anchor_amount"]["format"] == "x-singer.decimal"
     taxes = schema["line_items"]["items"]["properties"]["taxes"]["items"]["properties"]
@@ -184,6 +224,8 @@ def test_full_mode_reads_the_event_only_streams_and_everything_else_from_wave(bo
     assert run.returncode == 0, run.stderr[-3000:]
     assert len(run.records["transactions"]) == 1
     assert [e["type"] for e in run.records["webhook_events"]] == [
-        "transaction.created", "invoice.created"]
+        "transaction.created",
+        "invoice.created",
+    ]
     assert invoice in run.ids("invoices") and len(run.records["invoices"]) > 1
     assert run.records["accounts"] and run.records["businesses"]

@@ -12,8 +12,10 @@ from webhook_relay.store import EventStore, IncomingEvent
 
 
 def estimate_ids(sandbox, business_id: str) -> list[str]:
-    answer = sandbox.graphql("query($b: ID!) { business(id: $b) { estimates(pageSize: 3) "
-                             "{ edges { node { id } } } } }", {"b": business_id})
+    answer = sandbox.graphql(
+        "query($b: ID!) { business(id: $b) { estimates(pageSize: 3) { edges { node { id } } } } }",
+        {"b": business_id},
+    )
     return [edge["node"]["id"] for edge in answer["data"]["business"]["estimates"]["edges"]]
 
 
@@ -24,15 +26,33 @@ class StoreWriter:
         self.path = path
         self.store = EventStore(path)
 
-    def add(self, business_id: str, event_type: str, entity_id: str | None,
-            obj: dict | None = None, created_at: str = "2026-11-28T12:00:00.000Z") -> dict:
-        body = {"id": f"evt_{uuid.uuid4().hex}", "type": event_type, "createdAt": created_at,
-                "businessId": business_id, "data": {"id": entity_id}}
+    def add(
+        self,
+        business_id: str,
+        event_type: str,
+        entity_id: str | None,
+        obj: dict | None = None,
+        created_at: str = "2026-11-28T12:00:00.000Z",
+    ) -> dict:
+        body = {
+            "id": f"evt_{uuid.uuid4().hex}",
+            "type": event_type,
+            "createdAt": created_at,
+            "businessId": business_id,
+            "data": {"id": entity_id},
+        }
         if obj is not None:
             body["data"]["object"] = obj
-        self.store.insert_event(IncomingEvent(
-            id=body["id"], business_id=business_id, type=event_type, entity_id=entity_id,
-            created_at=created_at, body=json.dumps(body)))
+        self.store.insert_event(
+            IncomingEvent(
+                id=body["id"],
+                business_id=business_id,
+                type=event_type,
+                entity_id=entity_id,
+                created_at=created_at,
+                body=json.dumps(body),
+            )
+        )
         return body
 
 
@@ -60,9 +80,13 @@ def test_estimate_events_and_entities_gone_since(wave_sandbox, tap, store):
     records = {r["id"]: r for r in run.records["estimates"]}
     assert set(records) == {updated, deleted}
     assert records[updated]["status"] != "DELETED" and records[updated]["items"]
-    assert records[deleted] == {"business_id": business, "id": deleted, "status": "DELETED",
-                                "_sdc_deleted_at": "2026-11-28T12:30:00.000Z",
-                                "modified_at": None}
+    assert records[deleted] == {
+        "business_id": business,
+        "id": deleted,
+        "status": "DELETED",
+        "_sdc_deleted_at": "2026-11-28T12:30:00.000Z",
+        "modified_at": None,
+    }
     assert "gone from Wave" in run.stderr
 
 
@@ -80,7 +104,11 @@ def test_odd_events_are_kept_as_received_and_touch_nothing_else(wave_sandbox, ta
     assert operation_requests(before, wave_sandbox.stats()) == {}
     kept = {r["id"]: r for r in run.records["webhook_events"]}
     assert [json.loads(kept[e["id"]]["body"]) for e in (unknown, orphan, bare, odd_time)] == [
-        unknown, orphan, bare, odd_time]
+        unknown,
+        orphan,
+        bare,
+        odd_time,
+    ]
     assert kept[odd_time["id"]]["created_at"] is None  # not a timestamp; the body keeps it
     (customer,) = run.records["customers"]
     assert customer["_sdc_deleted_at"] == kept[odd_time["id"]]["received_at"]
@@ -111,8 +139,12 @@ def test_events_mode_needs_a_readable_events_db(tap, tmp_path):
 
 def test_full_mode_without_a_store_yet_still_syncs_from_wave(wave_sandbox, tap, tmp_path):
     business = wave_sandbox.business_ids()[0]
-    config = access_config(wave_sandbox, business_ids=[business], reconcile_deletes=False,
-                           events_db=str(tmp_path / "not-yet.db"))
+    config = access_config(
+        wave_sandbox,
+        business_ids=[business],
+        reconcile_deletes=False,
+        events_db=str(tmp_path / "not-yet.db"),
+    )
 
     run = tap.run(config)
 
@@ -122,8 +154,12 @@ def test_full_mode_without_a_store_yet_still_syncs_from_wave(wave_sandbox, tap, 
 
 
 def test_an_events_run_over_an_empty_store_asks_wave_nothing(tap, store):
-    config = {"access_token": "unused", "api_url": "http://127.0.0.1:9/graphql/public",
-              "sync_mode": "events", "events_db": f"file:{store.path}?mode=ro"}
+    config = {
+        "access_token": "unused",
+        "api_url": "http://127.0.0.1:9/graphql/public",
+        "sync_mode": "events",
+        "events_db": f"file:{store.path}?mode=ro",
+    }
 
     run = tap.run(config)
 

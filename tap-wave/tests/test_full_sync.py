@@ -10,16 +10,23 @@ import fastjsonschema
 import pytest
 from tap_wave.testing import access_config, oauth_config, operation_requests, sandbox_totals
 
-OPERATIONS = {"customers": "Customers", "vendors": "Vendors", "products": "Products",
-              "accounts": "Accounts", "sales_taxes": "SalesTaxes", "invoices": "Invoices",
-              "estimates": "Estimates"}
+OPERATIONS = {
+    "customers": "Customers",
+    "vendors": "Vendors",
+    "products": "Products",
+    "accounts": "Accounts",
+    "sales_taxes": "SalesTaxes",
+    "invoices": "Invoices",
+    "estimates": "Estimates",
+}
 DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 def assert_records_match_their_schemas(run) -> None:
     for stream, records in run.records.items():
-        validate = fastjsonschema.compile(run.schemas[stream],
-                                          formats={"x-singer.decimal": DECIMAL.pattern})
+        validate = fastjsonschema.compile(
+            run.schemas[stream], formats={"x-singer.decimal": DECIMAL.pattern}
+        )
         for record in records:
             validate(record)
 
@@ -68,11 +75,15 @@ def test_archived_products_accounts_and_sales_taxes_are_read(wave_sandbox, tap):
     for stream in ("products", "accounts", "sales_taxes"):
         flags = {r["is_archived"] for r in run.records[stream]}
         assert flags <= {True, False, None}
-    archived = sum(r["is_archived"] is True for s in ("products", "accounts", "sales_taxes")
-                   for r in run.records[s])
+    archived = sum(
+        r["is_archived"] is True
+        for s in ("products", "accounts", "sales_taxes")
+        for r in run.records[s]
+    )
     active = wave_sandbox.graphql(
         "query($id: ID!) { business(id: $id) { products { pageInfo { totalCount } } } }",
-        {"id": wave_sandbox.business_ids()[0]})["data"]["business"]["products"]
+        {"id": wave_sandbox.business_ids()[0]},
+    )["data"]["business"]["products"]
     everything = sandbox_totals(wave_sandbox)[("products", wave_sandbox.business_ids()[0])]
     assert archived >= everything - active["pageInfo"]["totalCount"]
 

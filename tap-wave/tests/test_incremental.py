@@ -9,8 +9,14 @@ import pytest
 from tap_wave.tap import TapWave
 from tap_wave.testing import access_config, operation_requests, sandbox_totals
 
-SMALL = {"businesses": 2, "customers": 10, "vendors": 3, "products": 5, "invoices": 24,
-         "estimates": 5}
+SMALL = {
+    "businesses": 2,
+    "customers": 10,
+    "vendors": 3,
+    "products": 5,
+    "invoices": 24,
+    "estimates": 5,
+}
 INCREMENTAL = ("customers", "vendors", "products", "sales_taxes", "invoices", "estimates")
 
 
@@ -18,7 +24,8 @@ def mutate(sandbox, mutation: str, input_: dict, payload: str = "") -> dict:
     answer = sandbox.graphql(
         f"mutation($input: {mutation[0].upper() + mutation[1:]}Input!) "
         f"{{ {mutation}(input: $input) {{ didSucceed inputErrors {{ path message }} {payload} }} }}",
-        {"input": input_})
+        {"input": input_},
+    )
     assert "errors" not in answer, answer
     result = answer["data"][mutation]
     assert result["didSucceed"], result
@@ -28,14 +35,18 @@ def mutate(sandbox, mutation: str, input_: dict, payload: str = "") -> dict:
 def asset_account(sandbox, business_id: str) -> str:
     answer = sandbox.graphql(
         "query($id: ID!) { business(id: $id) { accounts(types: [ASSET]) "
-        "{ edges { node { id subtype { value } } } } } }", {"id": business_id})
+        "{ edges { node { id subtype { value } } } } } }",
+        {"id": business_id},
+    )
     nodes = [e["node"] for e in answer["data"]["business"]["accounts"]["edges"]]
     return next(n["id"] for n in nodes if n["subtype"]["value"] == "CASH_AND_BANK")
 
 
 def partitions(state: dict, stream: str) -> dict[str, dict]:
-    return {p["context"]["business_id"]: p
-            for p in state["bookmarks"].get(stream, {}).get("partitions", [])}
+    return {
+        p["context"]["business_id"]: p
+        for p in state["bookmarks"].get(stream, {}).get("partitions", [])
+    }
 
 
 @pytest.fixture
@@ -49,16 +60,29 @@ def test_second_run_emits_only_what_changed(books, tap):
     assert first.returncode == 0, first.stderr[-3000:]
     business_a, business_b = books.business_ids()
     customer = next(c for c in first.records["customers"] if c["business_id"] == business_a)
-    unpaid = next(i for i in first.records["invoices"] if i["business_id"] == business_b
-                  and i["status"] in ("SENT", "VIEWED", "UNPAID", "OVERDUE", "PARTIAL"))
+    unpaid = next(
+        i
+        for i in first.records["invoices"]
+        if i["business_id"] == business_b
+        and i["status"] in ("SENT", "VIEWED", "UNPAID", "OVERDUE", "PARTIAL")
+    )
 
     mutate(books, "customerPatch", {"id": customer["id"], "name": "Renamed Ltd"})
-    created = mutate(books, "customerCreate", {"businessId": business_b, "name": "New Co"},
-                     "customer { id }")["customer"]["id"]
-    mutate(books, "invoicePaymentCreateManual", {
-        "invoiceId": unpaid["id"], "paymentAccountId": asset_account(books, business_b),
-        "amount": "1.00", "paymentDate": datetime.date.today().isoformat(),
-        "paymentMethod": "CASH", "exchangeRate": "1"})
+    created = mutate(
+        books, "customerCreate", {"businessId": business_b, "name": "New Co"}, "customer { id }"
+    )["customer"]["id"]
+    mutate(
+        books,
+        "invoicePaymentCreateManual",
+        {
+            "invoiceId": unpaid["id"],
+            "paymentAccountId": asset_account(books, business_b),
+            "amount": "1.00",
+            "paymentDate": datetime.date.today().isoformat(),
+            "paymentMethod": "CASH",
+            "exchangeRate": "1",
+        },
+    )
 
     before = books.stats()
     second = tap.run(config, first.state)
@@ -73,7 +97,8 @@ def test_second_run_emits_only_what_changed(books, tap):
     for stream in ("vendors", "products", "sales_taxes", "estimates"):
         assert second.ids(stream) == set(), stream
     assert len(second.records["accounts"]) == sum(
-        n for (s, _), n in sandbox_totals(books).items() if s == "accounts")
+        n for (s, _), n in sandbox_totals(books).items() if s == "accounts"
+    )
     # one page per windowed stream and business, one id pass page each, accounts in full
     assert cost["Customers"] == cost["Invoices"] == cost["Estimates"] == 2
     assert cost["CustomerIds"] == cost["InvoiceIds"] == cost["EstimateIds"] == 2
@@ -94,8 +119,11 @@ def test_deletions_are_emitted_after_wave_deletes(books, tap):
     doomed_invoice = invoices_a[0]
     with_payment = next(i for i in invoices_a[1:] if i["payments"])
     billed = {i["customer_id"] for i in first.records["invoices"]}
-    doomed_customer = next(c for c in first.records["customers"]
-                           if c["business_id"] == business_a and c["id"] not in billed)
+    doomed_customer = next(
+        c
+        for c in first.records["customers"]
+        if c["business_id"] == business_a and c["id"] not in billed
+    )
 
     mutate(books, "invoiceDelete", {"invoiceId": doomed_invoice["id"]})
     mutate(books, "customerDelete", {"id": doomed_customer["id"]})
@@ -103,18 +131,22 @@ def test_deletions_are_emitted_after_wave_deletes(books, tap):
 
     second = tap.run(config, first.state)
     assert second.returncode == 0, second.stderr[-3000:]
-    deleted_invoice = next(i for i in second.records["invoices"]
-                           if i["id"] == doomed_invoice["id"])
+    deleted_invoice = next(i for i in second.records["invoices"] if i["id"] == doomed_invoice["id"])
     assert deleted_invoice["status"] == "DELETED"
     assert deleted_invoice["_sdc_deleted_at"]
     assert deleted_invoice["business_id"] == business_a
-    deleted_customer = next(c for c in second.records["customers"]
-                            if c["id"] == doomed_customer["id"])
+    deleted_customer = next(
+        c for c in second.records["customers"] if c["id"] == doomed_customer["id"]
+    )
     assert deleted_customer["_sdc_deleted_at"]
     reread = next(i for i in second.records["invoices"] if i["id"] == with_payment["id"])
     assert [p["id"] for p in reread["payments"]] == [p["id"] for p in with_payment["payments"][1:]]
-    assert not any(r.get("_sdc_deleted_at") for stream in second.records.values()
-                   for r in stream if r["business_id"] == business_b)
+    assert not any(
+        r.get("_sdc_deleted_at")
+        for stream in second.records.values()
+        for r in stream
+        if r["business_id"] == business_b
+    )
 
     third = tap.run(config, second.state)
     assert not any(r.get("_sdc_deleted_at") for stream in third.records.values() for r in stream)
@@ -131,12 +163,15 @@ def test_a_run_over_some_businesses_leaves_the_others_untouched(books, tap):
     assert only_a.returncode == 0, only_a.stderr[-3000:]
     assert {business_a} == {r["business_id"] for rows in only_a.records.values() for r in rows}
     for stream in INCREMENTAL:
-        assert partitions(only_a.state, stream)[business_b] == \
-            partitions(first.state, stream)[business_b], stream
+        assert (
+            partitions(only_a.state, stream)[business_b]
+            == partitions(first.state, stream)[business_b]
+        ), stream
 
     everyone = tap.run(config, only_a.state)
-    assert invoice_b["id"] in {i["id"] for i in everyone.records["invoices"]
-                               if i.get("_sdc_deleted_at")}
+    assert invoice_b["id"] in {
+        i["id"] for i in everyone.records["invoices"] if i.get("_sdc_deleted_at")
+    }
 
 
 def test_invoices_turning_overdue_are_re_read(books, tap):
@@ -166,11 +201,19 @@ def test_records_leaving_the_window_while_paging_are_neither_skipped_nor_repeate
     mutate(books, "customerPatch", {"id": seen[0], "name": "Moved out of the window"})
     seen += [record["id"] for record in records]
 
-    expected = {c["id"] for c in tap.wave.client.paginate(
-        "query($b: ID!, $page: Int!, $pageSize: Int!) { business(id: $b) { customers("
-        "page: $page, pageSize: $pageSize) { pageInfo { currentPage totalPages totalCount } "
-        "edges { node { id } } } } }", {"b": business}, connection=("business", "customers"),
-        page_size=50, operation="check", stats=customers.stats)}
+    expected = {
+        c["id"]
+        for c in tap.wave.client.paginate(
+            "query($b: ID!, $page: Int!, $pageSize: Int!) { business(id: $b) { customers("
+            "page: $page, pageSize: $pageSize) { pageInfo { currentPage totalPages totalCount } "
+            "edges { node { id } } } } }",
+            {"b": business},
+            connection=("business", "customers"),
+            page_size=50,
+            operation="check",
+            stats=customers.stats,
+        )
+    }
     assert len(seen) == len(set(seen)), "no record emitted twice"
     assert set(seen) == expected, "no record skipped"
     assert "reading the window again" in caplog.text

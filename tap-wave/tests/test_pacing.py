@@ -60,7 +60,9 @@ def test_retry_after_wins_but_is_capped():
     assert policy.delay(1, retry_after=3600) == 30.0
 
 
-@pytest.mark.parametrize(("header", "seconds"), [("3", 3.0), ("0.5", 0.5), (None, None),
-                                                 ("Wed, 21 Oct 2026 07:28:00 GMT", None)])
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [("3", 3.0), ("0.5", 0.5), (None, None), ("Wed, 21 Oct 2026 07:28:00 GMT", None)],
+)
 def test_parse_retry_after(header, seconds):
     assert parse_retry_after(header) == seconds

@@ -12,8 +12,9 @@ PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def about(fmt: str) -> str:
-    return subprocess.run([TAP, "--about", f"--format={fmt}"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        [TAP, "--about", f"--format={fmt}"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def test_readme_carries_the_current_about_output():

@@ -44,7 +44,8 @@ def test_documents_the_tap_sends_are_the_ones_its_graphql_files_make():
     # documents.json is what a run reads (so its start never imports graphql-core)
     built = queries._built()
     assert built == queries.build(), (
-        "tap_wave/queries/documents.json is out of date: run python -m tap_wave.queries")
+        "tap_wave/queries/documents.json is out of date: run python -m tap_wave.queries"
+    )
     assert all(queries.document(name) == built[name] for name in queries.operation_names())
     with pytest.raises(KeyError, match="no GraphQL document named 'invoicez'"):
         queries.document("invoicez")
@@ -74,24 +75,37 @@ def test_account_subtype_archivable_is_never_selected(wave_schema):
     for name in queries.operation_names():
         selected = _selected_fields(wave_schema, queries.document(name))
         assert "AccountSubtype.archivable" not in selected, name
-    assert "AccountSubtype.systemCreated" in _selected_fields(wave_schema,
-                                                              queries.document("accounts"))
+    assert "AccountSubtype.systemCreated" in _selected_fields(
+        wave_schema, queries.document("accounts")
+    )
 
 
-@pytest.mark.parametrize(("document", "connection"), [
-    ("products", "products"), ("accounts", "accounts"), ("sales_taxes", "salesTaxes"),
-])
+@pytest.mark.parametrize(
+    ("document", "connection"),
+    [
+        ("products", "products"),
+        ("accounts", "accounts"),
+        ("sales_taxes", "salesTaxes"),
+    ],
+)
 def test_archived_entities_are_read_too(document, connection):
     assert _field_arguments(queries.document(document), connection)["isArchived"] == "null"
 
 
-@pytest.mark.parametrize(("document", "connection", "sorted_by_modified_at"), [
-    ("customers", "customers", True), ("products", "products", True),
-    ("invoices", "invoices", True), ("vendors", "vendors", False),
-    ("sales_taxes", "salesTaxes", False), ("estimates", "estimates", False),
-])
-def test_incremental_documents_use_the_modified_at_window(document, connection,
-                                                          sorted_by_modified_at):
+@pytest.mark.parametrize(
+    ("document", "connection", "sorted_by_modified_at"),
+    [
+        ("customers", "customers", True),
+        ("products", "products", True),
+        ("invoices", "invoices", True),
+        ("vendors", "vendors", False),
+        ("sales_taxes", "salesTaxes", False),
+        ("estimates", "estimates", False),
+    ],
+)
+def test_incremental_documents_use_the_modified_at_window(
+    document, connection, sorted_by_modified_at
+):
     arguments = _field_arguments(queries.document(document), connection)
     assert arguments["modifiedAtAfter"] == "$modifiedAtAfter"
     assert arguments["modifiedAtBefore"] == "$modifiedAtBefore"
@@ -100,12 +114,14 @@ def test_incremental_documents_use_the_modified_at_window(document, connection,
 
 def test_documents_carry_only_the_fragments_they_use():
     invoice = graphql.parse(queries.document("invoice"))
-    fragments = {d.name.value for d in invoice.definitions
-                 if isinstance(d, graphql.FragmentDefinitionNode)}
+    fragments = {
+        d.name.value for d in invoice.definitions if isinstance(d, graphql.FragmentDefinitionNode)
+    }
     assert fragments == {"InvoiceFields", "MoneyFields"}
     accounts = graphql.parse(queries.document("accounts"))
-    assert [d.name.value for d in accounts.definitions
-            if isinstance(d, graphql.FragmentDefinitionNode)] == ["PageInfoFields"]
+    assert [
+        d.name.value for d in accounts.definitions if isinstance(d, graphql.FragmentDefinitionNode)
+    ] == ["PageInfoFields"]
 
 
 def test_an_unknown_document_name_is_reported_with_the_known_ones():

@@ -6,16 +6,21 @@ from tap_wave.reconcile import decode_known, encode_known, invoice_fingerprint, 
 
 
 def test_ids_gone_from_wave_are_deleted_unless_just_emitted():
-    outcome = reconcile(previous={"a": "", "b": "", "c": ""}, emitted_now={"d": ""},
-                        listed=[("a", ""), ("d", "")], track_changes=False)
+    outcome = reconcile(
+        previous={"a": "", "b": "", "c": ""},
+        emitted_now={"d": ""},
+        listed=[("a", ""), ("d", "")],
+        track_changes=False,
+    )
     assert outcome.deleted == ["b", "c"]
     assert outcome.changed == []
     assert outcome.known == {"a": "", "d": ""}
 
 
 def test_first_reconciliation_deletes_nothing():
-    outcome = reconcile(previous=None, emitted_now={"x": ""}, listed=[("x", ""), ("y", "")],
-                        track_changes=True)
+    outcome = reconcile(
+        previous=None, emitted_now={"x": ""}, listed=[("x", ""), ("y", "")], track_changes=True
+    )
     assert outcome.deleted == []
     assert outcome.known == {"x": "", "y": ""}
 
@@ -32,18 +37,21 @@ def test_silent_changes_are_found_only_for_what_was_not_just_emitted():
 
 
 def test_untracked_changes_keep_what_the_warehouse_holds():
-    outcome = reconcile(previous={"i1": "sent"}, emitted_now={}, listed=[("i1", "overdue")],
-                        track_changes=False)
+    outcome = reconcile(
+        previous={"i1": "sent"}, emitted_now={}, listed=[("i1", "overdue")], track_changes=False
+    )
     assert outcome.changed == []
     assert outcome.known == {"i1": "sent"}
 
 
 def test_an_entity_deleted_during_the_run_is_deleted_next_run():
-    first = reconcile(previous={"a": ""}, emitted_now={"b": ""}, listed=[("a", "")],
-                      track_changes=False)
+    first = reconcile(
+        previous={"a": ""}, emitted_now={"b": ""}, listed=[("a", "")], track_changes=False
+    )
     assert first.deleted == []
-    second = reconcile(previous=first.known, emitted_now={}, listed=[("a", "")],
-                       track_changes=False)
+    second = reconcile(
+        previous=first.known, emitted_now={}, listed=[("a", "")], track_changes=False
+    )
     assert second.deleted == ["b"]
 
 

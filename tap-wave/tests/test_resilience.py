@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from tap_wave.testing import access_config, sandbox_totals
 
-SMALL = {"businesses": 2, "customers": 12, "vendors": 3, "products": 5, "invoices": 20,
-         "estimates": 5}
+SMALL = {
+    "businesses": 2,
+    "customers": 12,
+    "vendors": 3,
+    "products": 5,
+    "invoices": 20,
+    "estimates": 5,
+}
 
 
 def test_a_429_storm_ends_in_a_complete_sync(wave_sandbox_factory, tap):
@@ -19,8 +25,9 @@ def test_a_429_storm_ends_in_a_complete_sync(wave_sandbox_factory, tap):
 
 
 def test_server_errors_and_stalls_end_in_a_complete_sync(wave_sandbox_factory, tap):
-    books = wave_sandbox_factory(**SMALL, fault_rate=0.15, graphql_error_rate=0.25,
-                                 stall_seconds=0.3)
+    books = wave_sandbox_factory(
+        **SMALL, fault_rate=0.15, graphql_error_rate=0.25, stall_seconds=0.3
+    )
     run = tap.run(access_config(books, max_retries=8))
     stats = books.stats()
     books.set_faults(fault_rate=0, graphql_error_rate=0)

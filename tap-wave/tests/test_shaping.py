@@ -9,8 +9,12 @@ from tap_wave import schemas
 from tap_wave.shaping import conform, shape, snake_case
 
 ADDRESS = {
-    "addressLine1": "1 Main St", "addressLine2": None, "city": "Toronto", "postalCode": "M5V",
-    "province": {"code": "CA-ON", "name": "Ontario"}, "country": {"code": "CA", "name": "Canada"},
+    "addressLine1": "1 Main St",
+    "addressLine2": None,
+    "city": "Toronto",
+    "postalCode": "M5V",
+    "province": {"code": "CA-ON", "name": "Ontario"},
+    "country": {"code": "CA", "name": "Canada"},
 }
 
 
@@ -18,29 +22,45 @@ def money(value: str, code: str = "CAD") -> dict:
     return {"value": value, "currency": {"code": code}}
 
 
-@pytest.mark.parametrize(("camel", "snake"), [
-    ("invoiceNumber", "invoice_number"), ("balanceInBusinessCurrency",
-                                          "balance_in_business_currency"),
-    ("isArchived", "is_archived"), ("id", "id"), ("addressLine1", "address_line1"),
-])
+@pytest.mark.parametrize(
+    ("camel", "snake"),
+    [
+        ("invoiceNumber", "invoice_number"),
+        ("balanceInBusinessCurrency", "balance_in_business_currency"),
+        ("isArchived", "is_archived"),
+        ("id", "id"),
+        ("addressLine1", "address_line1"),
+    ],
+)
 def test_snake_case(camel, snake):
     assert snake_case(camel) == snake
 
 
 def test_money_becomes_exact_amount_and_currency_code():
     assert shape({"amountDue": money("12.50", "USD")}) == {
-        "amount_due": "12.50", "amount_due_currency": "USD"}
+        "amount_due": "12.50",
+        "amount_due_currency": "USD",
+    }
 
 
 def test_currency_becomes_its_code_and_references_their_id():
-    assert shape({"currency": {"code": "EUR"}, "customer": {"id": "Q3U6MQ=="},
-                  "incomeAccount": {"id": "A1"}}) == {
-        "currency": "EUR", "customer_id": "Q3U6MQ==", "income_account_id": "A1"}
+    assert shape(
+        {"currency": {"code": "EUR"}, "customer": {"id": "Q3U6MQ=="}, "incomeAccount": {"id": "A1"}}
+    ) == {"currency": "EUR", "customer_id": "Q3U6MQ==", "income_account_id": "A1"}
 
 
 def test_addresses_are_flattened_with_their_prefix():
-    shaped = shape({"address": ADDRESS, "shippingDetails": {
-        "name": "Dock", "phone": None, "instructions": "rear", "address": ADDRESS}})
+    shaped = shape(
+        {
+            "address": ADDRESS,
+            "shippingDetails": {
+                "name": "Dock",
+                "phone": None,
+                "instructions": "rear",
+                "address": ADDRESS,
+            },
+        }
+    )
     assert shaped["address_line1"] == "1 Main St"
     assert shaped["address_line2"] is None
     assert shaped["address_city"] == "Toronto"
@@ -58,38 +78,84 @@ def test_child_lists_stay_nested_and_are_shaped_alike():
     node = {
         "id": "I1",
         "source": {"__typename": "Estimate", "id": "E1"},
-        "discounts": [{"__typename": "FixedInvoiceDiscount", "name": "loyal",
-                       "amount": "5.00", "createdAt": None, "modifiedAt": None}],
-        "items": [{"id": "L1", "quantity": "2", "unitPrice": "10.00", "product": {"id": "P1"},
-                   "account": {"id": "A1"}, "subtotal": money("20.00"), "total": money("22.60"),
-                   "taxes": [{"salesTax": {"id": "T1"}, "amount": money("2.60")}]}],
-        "payments": [{"id": "PAY1", "amount": "22.60", "paymentCurrency": {"code": "CAD"},
-                      "account": {"id": "A9"}}],
+        "discounts": [
+            {
+                "__typename": "FixedInvoiceDiscount",
+                "name": "loyal",
+                "amount": "5.00",
+                "createdAt": None,
+                "modifiedAt": None,
+            }
+        ],
+        "items": [
+            {
+                "id": "L1",
+                "quantity": "2",
+                "unitPrice": "10.00",
+                "product": {"id": "P1"},
+                "account": {"id": "A1"},
+                "subtotal": money("20.00"),
+                "total": money("22.60"),
+                "taxes": [{"salesTax": {"id": "T1"}, "amount": money("2.60")}],
+            }
+        ],
+        "payments": [
+            {
+                "id": "PAY1",
+                "amount": "22.60",
+                "paymentCurrency": {"code": "CAD"},
+                "account": {"id": "A9"},
+            }
+        ],
     }
     shaped = shape(node)
     assert shaped["source_id"] == "E1"
     assert shaped["source_type"] == "Estimate"
-    assert shaped["discounts"] == [{"type": "FixedInvoiceDiscount", "name": "loyal",
-                                    "amount": "5.00", "created_at": None, "modified_at": None}]
-    assert shaped["items"] == [{
-        "id": "L1", "quantity": "2", "unit_price": "10.00", "product_id": "P1",
-        "account_id": "A1", "subtotal": "20.00", "subtotal_currency": "CAD", "total": "22.60",
-        "total_currency": "CAD",
-        "taxes": [{"sales_tax_id": "T1", "amount": "2.60", "amount_currency": "CAD"}],
-    }]
-    assert shaped["payments"] == [{"id": "PAY1", "amount": "22.60", "payment_currency": "CAD",
-                                   "account_id": "A9"}]
+    assert shaped["discounts"] == [
+        {
+            "type": "FixedInvoiceDiscount",
+            "name": "loyal",
+            "amount": "5.00",
+            "created_at": None,
+            "modified_at": None,
+        }
+    ]
+    assert shaped["items"] == [
+        {
+            "id": "L1",
+            "quantity": "2",
+            "unit_price": "10.00",
+            "product_id": "P1",
+            "account_id": "A1",
+            "subtotal": "20.00",
+            "subtotal_currency": "CAD",
+            "total": "22.60",
+            "total_currency": "CAD",
+            "taxes": [{"sales_tax_id": "T1", "amount": "2.60", "amount_currency": "CAD"}],
+        }
+    ]
+    assert shaped["payments"] == [
+        {"id": "PAY1", "amount": "22.60", "payment_currency": "CAD", "account_id": "A9"}
+    ]
 
 
 def test_null_objects_and_money_without_currency_do_not_break_shaping():
     assert shape({"address": None, "total": {"value": "1.00", "currency": None}}) == {
-        "address": None, "total": "1.00", "total_currency": None}
+        "address": None,
+        "total": "1.00",
+        "total_currency": None,
+    }
 
 
 def test_decimals_are_exact_strings_never_floats():
-    record = shape({"unitPrice": decimal.Decimal("19.990"), "balance": 3,
-                    "rates": [{"effective": "2024-01-01", "rate": decimal.Decimal("0.13")}],
-                    "name": "x"})
+    record = shape(
+        {
+            "unitPrice": decimal.Decimal("19.990"),
+            "balance": 3,
+            "rates": [{"effective": "2024-01-01", "rate": decimal.Decimal("0.13")}],
+            "name": "x",
+        }
+    )
     conform(record, schemas.PRODUCTS)
     assert record["unit_price"] == "19.990"
     conform(record, schemas.ACCOUNTS)
@@ -99,8 +165,7 @@ def test_decimals_are_exact_strings_never_floats():
 
 
 def test_null_objects_leave_no_stray_column():
-    record = conform(shape({"id": "I", "source": None, "customer": {"id": "C"}}),
-                     schemas.INVOICES)
+    record = conform(shape({"id": "I", "source": None, "customer": {"id": "C"}}), schemas.INVOICES)
     assert record == {"id": "I", "customer_id": "C"}
 
 

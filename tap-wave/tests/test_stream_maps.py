@@ -10,8 +10,10 @@ from tap_wave.testing import access_config
 def test_stream_maps_filter_a_business_and_hash_emails(wave_sandbox, tap):
     kept, dropped = wave_sandbox.business_ids()[:2]
     maps = {
-        "customers": {"email": "md5(email) if email else None",
-                      "__filter__": f"business_id != '{dropped}'"},
+        "customers": {
+            "email": "md5(email) if email else None",
+            "__filter__": f"business_id != '{dropped}'",
+        },
         "invoices": {"__filter__": f"business_id != '{dropped}'"},
     }
     plain = tap.run(access_config(wave_sandbox, business_ids=[kept, dropped]))
@@ -20,8 +22,9 @@ def test_stream_maps_filter_a_business_and_hash_emails(wave_sandbox, tap):
 
     for stream in ("customers", "invoices"):
         assert {r["business_id"] for r in mapped.records[stream]} == {kept}
-        assert mapped.ids(stream) == {r["id"] for r in plain.records[stream]
-                                      if r["business_id"] == kept}
+        assert mapped.ids(stream) == {
+            r["id"] for r in plain.records[stream] if r["business_id"] == kept
+        }
     assert {r["business_id"] for r in mapped.records["vendors"]} == {kept, dropped}
     emails = {r["id"]: r["email"] for r in plain.records["customers"] if r["email"]}
     assert emails

@@ -16,9 +16,13 @@ SECRET_ACCESS = "access-SECRET-5678"
 
 
 def tokens() -> StoredTokens:
-    return StoredTokens(refresh_token=SECRET_REFRESH, access_token=SECRET_ACCESS,
-                        config_refresh_fingerprint=fingerprint("from-config"),
-                        expires_at=time.time() + 3600, renew_after=time.time() + 3300)
+    return StoredTokens(
+        refresh_token=SECRET_REFRESH,
+        access_token=SECRET_ACCESS,
+        config_refresh_fingerprint=fingerprint("from-config"),
+        expires_at=time.time() + 3600,
+        renew_after=time.time() + 3300,
+    )
 
 
 def test_round_trip_and_no_plaintext_on_disk(tmp_path):
@@ -80,8 +84,10 @@ def test_the_lock_is_shared_between_processes(tmp_path):
     holder.start()
     try:
         assert held.wait(10)
-        with pytest.raises(TokenStoreError, match="another tap-wave run has held its lock"), \
-                TokenStore(path, key, lock_timeout=0.2).lock():
+        with (
+            pytest.raises(TokenStoreError, match="another tap-wave run has held its lock"),
+            TokenStore(path, key, lock_timeout=0.2).lock(),
+        ):
             pass
     finally:
         release.set()

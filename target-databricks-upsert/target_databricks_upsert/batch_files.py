@@ -44,8 +44,9 @@ _DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 
-def read_batch(message: dict, where: str, batch_config: dict | None,
-               properties: list[str]) -> Iterator[tuple[str | None, list[dict]]]:
+def read_batch(
+    message: dict, where: str, batch_config: dict | None, properties: list[str]
+) -> Iterator[tuple[str | None, list[dict]]]:
     """(extraction time as ISO text or None, records) chunks of every file of a BATCH message,
     in manifest order. `where` names the message (e.g. `line 12 of the input`); `properties`
     are the top-level properties of the stream's schema."""
@@ -120,12 +121,17 @@ def _jsonl(file, stream: str, url: str) -> Iterator[list[dict]]:
         try:
             record = _DECODER.decode(line)
         except msgspec.DecodeError as exc:
-            raise InputError(describe_bad_line(line.rstrip(b"\r\n"), f"line {number} of BATCH file {url}",
-                                               exc, stream=stream)) from None
+            raise InputError(
+                describe_bad_line(
+                    line.rstrip(b"\r\n"), f"line {number} of BATCH file {url}", exc, stream=stream
+                )
+            ) from None
         if not isinstance(record, dict):
-            raise InputError(f"{stream}: line {number} of BATCH file {url}: the record is a JSON "
-                             f"{json_kind(record)}, not an object. "
-                             f"{NOT_WRITTEN}")
+            raise InputError(
+                f"{stream}: line {number} of BATCH file {url}: the record is a JSON "
+                f"{json_kind(record)}, not an object. "
+                f"{NOT_WRITTEN}"
+            )
         records.append(record)
         if len(records) >= CHUNK:
             yield records
@@ -154,5 +160,6 @@ def _parquet(file, stream: str, url: str, properties: list[str]) -> Iterator[lis
         try:
             yield _DECODER.decode(_ENCODER.encode(batch.to_pylist()))
         except (msgspec.EncodeError, TypeError, ValueError) as exc:
-            raise InputError(f"{stream}: BATCH file {url}: a row cannot be read as JSON ({exc}). "
-                             f"{NOT_WRITTEN}") from None
+            raise InputError(
+                f"{stream}: BATCH file {url}: a row cannot be read as JSON ({exc}). {NOT_WRITTEN}"
+            ) from None

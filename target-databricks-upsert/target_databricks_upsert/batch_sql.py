@@ -59,8 +59,10 @@ def _without_newer_root(load: Load, root: TableSpec, table: TableSpec, alias: st
     builds a join's hash table on its smaller side (the batch), an anti-join's on its subquery
     (the whole table: DuckDB ran out of memory on large tables)."""
     keys = _on("r", alias, [(a, b) for a, b in table.root_key_map])
-    return (f"LEFT JOIN {qualified(load, root.name)} AS r ON {keys} "
-            f"AND r.`_sequence` > {alias}.`_sequence` WHERE r.{quote(root.key[0])} IS NULL")
+    return (
+        f"LEFT JOIN {qualified(load, root.name)} AS r ON {keys} "
+        f"AND r.`_sequence` > {alias}.`_sequence` WHERE r.{quote(root.key[0])} IS NULL"
+    )
 
 
 def source(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str]) -> str:
@@ -70,20 +72,29 @@ def source(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str
     select = ", ".join(f"c.{quote(c)}" for c in columns)
     if table is root:
         return f"SELECT {select}, FALSE AS {REMOVAL} FROM {sources[table.name]} AS c"
-    staged = (f"SELECT {select} FROM {sources[table.name]} AS c "
-              f"{_without_newer_root(load, root, table, 'c')}"
-              if table.name in sources else
-              f"SELECT {select} FROM {qualified(load, table.name)} AS c WHERE FALSE")
+    staged = (
+        f"SELECT {select} FROM {sources[table.name]} AS c "
+        f"{_without_newer_root(load, root, table, 'c')}"
+        if table.name in sources
+        else f"SELECT {select} FROM {qualified(load, table.name)} AS c WHERE FALSE"
+    )
     root_keys = ", ".join(f"s.{quote(k)}" for k in root.key)
-    rewritten = (f"SELECT {root_keys}, s.`_sequence`, s.`_extracted_at` "
-                 f"FROM {sources[root.name]} AS s {_without_newer_root(load, root, root, 's')}")
+    rewritten = (
+        f"SELECT {root_keys}, s.`_sequence`, s.`_extracted_at` "
+        f"FROM {sources[root.name]} AS s {_without_newer_root(load, root, root, 's')}"
+    )
     types = dict(table.all_columns)
     gone_columns = [
-        f"c.{quote(c)}" if c in table.key
-        else {"_sequence": "p.`_sequence`", "_extracted_at": "p.`_extracted_at`",
-              "_is_deleted": "TRUE", "_deleted_at": "p.`_extracted_at`"}.get(
-                  c, f"CAST(NULL AS {load.dialect.column_type(types[c])})")
-        for c in columns]
+        f"c.{quote(c)}"
+        if c in table.key
+        else {
+            "_sequence": "p.`_sequence`",
+            "_extracted_at": "p.`_extracted_at`",
+            "_is_deleted": "TRUE",
+            "_deleted_at": "p.`_extracted_at`",
+        }.get(c, f"CAST(NULL AS {load.dialect.column_type(types[c])})")
+        for c in columns
+    ]
     gone = (
         f"SELECT {', '.join(gone_columns)}, TRUE AS {REMOVAL} FROM {qualified(load, table.name)} "
         f"AS c JOIN rewritten AS p ON {_on('c', 'p', [(b, a) for a, b in table.root_key_map])} "
@@ -92,21 +103,31 @@ def source(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str
         f"AND x.{quote(table.key[0])} IS NULL"
     )
     plain = ", ".join(quote(c) for c in columns)
-    return (f"WITH staged AS ({staged}), rewritten AS ({rewritten}) "
-            f"SELECT {plain}, FALSE AS {REMOVAL} FROM staged UNION ALL {gone}")
+    return (
+        f"WITH staged AS ({staged}), rewritten AS ({rewritten}) "
+        f"SELECT {plain}, FALSE AS {REMOVAL} FROM staged UNION ALL {gone}"
+    )
 
 
 def _conditions(table: TableSpec) -> dict[str, str]:
     """When a source row `s` matched to a table row `t` changes it, and how."""
     values = [c for c, _ in table.data_columns if c not in table.key]
     newer = "(t.`_sequence` IS NULL OR t.`_sequence` <= s.`_sequence`)"
-    version = ("(s.`_table_version` IS NOT NULL AND "
-               "t.`_table_version` IS DISTINCT FROM s.`_table_version`)")
-    changed = " OR ".join([f"t.{quote(c)} IS DISTINCT FROM s.{quote(c)}" for c in values]
-                          + ["t.`_is_deleted`", version])
+    version = (
+        "(s.`_table_version` IS NOT NULL AND "
+        "t.`_table_version` IS DISTINCT FROM s.`_table_version`)"
+    )
+    changed = " OR ".join(
+        [f"t.{quote(c)} IS DISTINCT FROM s.{quote(c)}" for c in values]
+        + ["t.`_is_deleted`", version]
+    )
     known_changed = " OR ".join(
-        [f"(s.{quote(c)} IS NOT NULL AND t.{quote(c)} IS DISTINCT FROM s.{quote(c)})"
-         for c in values] + [version])
+        [
+            f"(s.{quote(c)} IS NOT NULL AND t.{quote(c)} IS DISTINCT FROM s.{quote(c)})"
+            for c in values
+        ]
+        + [version]
+    )
     live = f"NOT s.{REMOVAL} AND {newer}"
     return {
         "remove": f"s.{REMOVAL} AND NOT t.`_is_deleted`",
@@ -134,22 +155,33 @@ def actions(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, st
     )
 
 
-def _judged(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str],
-            judged: dict[str, str] | None) -> str:
+def _judged(
+    load: Load,
+    root: TableSpec,
+    table: TableSpec,
+    sources: dict[str, str],
+    judged: dict[str, str] | None,
+) -> str:
     """The relation of `table`'s judged rows: a temporary table (`judge`) or `actions` inline."""
     if judged and table.name in judged:
         return judged[table.name]
     return f"({actions(load, root, table, sources)})"
 
 
-def judge(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str],
-          relation: str) -> str:
+def judge(
+    load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str], relation: str
+) -> str:
     """`actions` kept in a temporary table (`Dialect.judges_apart`), for `_counts` and `upsert`."""
     return f"CREATE OR REPLACE TEMPORARY TABLE {relation} AS {actions(load, root, table, sources)}"
 
 
-def upsert(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str],
-           judged: dict[str, str] | None = None) -> str:
+def upsert(
+    load: Load,
+    root: TableSpec,
+    table: TableSpec,
+    sources: dict[str, str],
+    judged: dict[str, str] | None = None,
+) -> str:
     """One MERGE writing a batch's rows of `table` (and, for a child table, its removed lines).
 
     Every change to a matched row is one UPDATE clause whose values follow the row's action: an
@@ -166,8 +198,11 @@ def upsert(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str
         return f"CASE WHEN {action} = '{kind}' THEN {otherwise} ELSE s.{quote(column)} END"
 
     assignments = [
-        *(f"{quote(c)} = CASE WHEN {action} = 'update' THEN s.{quote(c)} "
-          f"ELSE COALESCE(s.{quote(c)}, t.{quote(c)}) END" for c in values),
+        *(
+            f"{quote(c)} = CASE WHEN {action} = 'update' THEN s.{quote(c)} "
+            f"ELSE COALESCE(s.{quote(c)}, t.{quote(c)}) END"
+            for c in values
+        ),
         f"`_is_deleted` = {action} <> 'update'",
         f"`_deleted_at` = CASE WHEN {action} = 'update' THEN NULL "
         "ELSE COALESCE(t.`_deleted_at`, s.`_deleted_at`) END",
@@ -178,8 +213,9 @@ def upsert(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str
         f"`_load_id` = {load.literal(load.load_id)}",
     ]
     insert_cols = ", ".join(quote(c) for c in [*columns, "_loaded_at", "_updated_at", "_load_id"])
-    insert_vals = ", ".join([*(f"s.{quote(c)}" for c in columns), NOW, NOW,
-                             load.literal(load.load_id)])
+    insert_vals = ", ".join(
+        [*(f"s.{quote(c)}" for c in columns), NOW, NOW, load.literal(load.load_id)]
+    )
     return (
         f"MERGE INTO {target} AS t USING {_judged(load, root, table, sources, judged)} AS s "
         f"ON {_on('t', 's', [(k, k) for k in table.key])} "
@@ -189,9 +225,15 @@ def upsert(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str
     )
 
 
-def _counts(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str],
-            judged: dict[str, str] | None = None) -> str:
+def _counts(
+    load: Load,
+    root: TableSpec,
+    table: TableSpec,
+    sources: dict[str, str],
+    judged: dict[str, str] | None = None,
+) -> str:
     """Per business: the rows `upsert` will insert, update and mark deleted in `table`."""
+
     def count(*names: str) -> str:
         listed = ", ".join(f"'{n}'" for n in names)
         return f"SUM(CASE WHEN s.{ACTION} IN ({listed}) THEN 1 ELSE 0 END)"
@@ -205,9 +247,11 @@ def _counts(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, st
 
 
 def _appended_counts(load: Load, table: TableSpec, relation: str) -> str:
-    return (f"SELECT {load.literal(table.name)} AS table_name, {_business(table, 's')} AS "
-            "business_id, COUNT(*) AS rows_inserted, 0 AS rows_updated, 0 AS rows_deleted "
-            f"FROM {relation} AS s GROUP BY 2")
+    return (
+        f"SELECT {load.literal(table.name)} AS table_name, {_business(table, 's')} AS "
+        "business_id, COUNT(*) AS rows_inserted, 0 AS rows_updated, 0 AS rows_deleted "
+        f"FROM {relation} AS s GROUP BY 2"
+    )
 
 
 def audit(load: Load, counts: list[str]) -> str:
@@ -218,7 +262,8 @@ def audit(load: Load, counts: list[str]) -> str:
     return (
         f"MERGE INTO {a} AS a USING (SELECT {load.literal(load.load_id)} AS load_id, n.table_name, "
         "n.business_id, n.rows_inserted, n.rows_updated, n.rows_deleted FROM ("
-        + " UNION ALL ".join(counts) + ") AS n) AS c "
+        + " UNION ALL ".join(counts)
+        + ") AS n) AS c "
         "ON a.load_id = c.load_id AND a.table_name = c.table_name AND a.business_id = c.business_id "
         f"WHEN MATCHED THEN UPDATE SET finished_at = {NOW}, "
         "rows_inserted = a.rows_inserted + c.rows_inserted, "
@@ -234,14 +279,16 @@ def audit(load: Load, counts: list[str]) -> str:
 def _append(load: Load, table: TableSpec, relation: str) -> str:
     columns = _staged_columns(table)
     insert_cols = ", ".join(quote(c) for c in [*columns, "_loaded_at", "_updated_at", "_load_id"])
-    values = ", ".join([*(f"s.{quote(c)}" for c in columns), NOW, NOW,
-                        load.literal(load.load_id)])
-    return (f"INSERT INTO {qualified(load, table.name)} ({insert_cols}) SELECT {values} "
-            f"FROM {relation} AS s")
+    values = ", ".join([*(f"s.{quote(c)}" for c in columns), NOW, NOW, load.literal(load.load_id)])
+    return (
+        f"INSERT INTO {qualified(load, table.name)} ({insert_cols}) SELECT {values} "
+        f"FROM {relation} AS s"
+    )
 
 
-def batch_steps(load: Load, root: TableSpec, sources: dict[str, str],
-                all_new: bool = False) -> list[list[str]]:
+def batch_steps(
+    load: Load, root: TableSpec, sources: dict[str, str], all_new: bool = False
+) -> list[list[str]]:
     """The statements of one batch: [[audit MERGE], [one write per table]] (the audit split per
     table where the dialect says so: `Dialect.audit_at_once`; with `Dialect.judges_apart`, a first
     step judges each table's rows into a temporary table and a last drops them). `sources` maps a
@@ -254,17 +301,27 @@ def batch_steps(load: Load, root: TableSpec, sources: dict[str, str],
         counts = [_appended_counts(load, t, sources[t.name]) for t in written]
         writes = [_append(load, t, sources[t.name]) for t in written]
     else:
-        judged = ({t.name: quote(f"_judged_{t.name}") for t in tables}
-                  if load.dialect.judges_apart else {})
+        judged = (
+            {t.name: quote(f"_judged_{t.name}") for t in tables}
+            if load.dialect.judges_apart
+            else {}
+        )
         counts = [_counts(load, root, t, sources, judged) for t in tables]
         writes = [upsert(load, root, t, sources, judged) for t in tables]
-    audits = ([audit(load, counts)] if load.dialect.audit_at_once
-              else [audit(load, [c]) for c in counts])
+    audits = (
+        [audit(load, counts)] if load.dialect.audit_at_once else [audit(load, [c]) for c in counts]
+    )
     if not judged:
         return [audits, writes]
-    return [[judge(load, root, t, sources, judged[t.name]), counted, written,
-             f"DROP TABLE {judged[t.name]}"]
-            for t, counted, written in zip(tables, audits, writes, strict=True)]
+    return [
+        [
+            judge(load, root, t, sources, judged[t.name]),
+            counted,
+            written,
+            f"DROP TABLE {judged[t.name]}",
+        ]
+        for t, counted, written in zip(tables, audits, writes, strict=True)
+    ]
 
 
 def retire_old_versions(
@@ -286,8 +343,10 @@ def retire_old_versions(
         f"{load.literal(int(before_sequence))}"
     )
     if businesses is not None and table.partition_column:
-        fence += (f" AND {quote(table.partition_column)} IN "
-                  f"({', '.join(load.literal(b) for b in businesses)})")
+        fence += (
+            f" AND {quote(table.partition_column)} IN "
+            f"({', '.join(load.literal(b) for b in businesses)})"
+        )
     counts = (
         f"SELECT {load.literal(table.name)} AS table_name, {_business(table, 'r')} AS "
         "business_id, 0 AS rows_inserted, 0 AS rows_updated, COUNT(*) AS rows_deleted "

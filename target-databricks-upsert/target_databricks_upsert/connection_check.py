@@ -82,8 +82,10 @@ class Place:
     def success(self, principal: str | None) -> str:
         if not self.databricks:
             return f"{self.where} is writable, schema {self.schema}"
-        return (f"connected to {self.where} as {principal} ({self.auth}), catalog {self.catalog}, "
-                f"schema {self.schema}")
+        return (
+            f"connected to {self.where} as {principal} ({self.auth}), catalog {self.catalog}, "
+            f"schema {self.schema}"
+        )
 
     def explain(self, failure: ProbeFailed, principal: str | None) -> str:
         """The probe's failure, with what to do about the usual causes."""
@@ -91,12 +93,16 @@ class Place:
         detail = f"[{error_class}] {message}" if error_class else message
         who = principal or "the connecting principal"
         if error_class in MISSING_CATALOG:
-            return (f"catalog {self.catalog} does not exist (or {who} cannot see it) on "
-                    f"{self.where}: set catalog to an existing catalog, or create it ({detail})")
+            return (
+                f"catalog {self.catalog} does not exist (or {who} cannot see it) on "
+                f"{self.where}: set catalog to an existing catalog, or create it ({detail})"
+            )
         if error_class in NO_PRIVILEGE:
-            return (f"no privilege to {failure.step} {failure.target} as {who}: grant USE CATALOG "
-                    f"on {self.catalog} and CREATE SCHEMA (or USE SCHEMA and CREATE TABLE on "
-                    f"{self.catalog}.{self.schema}) ({detail})")
+            return (
+                f"no privilege to {failure.step} {failure.target} as {who}: grant USE CATALOG "
+                f"on {self.catalog} and CREATE SCHEMA (or USE SCHEMA and CREATE TABLE on "
+                f"{self.catalog}.{self.schema}) ({detail})"
+            )
         return f"cannot {failure.step} {failure.target} in {self.where}: {detail}"
 
 
@@ -134,8 +140,9 @@ def test_option(target_class) -> click.Option:
             return
         config = ctx.params["config"]
         try:
-            target = target_class(config=config.config, parse_env_config=config.parse_env,
-                                  validate_config=True)
+            target = target_class(
+                config=config.config, parse_env_config=config.parse_env, validate_config=True
+            )
         except Exception as invalid:  # settings the SDK or the target refused
             errors = getattr(invalid, "errors", None) or [str(invalid)]
             verdict = _failed(f"settings: {'; '.join(errors)}")
@@ -145,7 +152,10 @@ def test_option(target_class) -> click.Option:
         ctx.exit(0 if verdict.passed else 1)
 
     return click.Option(
-        ["--test"], is_flag=True, expose_value=False, callback=run_check,
+        ["--test"],
+        is_flag=True,
+        expose_value=False,
+        callback=run_check,
         help="Check the settings without loading anything: connect, authenticate, create the "
-             "schema and a _connection_test table (dropped again); print one line, exit 0 or 1.",
+        "schema and a _connection_test table (dropped again); print one line, exit 0 or 1.",
     )

@@ -47,7 +47,9 @@ def audit_columns(struct: pa.StructArray, meta: BatchMeta, locator: RecordLocato
     deleted_at = parse_timestamps(fields["_sdc_deleted_at"], "_sdc_deleted_at", every, locator)
     extracted = pc.coalesce(
         parse_timestamps(fields["_sdc_extracted_at"], "_sdc_extracted_at", every, locator),
-        parse_timestamps(pa.array(meta.time_extracted, pa.string()), "time_extracted", every, locator),
+        parse_timestamps(
+            pa.array(meta.time_extracted, pa.string()), "time_extracted", every, locator
+        ),
         pa.scalar(meta.received_at, pa.timestamp("us", tz="UTC")),
     )
     micros = pc.cast(pc.cast(extracted, pa.timestamp("us")), pa.int64())
@@ -74,29 +76,45 @@ def _given_sequence(values: pa.Array, locator: RecordLocator) -> pa.Array:
         pass
     for row, value in enumerate(values.to_pylist()):
         if value is not None and not BIGINT_MIN <= value <= BIGINT_MAX:
-            raise locator.error(row, "_sdc_sequence", f"{value} is outside the BIGINT range of "
-                                f"_sequence ({BIGINT_MIN} to {BIGINT_MAX})")
+            raise locator.error(
+                row,
+                "_sdc_sequence",
+                f"{value} is outside the BIGINT range of _sequence ({BIGINT_MIN} to {BIGINT_MAX})",
+            )
     raise locator.error(0, "_sdc_sequence", "cannot be read as a BIGINT")
 
 
-def _check_orderable(micros: pa.Array, given: pa.Array, extracted_at: pa.Array, meta: BatchMeta,
-                     locator: RecordLocator) -> None:
+def _check_orderable(
+    micros: pa.Array,
+    given: pa.Array,
+    extracted_at: pa.Array,
+    meta: BatchMeta,
+    locator: RecordLocator,
+) -> None:
     """Records ordered by extraction time (no `_sdc_sequence`) must have one `_sequence` can
     hold: outside 1677-09-21..2262-04-11 it would wrap around and win or lose at random."""
-    outside = pc.and_(given.is_null(), pc.or_(pc.less(micros, MIN_MICROS),
-                                              pc.greater(micros, MAX_MICROS)))
+    outside = pc.and_(
+        given.is_null(), pc.or_(pc.less(micros, MIN_MICROS), pc.greater(micros, MAX_MICROS))
+    )
     if not pc.any(outside).as_py():
         return
     row = pc.index(outside, True).as_py()
     field, value = "_sdc_extracted_at", extracted_at[row].as_py()
     if value is None:
         field, value = "time_extracted", meta.time_extracted[row]
-    low, high = (dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=m)
-                 for m in (MIN_MICROS, MAX_MICROS))
-    raise locator.error(row, field, (
-        f"{value} is outside the extraction times _sequence can order "
-        f"({low:%Y-%m-%dT%H:%M:%SZ} to {high:%Y-%m-%dT%H:%M:%SZ}); fix the source's clock or "
-        "the value, or send an _sdc_sequence"))
+    low, high = (
+        dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=m)
+        for m in (MIN_MICROS, MAX_MICROS)
+    )
+    raise locator.error(
+        row,
+        field,
+        (
+            f"{value} is outside the extraction times _sequence can order "
+            f"({low:%Y-%m-%dT%H:%M:%SZ} to {high:%Y-%m-%dT%H:%M:%SZ}); fix the source's clock or "
+            "the value, or send an _sdc_sequence"
+        ),
+    )
 
 
 def _versions(versions: list, locator: RecordLocator) -> pa.Array:
@@ -106,22 +124,36 @@ def _versions(versions: list, locator: RecordLocator) -> pa.Array:
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         pass
     for row, version in enumerate(versions):
-        if version is not None and not (type(version) is int and BIGINT_MIN <= version <= BIGINT_MAX):
-            raise locator.error(row, "version", f"the RECORD message's version {version!r} is not "
-                                "an integer (a table version is a BIGINT, e.g. epoch milliseconds)")
+        if version is not None and not (
+            type(version) is int and BIGINT_MIN <= version <= BIGINT_MAX
+        ):
+            raise locator.error(
+                row,
+                "version",
+                f"the RECORD message's version {version!r} is not "
+                "an integer (a table version is a BIGINT, e.g. epoch milliseconds)",
+            )
     raise locator.error(0, "version", "cannot be read as a BIGINT")
 
 
-def flatten_batch(root: TableSpec, struct: pa.StructArray, audit: dict,
-                  locator: RecordLocator) -> dict[str, pa.Table]:
+def flatten_batch(
+    root: TableSpec, struct: pa.StructArray, audit: dict, locator: RecordLocator
+) -> dict[str, pa.Table]:
     """Rows for the root table and every child table that has rows in this batch."""
     out: dict[str, pa.Table] = {}
     _flatten_table(root, struct, {}, audit, np.arange(len(struct)), locator, out)
     return out
 
 
-def _flatten_table(spec: TableSpec, rows: pa.StructArray, inherited: dict, audit: dict,
-                   root_index: np.ndarray, locator: RecordLocator, out: dict) -> None:
+def _flatten_table(
+    spec: TableSpec,
+    rows: pa.StructArray,
+    inherited: dict,
+    audit: dict,
+    root_index: np.ndarray,
+    locator: RecordLocator,
+    out: dict,
+) -> None:
     columns = dict(inherited)
     lists: list[tuple[TableSpec, pa.Array]] = []
     _walk(spec.fields, rows, None, columns, lists, root_index, locator)
@@ -141,19 +173,35 @@ def _flatten_table(spec: TableSpec, rows: pa.StructArray, inherited: dict, audit
         child_columns = {mine: columns[theirs].take(take) for theirs, mine in child.inherited}
         child_columns[LINE_NUMBER] = pa.array(line)
         child_audit = {name: column.take(take) for name, column in audit.items()}
-        _flatten_table(child, pc.list_flatten(values), child_columns, child_audit,
-                       root_index[parents], locator, out)
+        _flatten_table(
+            child,
+            pc.list_flatten(values),
+            child_columns,
+            child_audit,
+            root_index[parents],
+            locator,
+            out,
+        )
 
 
-def _walk(nodes, rows: pa.StructArray, present, columns: dict, lists: list,
-          root_index: np.ndarray, locator: RecordLocator) -> None:
+def _walk(
+    nodes,
+    rows: pa.StructArray,
+    present,
+    columns: dict,
+    lists: list,
+    root_index: np.ndarray,
+    locator: RecordLocator,
+) -> None:
     """Collect leaf columns (cast and checked) and list-of-object arrays of a row object."""
     if present is None:
         present = pa.array(np.ones(len(rows), dtype=bool))
     for node, values in zip(nodes, rows.flatten(), strict=False):
         if isinstance(node, Leaf):
             must_exist = present if node.required else None
-            columns[node.column] = finalize(node, node.column, values, must_exist, root_index, locator)
+            columns[node.column] = finalize(
+                node, node.column, values, must_exist, root_index, locator
+            )
         elif isinstance(node, Obj):
             inner = pc.and_(present, values.is_valid())
             _walk(node.fields, values, inner, columns, lists, root_index, locator)

@@ -22,8 +22,10 @@ from target_databricks_upsert.errors import InputError
 
 _DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
 _STREAM = re.compile(r'"stream"\s*:\s*"([^"\\]{1,200})"')
-NOT_WRITTEN = ("Nothing from the batch it was in was written and the state was not advanced; "
-                "fix the tap's output and rerun.")
+NOT_WRITTEN = (
+    "Nothing from the batch it was in was written and the state was not advanced; "
+    "fix the tap's output and rerun."
+)
 
 
 def utf8_stdin() -> io.TextIOWrapper:
@@ -45,12 +47,14 @@ class SingerInputReader(MsgSpecReader):
         try:
             return _DECODER.decode(line)
         except (msgspec.DecodeError, UnicodeEncodeError) as exc:
-            raise InputError(describe_bad_line(line, f"line {self.line_number} of the input",
-                                               exc)) from None
+            raise InputError(
+                describe_bad_line(line, f"line {self.line_number} of the input", exc)
+            ) from None
 
 
-def describe_bad_line(line: str | bytes, where: str, exc: Exception,
-                      stream: str | None = None) -> str:
+def describe_bad_line(
+    line: str | bytes, where: str, exc: Exception, stream: str | None = None
+) -> str:
     """`<stream>: <where> is not valid UTF-8 (byte 0x.. at offset n, field f)` or `... is not
     valid JSON (<reason>)`, never the line itself (it may hold data that must not reach logs).
 

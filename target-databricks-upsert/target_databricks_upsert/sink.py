@@ -40,7 +40,9 @@ class UpsertSink(BatchSink):
         self.load: sql.Load = target.load
         super().__init__(target, stream_name, schema, key_properties)
         self.root: TableSpec = stream_tables(
-            stream_name, self.schema, list(self.key_properties),
+            stream_name,
+            self.schema,
+            list(self.key_properties),
             self.config.get("partition_column") or "business_id",
         )
         check_not_reserved(stream_name, self.root)
@@ -82,14 +84,18 @@ class UpsertSink(BatchSink):
         if not existing:
             self.warehouse.execute_ddl([sql.create_table(self.load, table)])
             self.tables_found[table.name] = {
-                c: Column(t, c not in table.key) for c, t in table.all_columns}
+                c: Column(t, c not in table.key) for c, t in table.all_columns
+            }
             return
         self._check_key(table, {c for c, column in existing.items() if not column.nullable})
         wanted = table.all_columns
-        clashes = [(c, existing[c].type, t) for c, t in wanted
-                   if c in existing and existing[c].type != t]
+        clashes = [
+            (c, existing[c].type, t) for c, t in wanted if c in existing and existing[c].type != t
+        ]
         if clashes:
-            detail = "; ".join(f"{c} is {old} but the schema now says {new}" for c, old, new in clashes)
+            detail = "; ".join(
+                f"{c} is {old} but the schema now says {new}" for c, old, new in clashes
+            )
             raise SchemaEvolutionError(
                 f"stream {self.stream_name}: table {'.'.join(self.load.namespace)}.{table.name}: "
                 f"{detail}. The target never casts silently: migrate the column in the warehouse "
@@ -149,8 +155,9 @@ class UpsertSink(BatchSink):
         held as compact Arrow chunks, so memory is bounded by the batch size, not dict overhead."""
         if not self.records:
             return
-        locator = RecordLocator(self.stream_name, self.records, list(self.key_properties),
-                                offset=self.converted)
+        locator = RecordLocator(
+            self.stream_name, self.records, list(self.key_properties), offset=self.converted
+        )
         if self._compiled is not None:
             self._compiled.check(self.records, locator)
         self.chunks.append(records_to_arrow(self.records, self.root, locator))
@@ -169,9 +176,14 @@ class UpsertSink(BatchSink):
             self._append(record, None, None)
         self._convert_pending()
         first_arrival, self._arrivals = self._arrivals, self._arrivals + len(self.versions)
-        chunks, meta = self.chunks, BatchMeta(
-            self.time_extracted, self.versions, first_arrival,
-            self.batch_started_at or dt.datetime.now(tz=dt.UTC),
+        chunks, meta = (
+            self.chunks,
+            BatchMeta(
+                self.time_extracted,
+                self.versions,
+                first_arrival,
+                self.batch_started_at or dt.datetime.now(tz=dt.UTC),
+            ),
         )
         self._reset_buffer()
         if not chunks:
@@ -197,11 +209,15 @@ class UpsertSink(BatchSink):
                     sources[name] = self.warehouse.stage(stage_name, for_staging(rows))
                     staged.append(stage_name)
             if self.root.name in sources:
-                all_new = self._append_new_keys and not self.warehouse.query(
-                    batch_sql.rows_of_batch_keys(self.load, self.root, sources[self.root.name])
-                )[0][0]
+                all_new = (
+                    self._append_new_keys
+                    and not self.warehouse.query(
+                        batch_sql.rows_of_batch_keys(self.load, self.root, sources[self.root.name])
+                    )[0][0]
+                )
                 self.warehouse.execute_steps(
-                    batch_sql.batch_steps(self.load, self.root, sources, all_new=all_new))
+                    batch_sql.batch_steps(self.load, self.root, sources, all_new=all_new)
+                )
         finally:
             self.warehouse.unstage_all(staged)
 
@@ -237,7 +253,9 @@ class UpsertSink(BatchSink):
                 self.logger.warning(
                     "ACTIVATE_VERSION %s for %s: no record of this version was loaded in this "
                     "run, so no row is retired (an empty full sync never deletes).",
-                    version, self.stream_name)
+                    version,
+                    self.stream_name,
+                )
                 continue
             self._retire(version)
         super().clean_up()
@@ -259,7 +277,11 @@ class UpsertSink(BatchSink):
         steps: list[list[str]] = [[], []]
         for table in [self.root, *self.root.descendants()]:
             audit, change = batch_sql.retire_old_versions(
-                self.load, table, version, first_sequence, fence,
+                self.load,
+                table,
+                version,
+                first_sequence,
+                fence,
                 hard_delete=bool(self.config.get("hard_delete", False)),
             )
             steps[0] += audit

@@ -58,10 +58,21 @@ class Dialect:
         return self.timestamp_type if databricks_type == "TIMESTAMP" else databricks_type
 
 
-DATABRICKS = Dialect("TIMESTAMP", backslash_escapes=True, delta_tables=True,
-                     add_columns_at_once=True, audit_at_once=True)
-DUCKDB = Dialect("TIMESTAMPTZ", backslash_escapes=False, delta_tables=False,
-                 add_columns_at_once=False, audit_at_once=False, judges_apart=True)
+DATABRICKS = Dialect(
+    "TIMESTAMP",
+    backslash_escapes=True,
+    delta_tables=True,
+    add_columns_at_once=True,
+    audit_at_once=True,
+)
+DUCKDB = Dialect(
+    "TIMESTAMPTZ",
+    backslash_escapes=False,
+    delta_tables=False,
+    add_columns_at_once=False,
+    audit_at_once=False,
+    judges_apart=True,
+)
 
 
 @dataclass(frozen=True)

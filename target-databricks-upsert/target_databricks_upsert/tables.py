@@ -27,7 +27,13 @@ AUDIT_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 """Columns on every data table; the first two and `_load_id` are set by the MERGE itself."""
 
-STAGED_AUDIT_COLUMNS = ("_extracted_at", "_sequence", "_is_deleted", "_deleted_at", "_table_version")
+STAGED_AUDIT_COLUMNS = (
+    "_extracted_at",
+    "_sequence",
+    "_is_deleted",
+    "_deleted_at",
+    "_table_version",
+)
 """Audit columns that travel with the staged rows (computed per record)."""
 
 LOAD_AUDIT_TABLE = "_load_audit"
@@ -56,15 +62,47 @@ LINE_NUMBER = "line_number"
 # annotations and x-* extensions) makes the stream fall back to a compiled per-record validator.
 COLUMNAR_KEYWORDS = frozenset(
     {
-        "type", "format", "properties", "items", "required", "additionalProperties",
-        "description", "title", "default", "examples", "$comment", "$schema", "$id",
-        "enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-        "minLength", "maxLength", "pattern", "precision", "scale", "multipleOf",
-        "readOnly", "writeOnly", "deprecated", "definitions", "$defs",
+        "type",
+        "format",
+        "properties",
+        "items",
+        "required",
+        "additionalProperties",
+        "description",
+        "title",
+        "default",
+        "examples",
+        "$comment",
+        "$schema",
+        "$id",
+        "enum",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "precision",
+        "scale",
+        "multipleOf",
+        "readOnly",
+        "writeOnly",
+        "deprecated",
+        "definitions",
+        "$defs",
     }
 )
-CHECK_KEYWORDS = ("enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-                  "minLength", "maxLength", "pattern")
+CHECK_KEYWORDS = (
+    "enum",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+)
 
 
 @dataclass(frozen=True)
@@ -221,7 +259,7 @@ def check_not_reserved(stream_name: str, root: TableSpec) -> None:
             raise SchemaError(
                 f"stream {stream_name}: its table name {spec.name!r} is the target's own table "
                 f"({', '.join(sorted(RESERVED_TABLES))} are reserved); give the stream another "
-                "name with a stream map (stream_maps: {\"<stream>\": {\"__alias__\": \"...\"}}) "
+                'name with a stream map (stream_maps: {"<stream>": {"__alias__": "..."}}) '
                 "and rerun"
             )
 
@@ -286,7 +324,11 @@ class _Builder:
         types, nullable = _types(schema)
         if types == {"object"} and schema.get("properties"):
             fields = self.object_fields(
-                table, schema["properties"], f"{column}_", in_keyed_table, schema.get("required", [])
+                table,
+                schema["properties"],
+                f"{column}_",
+                in_keyed_table,
+                schema.get("required", []),
             )
             return Obj(prop=prop, prefix=column, fields=fields)
         items = schema.get("items") if types == {"array"} else None

@@ -48,52 +48,120 @@ GC_FIRST_GENERATION = 20_000
 """Allocations between two young-generation collections while listening (Python's default: 700)."""
 
 SETTINGS = th.PropertiesList(
-    th.Property("warehouse", th.StringType, default="duckdb", allowed_values=["duckdb", "databricks"],
-                description="Where to write: an embedded DuckDB file or a Databricks SQL warehouse."),
-    th.Property("duckdb_path", th.StringType, default="warehouse.duckdb",
-                description="DuckDB database file (warehouse=duckdb)."),
-    th.Property("duckdb_memory_limit", th.StringType, default=DEFAULT_DUCKDB_MEMORY_LIMIT,
-                description="DuckDB memory_limit (warehouse=duckdb); bounds the engine's cache."),
-    th.Property("schema", th.StringType, default="wave",
-                description="Schema (Databricks: inside `catalog`) holding every table."),
-    th.Property("partition_column", th.StringType, default="business_id",
-                description="Column that scopes rows to a tenant: _load_audit.business_id and the "
-                            "ACTIVATE_VERSION fence use it when a stream has it ('' otherwise)."),
-    th.Property("tap_version", th.StringType,
-                description="Version of the tap feeding this run, recorded in _load_audit."),
-    th.Property("load_method", th.StringType, default="upsert", allowed_values=["upsert"],
-                description="Always `upsert`: an idempotent MERGE on each stream's key "
-                            "(streams without a key are appended)."),
+    th.Property(
+        "warehouse",
+        th.StringType,
+        default="duckdb",
+        allowed_values=["duckdb", "databricks"],
+        description="Where to write: an embedded DuckDB file or a Databricks SQL warehouse.",
+    ),
+    th.Property(
+        "duckdb_path",
+        th.StringType,
+        default="warehouse.duckdb",
+        description="DuckDB database file (warehouse=duckdb).",
+    ),
+    th.Property(
+        "duckdb_memory_limit",
+        th.StringType,
+        default=DEFAULT_DUCKDB_MEMORY_LIMIT,
+        description="DuckDB memory_limit (warehouse=duckdb); bounds the engine's cache.",
+    ),
+    th.Property(
+        "schema",
+        th.StringType,
+        default="wave",
+        description="Schema (Databricks: inside `catalog`) holding every table.",
+    ),
+    th.Property(
+        "partition_column",
+        th.StringType,
+        default="business_id",
+        description="Column that scopes rows to a tenant: _load_audit.business_id and the "
+        "ACTIVATE_VERSION fence use it when a stream has it ('' otherwise).",
+    ),
+    th.Property(
+        "tap_version",
+        th.StringType,
+        description="Version of the tap feeding this run, recorded in _load_audit.",
+    ),
+    th.Property(
+        "load_method",
+        th.StringType,
+        default="upsert",
+        allowed_values=["upsert"],
+        description="Always `upsert`: an idempotent MERGE on each stream's key "
+        "(streams without a key are appended).",
+    ),
     th.Property("server_hostname", th.StringType, description="Databricks workspace host name."),
     th.Property("http_path", th.StringType, description="Databricks SQL warehouse HTTP path."),
     th.Property("catalog", th.StringType, description="Databricks Unity Catalog catalog."),
-    th.Property("client_id", th.StringType, description="Databricks service principal id (OAuth M2M)."),
-    th.Property("client_secret", th.StringType, secret=True,
-                description="Databricks service principal secret (OAuth M2M); `enc:<token>` = "
-                            "encrypted with the Fernet key in TARGET_DATABRICKS_UPSERT_SECRET_KEY."),
-    th.Property("access_token", th.StringType, secret=True,
-                description="Databricks personal access token (instead of client_id/secret); "
-                            "may be `enc:<token>` too."),
-    th.Property("table_layout", th.StringType, default="cluster", allowed_values=["cluster", "partition"],
-                description="Databricks tables: CLUSTER BY (business_id) or PARTITIONED BY (business_id)."),
-    th.Property("inline_rows_max", th.IntegerType, default=100,
-                description="Databricks: a table's batch of up to this many rows is sent inline "
-                            "(VALUES); larger ones are staged as Parquet in a volume."),
-    th.Property("staging_volume", th.StringType, default="target_staging",
-                description="Databricks: volume (in catalog.schema, created if missing) holding "
-                            "staged Parquet files while they are merged."),
-    th.Property("connect_timeout_seconds", th.NumberType, default=15,
-                description="Databricks: how long to wait for the workspace to answer when "
-                            "connecting or fetching an OAuth token."),
-    th.Property("retry_attempts", th.IntegerType, default=6,
-                description="Databricks: attempts per statement on transient failures (HTTP "
-                            "429/503, Delta write conflicts, an expired token), with backoff."),
-    th.Property("token_refresh_margin_seconds", th.NumberType, default=300,
-                description="Databricks OAuth: renew the token before a statement when it expires "
-                            "within this many seconds."),
-    th.Property("hard_delete", th.BooleanType, default=False,
-                description="ACTIVATE_VERSION deletes rows missing from the new version instead of "
-                            "marking them _is_deleted."),
+    th.Property(
+        "client_id", th.StringType, description="Databricks service principal id (OAuth M2M)."
+    ),
+    th.Property(
+        "client_secret",
+        th.StringType,
+        secret=True,
+        description="Databricks service principal secret (OAuth M2M); `enc:<token>` = "
+        "encrypted with the Fernet key in TARGET_DATABRICKS_UPSERT_SECRET_KEY.",
+    ),
+    th.Property(
+        "access_token",
+        th.StringType,
+        secret=True,
+        description="Databricks personal access token (instead of client_id/secret); "
+        "may be `enc:<token>` too.",
+    ),
+    th.Property(
+        "table_layout",
+        th.StringType,
+        default="cluster",
+        allowed_values=["cluster", "partition"],
+        description="Databricks tables: CLUSTER BY (business_id) or PARTITIONED BY (business_id).",
+    ),
+    th.Property(
+        "inline_rows_max",
+        th.IntegerType,
+        default=100,
+        description="Databricks: a table's batch of up to this many rows is sent inline "
+        "(VALUES); larger ones are staged as Parquet in a volume.",
+    ),
+    th.Property(
+        "staging_volume",
+        th.StringType,
+        default="target_staging",
+        description="Databricks: volume (in catalog.schema, created if missing) holding "
+        "staged Parquet files while they are merged.",
+    ),
+    th.Property(
+        "connect_timeout_seconds",
+        th.NumberType,
+        default=15,
+        description="Databricks: how long to wait for the workspace to answer when "
+        "connecting or fetching an OAuth token.",
+    ),
+    th.Property(
+        "retry_attempts",
+        th.IntegerType,
+        default=6,
+        description="Databricks: attempts per statement on transient failures (HTTP "
+        "429/503, Delta write conflicts, an expired token), with backoff.",
+    ),
+    th.Property(
+        "token_refresh_margin_seconds",
+        th.NumberType,
+        default=300,
+        description="Databricks OAuth: renew the token before a statement when it expires "
+        "within this many seconds.",
+    ),
+    th.Property(
+        "hard_delete",
+        th.BooleanType,
+        default=False,
+        description="ACTIVATE_VERSION deletes rows missing from the new version instead of "
+        "marking them _is_deleted.",
+    ),
 )
 
 
@@ -165,9 +233,11 @@ class TargetDatabricksUpsert(Target):
         self.tables_found: dict[str, dict] = {}
         self._records_since_age_check = 0
         config = self.config
-        namespace = (config["catalog"], config.get("schema", "wave")) if (
-            config.get("warehouse") == "databricks" and config.get("catalog")
-        ) else (config.get("schema", "wave"),)
+        namespace = (
+            (config["catalog"], config.get("schema", "wave"))
+            if (config.get("warehouse") == "databricks" and config.get("catalog"))
+            else (config.get("schema", "wave"),)
+        )
         self.load = sql.Load(
             namespace=namespace,
             load_id=str(uuid.uuid4()),
@@ -187,8 +257,9 @@ class TargetDatabricksUpsert(Target):
                 warehouse = open_warehouse(dict(self.config))
                 self.tables_found = warehouse.existing_tables(sql.describe_tables(self.load))
                 if LOAD_AUDIT_TABLE not in self.tables_found:
-                    warehouse.execute_ddl([sql.create_schema(self.load),
-                                           sql.create_load_audit(self.load)])
+                    warehouse.execute_ddl(
+                        [sql.create_schema(self.load), sql.create_load_audit(self.load)]
+                    )
                 self._warehouse = warehouse
             return self._warehouse
 
@@ -214,7 +285,7 @@ class TargetDatabricksUpsert(Target):
                     f"streams {owner!r} and {stream_name!r} would both write the table "
                     f"{'.'.join((*self.load.namespace, table))} (names become snake_case "
                     f"[a-z0-9_]): give one of them another name with a stream map "
-                    f"(stream_maps: {{{stream_name!r}: {{\"__alias__\": \"...\"}}}}) and rerun. "
+                    f'(stream_maps: {{{stream_name!r}: {{"__alias__": "..."}}}}) and rerun. '
                     f"Nothing of stream {stream_name!r} was written."
                 )
 
@@ -226,8 +297,9 @@ class TargetDatabricksUpsert(Target):
         stream_name, raw = message_dict.get("stream"), message_dict.get("record")
         if stream_name is None or raw.__class__ is not dict:
             self._refuse_record(message_dict)
-        self._buffer_record(stream_name, raw, message_dict.get("time_extracted"),
-                            message_dict.get("version"))
+        self._buffer_record(
+            stream_name, raw, message_dict.get("time_extracted"), message_dict.get("version")
+        )
 
     def _refuse_record(self, message_dict: dict) -> None:
         self._assert_line_requires(message_dict, requires={"stream", "record"})
@@ -260,8 +332,11 @@ class TargetDatabricksUpsert(Target):
             if not sink.key_set <= record.keys():
                 sink._singer_validate_message(record)  # raises MissingKeyPropertiesError
             if sink.buffer(record, time_extracted, version):
-                self.logger.info("Target sink for '%s' is full (%s records); writing the batch",
-                                 sink.stream_name, sink.current_size)
+                self.logger.info(
+                    "Target sink for '%s' is full (%s records); writing the batch",
+                    sink.stream_name,
+                    sink.current_size,
+                )
                 self.drain_one(sink)
         self._records_since_age_check += 1
         if self._records_since_age_check >= AGE_CHECK_EVERY:

@@ -60,26 +60,41 @@ def schema_message(stream: str, schema: dict, keys=("business_id", "id")) -> dic
     return {"type": "SCHEMA", "stream": stream, "schema": schema, "key_properties": list(keys)}
 
 
-def record_message(stream: str, record: dict, extracted: str = "2024-05-01T00:00:00Z",
-                   version: int | None = None) -> dict:
+def record_message(
+    stream: str, record: dict, extracted: str = "2024-05-01T00:00:00Z", version: int | None = None
+) -> dict:
     message = {"type": "RECORD", "stream": stream, "record": record, "time_extracted": extracted}
     if version is not None:
         message["version"] = version
     return message
 
 
-def batch_message(stream: str, files: list[Path], fmt: str = "jsonl", compression: str = "none",
-                  version: int | None = None) -> dict:
+def batch_message(
+    stream: str,
+    files: list[Path],
+    fmt: str = "jsonl",
+    compression: str = "none",
+    version: int | None = None,
+) -> dict:
     """A singer-sdk BATCH message naming local `files`."""
-    message = {"type": "BATCH", "stream": stream, "manifest": [f.as_uri() for f in files],
-               "encoding": {"format": fmt, "compression": compression}}
+    message = {
+        "type": "BATCH",
+        "stream": stream,
+        "manifest": [f.as_uri() for f in files],
+        "encoding": {"format": fmt, "compression": compression},
+    }
     if version is not None:
         message["version"] = version
     return message
 
 
-def write_batch_file(path: Path, records: list[dict], fmt: str = "jsonl", gzipped: bool = False,
-                     modified: str | None = None) -> Path:
+def write_batch_file(
+    path: Path,
+    records: list[dict],
+    fmt: str = "jsonl",
+    gzipped: bool = False,
+    modified: str | None = None,
+) -> Path:
     """Write records as the SDK's batch encoders do: JSON Lines (gzipped or not), or Parquet
     from `pa.Table.from_pylist` (`gzipped`: Parquet's gzip codec, or `"wrapped"`: a whole
     Parquet file inside gzip). `modified` (ISO) sets the file's modification time."""
@@ -93,8 +108,11 @@ def write_batch_file(path: Path, records: list[dict], fmt: str = "jsonl", gzippe
         import pyarrow.parquet as pq
 
         buffer = io.BytesIO()
-        pq.write_table(pa.Table.from_pylist(records), buffer,
-                       compression="gzip" if gzipped is True else "snappy")
+        pq.write_table(
+            pa.Table.from_pylist(records),
+            buffer,
+            compression="gzip" if gzipped is True else "snappy",
+        )
         data = buffer.getvalue()
         path.write_bytes(gzip.compress(data) if gzipped == "wrapped" else data)
     if modified:
@@ -108,9 +126,15 @@ def state_message(value: dict) -> dict:
 
 
 def invoice(business: str, invoice_id: str, total: str = "10.00", items=None, **extra) -> dict:
-    record = {"business_id": business, "id": invoice_id, "invoice_number": invoice_id,
-              "status": "SENT", "total": total, "total_currency": "USD",
-              "items": items if items is not None else [{"description": "a", "quantity": "1"}]}
+    record = {
+        "business_id": business,
+        "id": invoice_id,
+        "invoice_number": invoice_id,
+        "status": "SENT",
+        "total": total,
+        "total_currency": "USD",
+        "items": items if items is not None else [{"description": "a", "quantity": "1"}],
+    }
     record.update(extra)
     return record
 
@@ -154,8 +178,10 @@ class DatabricksDestination:
     def fetch(self, table: str, where: str, order_by: str | None) -> tuple[list[str], list[tuple]]:
         import databricks.sql
 
-        with databricks.sql.connect(**self.connect_kwargs) as connection, \
-                connection.cursor() as cursor:
+        with (
+            databricks.sql.connect(**self.connect_kwargs) as connection,
+            connection.cursor() as cursor,
+        ):
             cursor.execute(f"SELECT * FROM {self.name}.{table} LIMIT 0")
             names = [d[0] for d in cursor.description]
             order = order_by or ", ".join(f"`{n}`" for n in names if not n.startswith("_"))
@@ -169,8 +195,10 @@ class DatabricksDestination:
     def execute(self, statement: str) -> None:
         import databricks.sql
 
-        with databricks.sql.connect(**self.connect_kwargs) as connection, \
-                connection.cursor() as cursor:
+        with (
+            databricks.sql.connect(**self.connect_kwargs) as connection,
+            connection.cursor() as cursor,
+        ):
             cursor.execute(statement)
 
 
@@ -195,8 +223,12 @@ def live_databricks(schema: str, config_path: Path) -> DatabricksDestination | N
     token, client_id = env.get("DATABRICKS_TOKEN"), env.get("DATABRICKS_CLIENT_ID")
     if not (host and path and (token or (client_id and env.get("DATABRICKS_CLIENT_SECRET")))):
         return None
-    config = {"server_hostname": host, "http_path": path, "schema": schema,
-              "catalog": env.get("DATABRICKS_CATALOG", "main")}
+    config = {
+        "server_hostname": host,
+        "http_path": path,
+        "schema": schema,
+        "catalog": env.get("DATABRICKS_CATALOG", "main"),
+    }
     reader = {"server_hostname": host.removeprefix("https://"), "http_path": path}
     if token:
         config["access_token"] = reader["access_token"] = token
@@ -204,8 +236,12 @@ def live_databricks(schema: str, config_path: Path) -> DatabricksDestination | N
         from databricks.sdk.core import Config, oauth_service_principal
 
         config.update(client_id=client_id, client_secret=env["DATABRICKS_CLIENT_SECRET"])
-        sdk_config = Config(host=f"https://{reader['server_hostname']}", client_id=client_id,
-                            client_secret=env["DATABRICKS_CLIENT_SECRET"], auth_type="oauth-m2m")
+        sdk_config = Config(
+            host=f"https://{reader['server_hostname']}",
+            client_id=client_id,
+            client_secret=env["DATABRICKS_CLIENT_SECRET"],
+            auth_type="oauth-m2m",
+        )
         reader["credentials_provider"] = lambda: oauth_service_principal(sdk_config)
     return DatabricksDestination(config, reader, config_path)
 
@@ -229,13 +265,22 @@ def write_config(warehouse, config: dict | None = None) -> Path:
     return destination.config_path
 
 
-def run_cli(warehouse, messages, config: dict | None = None, check: bool = True,
-            timeout: float = 120) -> subprocess.CompletedProcess:
+def run_cli(
+    warehouse, messages, config: dict | None = None, check: bool = True, timeout: float = 120
+) -> subprocess.CompletedProcess:
     """Run the real `target-databricks-upsert` on `warehouse` with the messages on stdin."""
     config_path = write_config(warehouse, config)
-    text = messages if isinstance(messages, str) else "".join(json.dumps(m) + "\n" for m in messages)
-    result = subprocess.run([CLI, "--config", str(config_path)], input=text, text=True,
-                            capture_output=True, timeout=timeout, env={**os.environ})
+    text = (
+        messages if isinstance(messages, str) else "".join(json.dumps(m) + "\n" for m in messages)
+    )
+    result = subprocess.run(
+        [CLI, "--config", str(config_path)],
+        input=text,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        env={**os.environ},
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"target failed ({result.returncode}):\n{result.stderr[-4000:]}")
     return result
@@ -250,7 +295,7 @@ def cli_error(result: subprocess.CompletedProcess) -> str:
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
     found = [line for line in result.stderr.splitlines() if line.startswith(ERROR_PREFIX)]
     assert len(found) == 1, result.stderr[-3000:]
-    return found[0][len(ERROR_PREFIX):]
+    return found[0][len(ERROR_PREFIX) :]
 
 
 def run_in_process(warehouse, lines: Iterable[str], config: dict | None = None) -> list[dict]:
@@ -259,8 +304,9 @@ def run_in_process(warehouse, lines: Iterable[str], config: dict | None = None) 
     from target_databricks_upsert.target import TargetDatabricksUpsert
 
     destination = as_destination(warehouse)
-    target = TargetDatabricksUpsert(config={**destination.config(), **(config or {})},
-                                    validate_config=True)
+    target = TargetDatabricksUpsert(
+        config={**destination.config(), **(config or {})}, validate_config=True
+    )
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     try:
         with contextlib.redirect_stdout(out):
@@ -304,20 +350,50 @@ TEXT = {"type": ["string", "null"]}
 BENCH_INVOICE_SCHEMA = {
     "type": "object",
     "properties": {
-        "business_id": {"type": "string"}, "id": {"type": "string"},
-        "invoice_number": TEXT, "status": TEXT, "customer_id": TEXT, "currency": TEXT,
+        "business_id": {"type": "string"},
+        "id": {"type": "string"},
+        "invoice_number": TEXT,
+        "status": TEXT,
+        "customer_id": TEXT,
+        "currency": TEXT,
         "invoice_date": {"type": ["string", "null"], "format": "date"},
         "modified_at": {"type": ["string", "null"], "format": "date-time"},
-        "subtotal": MONEY, "tax_total": MONEY, "total": MONEY, "amount_due": MONEY,
-        "items": {"type": ["array", "null"], "items": {"type": "object", "properties": {
-            "product_id": TEXT, "description": TEXT, "quantity": MONEY, "unit_price": MONEY,
-            "subtotal": MONEY,
-            "taxes": {"type": ["array", "null"], "items": {"type": "object", "properties": {
-                "sales_tax_id": TEXT, "amount": MONEY}}},
-        }}},
-        "payments": {"type": ["array", "null"], "items": {"type": "object", "properties": {
-            "id": TEXT, "amount": MONEY, "payment_date": {"type": ["string", "null"], "format": "date"},
-            "payment_method": TEXT}}},
+        "subtotal": MONEY,
+        "tax_total": MONEY,
+        "total": MONEY,
+        "amount_due": MONEY,
+        "items": {
+            "type": ["array", "null"],
+            "items": {
+                "type": "object",
+                "properties": {
+                    "product_id": TEXT,
+                    "description": TEXT,
+                    "quantity": MONEY,
+                    "unit_price": MONEY,
+                    "subtotal": MONEY,
+                    "taxes": {
+                        "type": ["array", "null"],
+                        "items": {
+                            "type": "object",
+                            "properties": {"sales_tax_id": TEXT, "amount": MONEY},
+                        },
+                    },
+                },
+            },
+        },
+        "payments": {
+            "type": ["array", "null"],
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": TEXT,
+                    "amount": MONEY,
+                    "payment_date": {"type": ["string", "null"], "format": "date"},
+                    "payment_method": TEXT,
+                },
+            },
+        },
         "_sdc_deleted_at": {"type": ["string", "null"], "format": "date-time"},
     },
 }
@@ -332,17 +408,39 @@ def bench_invoice_lines(count: int, businesses: int = 10, revision: int = 0):
     for n in range(count):
         lines = 2 + n % 2
         service = f"Service {{}} (revision {revision})" if revision else "Service {}"
-        items = [{"product_id": f"P{(n + k) % 50}", "description": service.format(k), "quantity": f"{k}",
-                  "unit_price": f"{10 + k}.50", "subtotal": f"{k * (10 + k)}.50",
-                  "taxes": [{"sales_tax_id": "GST", "amount": f"{k}.05"}]} for k in range(1, lines + 1)]
+        items = [
+            {
+                "product_id": f"P{(n + k) % 50}",
+                "description": service.format(k),
+                "quantity": f"{k}",
+                "unit_price": f"{10 + k}.50",
+                "subtotal": f"{k * (10 + k)}.50",
+                "taxes": [{"sales_tax_id": "GST", "amount": f"{k}.05"}],
+            }
+            for k in range(1, lines + 1)
+        ]
         record = {
-            "business_id": f"B{n % businesses}", "id": f"INV{n:08d}", "invoice_number": str(n),
-            "status": "PAID", "customer_id": f"C{n % 300}", "currency": "CAD",
-            "invoice_date": "2024-05-01", "modified_at": f"2024-05-{1 + revision:02d}T10:00:00Z",
-            "subtotal": "100.00", "tax_total": "5.00", "total": "105.00", "amount_due": "0.00",
+            "business_id": f"B{n % businesses}",
+            "id": f"INV{n:08d}",
+            "invoice_number": str(n),
+            "status": "PAID",
+            "customer_id": f"C{n % 300}",
+            "currency": "CAD",
+            "invoice_date": "2024-05-01",
+            "modified_at": f"2024-05-{1 + revision:02d}T10:00:00Z",
+            "subtotal": "100.00",
+            "tax_total": "5.00",
+            "total": "105.00",
+            "amount_due": "0.00",
             "items": items,
-            "payments": [{"id": f"PAY{n}", "amount": "105.00", "payment_date": "2024-05-02",
-                          "payment_method": "CASH"}],
+            "payments": [
+                {
+                    "id": f"PAY{n}",
+                    "amount": "105.00",
+                    "payment_date": "2024-05-02",
+                    "payment_method": "CASH",
+                }
+            ],
         }
         extracted = f"2024-05-{1 + revision:02d}T10:00:00.000000Z"
         yield json.dumps(record_message("invoices", record, extracted)) + "\n"

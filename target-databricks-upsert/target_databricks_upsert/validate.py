@@ -96,7 +96,7 @@ def _leaf_input_type(leaf: Leaf) -> pa.DataType:
 
 
 def decimal_type(sql_type: str) -> pa.DataType:
-    precision, scale = (int(p) for p in sql_type[len("DECIMAL("):-1].split(","))
+    precision, scale = (int(p) for p in sql_type[len("DECIMAL(") : -1].split(","))
     return pa.decimal128(precision, scale)
 
 
@@ -105,8 +105,13 @@ class RecordLocator:
     records (before conversion) or the converted struct array; `offset` is the position of
     `records[0]` in the batch."""
 
-    def __init__(self, stream: str, records: list[dict] | pa.StructArray,
-                 key_properties: list[str], offset: int = 0) -> None:
+    def __init__(
+        self,
+        stream: str,
+        records: list[dict] | pa.StructArray,
+        key_properties: list[str],
+        offset: int = 0,
+    ) -> None:
         self.stream, self.records, self.key_properties = stream, records, key_properties
         self.offset = offset
 
@@ -123,7 +128,9 @@ class RecordLocator:
         return RecordValidationError(self.stream, self.key(index), field, problem)
 
 
-def records_to_arrow(records: list[dict], root: TableSpec, locator: RecordLocator) -> pa.StructArray:
+def records_to_arrow(
+    records: list[dict], root: TableSpec, locator: RecordLocator
+) -> pa.StructArray:
     """Convert (and type-check) a batch; JSON-text fields are serialized first."""
     _serialize_json_fields(records, root.fields)
     struct_type = input_type(root.fields, with_metadata=True)
@@ -173,7 +180,9 @@ def _serialize_json_fields(objects: list, nodes) -> None:
                 if isinstance(obj, dict) and obj.get(name) is not None:
                     obj[name] = _JSON.encode(obj[name]).decode()
         elif isinstance(node, Obj):
-            _serialize_json_fields([o.get(node.prop) for o in objects if isinstance(o, dict)], node.fields)
+            _serialize_json_fields(
+                [o.get(node.prop) for o in objects if isinstance(o, dict)], node.fields
+            )
         elif isinstance(node, Child):
             items = [
                 item
@@ -184,8 +193,14 @@ def _serialize_json_fields(objects: list, nodes) -> None:
             _serialize_json_fields(items, node.table.fields)
 
 
-def finalize(leaf: Leaf, column: str, values: pa.Array, must_exist: pa.Array | None,
-             root_index: np.ndarray, locator: RecordLocator) -> pa.Array:
+def finalize(
+    leaf: Leaf,
+    column: str,
+    values: pa.Array,
+    must_exist: pa.Array | None,
+    root_index: np.ndarray,
+    locator: RecordLocator,
+) -> pa.Array:
     """Cast a converted leaf to its warehouse type and apply its checks."""
     if must_exist is not None:
         missing = pc.and_(must_exist, values.is_null())
@@ -220,8 +235,9 @@ def _cast(values, to_type, column, root_index, locator):
     raise locator.error(int(root_index[0]), column, f"cannot be read as {to_type}")
 
 
-def parse_timestamps(values: pa.Array, column: str, root_index: np.ndarray,
-                     locator: RecordLocator) -> pa.Array:
+def parse_timestamps(
+    values: pa.Array, column: str, root_index: np.ndarray, locator: RecordLocator
+) -> pa.Array:
     """ISO-8601 strings -> UTC timestamps; a value without an offset is taken as UTC."""
     if values.type == UTC_MICROS:
         return values
@@ -262,10 +278,15 @@ def _apply_checks(leaf: Leaf, column: str, values: pa.Array, root_index, locator
         bad = _or(bad, pc.invert(pc.match_substring_regex(values, checks["pattern"])))
     if not text and not pa.types.is_boolean(values.type):
         numbers = pc.cast(values, pa.float64())
-        for keyword, compare in (("minimum", pc.less), ("maximum", pc.greater),
-                                 ("exclusiveMinimum", pc.less_equal),
-                                 ("exclusiveMaximum", pc.greater_equal)):
-            if isinstance(checks.get(keyword), (int, float)) and not isinstance(checks[keyword], bool):
+        for keyword, compare in (
+            ("minimum", pc.less),
+            ("maximum", pc.greater),
+            ("exclusiveMinimum", pc.less_equal),
+            ("exclusiveMaximum", pc.greater_equal),
+        ):
+            if isinstance(checks.get(keyword), (int, float)) and not isinstance(
+                checks[keyword], bool
+            ):
                 bad = _or(bad, compare(numbers, float(checks[keyword])))
     if bad is not None and pc.any(pc.fill_null(bad, False)).as_py():
         row = pc.index(pc.fill_null(bad, False), True).as_py()
@@ -292,7 +313,9 @@ class CompiledValidator:
                 validate(record)
             except fastjsonschema.JsonSchemaValueException as exc:
                 field = (exc.name or "data").removeprefix("data").lstrip(".") or "(record)"
-                raise locator.error(index, field, exc.message.replace(exc.name or "", "value")) from None
+                raise locator.error(
+                    index, field, exc.message.replace(exc.name or "", "value")
+                ) from None
 
 
 def _without_singer_formats(schema):

@@ -38,8 +38,10 @@ def warehouse_factory(request, tmp_path: Path):
             return simulator_destination(request.getfixturevalue("databricks_sandbox"), config_path)
         destination = live_databricks(f"tdu_test_{uuid.uuid4().hex[:12]}", config_path)
         if destination is None:
-            pytest.skip("set DATABRICKS_SERVER_HOSTNAME, DATABRICKS_HTTP_PATH and DATABRICKS_TOKEN "
-                        "(or DATABRICKS_CLIENT_ID/SECRET) to run against a real workspace")
+            pytest.skip(
+                "set DATABRICKS_SERVER_HOSTNAME, DATABRICKS_HTTP_PATH and DATABRICKS_TOKEN "
+                "(or DATABRICKS_CLIENT_ID/SECRET) to run against a real workspace"
+            )
         made.append(destination)
         return destination
 
@@ -60,7 +62,8 @@ def simulated_databricks(databricks_sandbox, tmp_path: Path):
     of `sandbox`), for the Databricks-only tests."""
 
     def make(name: str = "warehouse", oauth: bool = False, sandbox=None) -> DatabricksDestination:
-        return simulator_destination(sandbox or databricks_sandbox,
-                                   tmp_path / f"{name}.config.json", oauth)
+        return simulator_destination(
+            sandbox or databricks_sandbox, tmp_path / f"{name}.config.json", oauth
+        )
 
     return make

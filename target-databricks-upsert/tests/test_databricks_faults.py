@@ -30,11 +30,23 @@ CONFIG = {"batch_size_rows": BATCH, "inline_rows_max": 5}  # roots staged, some 
 
 
 def two_batches() -> list[str]:
-    items = [{"description": "a", "taxes": [{"sales_tax_id": "T", "amount": "0.5"}]}, {"description": "b"}]
-    return lines_of([schema_message("invoices", INVOICE_SCHEMA), *(
-        record_message("invoices", invoice(f"B{n % 2}", f"I{n}", total=f"{n}.25", items=items[: 1 + n % 2]),
-                       f"2024-05-01T00:00:{n:02d}Z")
-        for n in range(2 * BATCH))])
+    items = [
+        {"description": "a", "taxes": [{"sales_tax_id": "T", "amount": "0.5"}]},
+        {"description": "b"},
+    ]
+    return lines_of(
+        [
+            schema_message("invoices", INVOICE_SCHEMA),
+            *(
+                record_message(
+                    "invoices",
+                    invoice(f"B{n % 2}", f"I{n}", total=f"{n}.25", items=items[: 1 + n % 2]),
+                    f"2024-05-01T00:00:{n:02d}Z",
+                )
+                for n in range(2 * BATCH)
+            ),
+        ]
+    )
 
 
 def between_batches(lines: list[str], inject):
@@ -46,8 +58,16 @@ def between_batches(lines: list[str], inject):
 
 
 def audit(warehouse) -> list[tuple]:
-    return [(a["table_name"], a["business_id"], a["rows_inserted"], a["rows_updated"], a["rows_deleted"])
-            for a in rows(warehouse, "_load_audit", order_by="table_name, business_id")]
+    return [
+        (
+            a["table_name"],
+            a["business_id"],
+            a["rows_inserted"],
+            a["rows_updated"],
+            a["rows_deleted"],
+        )
+        for a in rows(warehouse, "_load_audit", order_by="table_name, business_id")
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -63,16 +83,31 @@ def clean(sandbox, tmp_path_factory):
     return {t: stable(rows(warehouse, t)) for t in TABLES}, audit(warehouse)
 
 
-@pytest.mark.parametrize(("fault", "oauth"), [
-    ("http_503", False), ("http_429", False), ("concurrent_append", False),
-    ("metadata_changed", False), ("expire_tokens", True),
-], ids=["503", "429", "concurrent-append", "metadata-changed", "token-expired"])
-def test_recovers_from_a_fault_with_tables_exactly_right(sandbox, simulated_databricks, clean,
-                                                         fault, oauth):
+@pytest.mark.parametrize(
+    ("fault", "oauth"),
+    [
+        ("http_503", False),
+        ("http_429", False),
+        ("concurrent_append", False),
+        ("metadata_changed", False),
+        ("expire_tokens", True),
+    ],
+    ids=["503", "429", "concurrent-append", "metadata-changed", "token-expired"],
+)
+def test_recovers_from_a_fault_with_tables_exactly_right(
+    sandbox, simulated_databricks, clean, fault, oauth
+):
     warehouse = simulated_databricks("faulted", oauth=oauth, sandbox=sandbox)
     tokens_before = sandbox.auth_state()["tokens_issued"]
     since = last_statement(sandbox)
-    run_in_process(warehouse, between_batches(two_batches(), lambda: sandbox.set_faults(**{fault: 1 if fault != "expire_tokens" else True})), CONFIG)
+    run_in_process(
+        warehouse,
+        between_batches(
+            two_batches(),
+            lambda: sandbox.set_faults(**{fault: 1 if fault != "expire_tokens" else True}),
+        ),
+        CONFIG,
+    )
 
     tables, audit_counts = clean
     assert {t: stable(rows(warehouse, t)) for t in TABLES} == tables
@@ -110,7 +145,9 @@ def test_a_token_about_to_expire_is_renewed_between_two_batches(tmp_path, caplog
         # renew when < 54 s are left (90% of the lifetime): 6 s after the token was fetched
         config = {**CONFIG, "token_refresh_margin_seconds": 59}
         with caplog.at_level(logging.INFO, logger="target_databricks_upsert.databricks"):
-            run_in_process(warehouse, between_batches(two_batches(), lambda: time.sleep(6.5)), config)
+            run_in_process(
+                warehouse, between_batches(two_batches(), lambda: time.sleep(6.5)), config
+            )
         assert "renewing it before the next statement" in caplog.text
         assert workspace.auth_state()["tokens_issued"] > issued + 1
         assert all(s["status"] == "ok" for s in workspace.statements())
@@ -118,23 +155,30 @@ def test_a_token_about_to_expire_is_renewed_between_two_batches(tmp_path, caplog
 
 
 def test_a_statement_the_analyzer_refuses_fails_the_run_with_sparks_message(
-        databricks_sandbox, simulated_databricks):
+    databricks_sandbox, simulated_databricks
+):
     """`_load_audit` left by an older target without the `tap_version` column: Spark's analyzer
     refuses the audit MERGE naming the column, the CLI exits 1 with that message, no STATE."""
     warehouse = simulated_databricks("old_audit")
     warehouse.execute(f"CREATE SCHEMA {warehouse.name}")
-    warehouse.execute(f"CREATE TABLE {warehouse.name}._load_audit (load_id STRING NOT NULL, "
-                      "table_name STRING NOT NULL, business_id STRING NOT NULL, started_at "
-                      "TIMESTAMP, finished_at TIMESTAMP, rows_inserted BIGINT, rows_updated BIGINT, "
-                      "rows_deleted BIGINT, target_version STRING) USING DELTA")
-    messages = [schema_message("invoices", INVOICE_SCHEMA),
-                record_message("invoices", invoice("B1", "I1")),
-                {"type": "STATE", "value": {"bookmarks": {"invoices": "x"}}}]
+    warehouse.execute(
+        f"CREATE TABLE {warehouse.name}._load_audit (load_id STRING NOT NULL, "
+        "table_name STRING NOT NULL, business_id STRING NOT NULL, started_at "
+        "TIMESTAMP, finished_at TIMESTAMP, rows_inserted BIGINT, rows_updated BIGINT, "
+        "rows_deleted BIGINT, target_version STRING) USING DELTA"
+    )
+    messages = [
+        schema_message("invoices", INVOICE_SCHEMA),
+        record_message("invoices", invoice("B1", "I1")),
+        {"type": "STATE", "value": {"bookmarks": {"invoices": "x"}}},
+    ]
     result = run_cli(warehouse, messages, check=False)
     assert result.returncode == 1
     assert "Databricks failed MERGE INTO `main`." in result.stderr
-    assert "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with " \
-           "name `tap_version` cannot be resolved." in result.stderr
+    assert (
+        "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with "
+        "name `tap_version` cannot be resolved." in result.stderr
+    )
     assert "SQLSTATE: 42703" in result.stderr
     assert result.stdout.strip() == ""  # no STATE: nothing of the batch counts as loaded
     assert rows(warehouse, "invoices") == []

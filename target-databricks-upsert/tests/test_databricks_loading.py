@@ -21,38 +21,59 @@ from target_databricks_upsert.testing import (
 WRITES = ("MERGE", "INSERT", "UPDATE", "DELETE", "PUT", "REMOVE")
 TABLES = ("invoices", "invoice_items", "invoice_item_taxes", "invoice_payments")
 
-THINGS = {"properties": {
-    "business_id": {"type": "string"}, "id": {"type": "integer"},
-    "price": {"type": ["number", "null"]}, "day": {"type": ["string", "null"], "format": "date"},
-    "at": {"type": ["string", "null"], "format": "date-time"},
-    "paid": {"type": ["boolean", "null"]}, "note": {"type": ["string", "null"]},
-    "tags": {"type": ["array", "null"], "items": {"type": "string"}},
-}}
+THINGS = {
+    "properties": {
+        "business_id": {"type": "string"},
+        "id": {"type": "integer"},
+        "price": {"type": ["number", "null"]},
+        "day": {"type": ["string", "null"], "format": "date"},
+        "at": {"type": ["string", "null"], "format": "date-time"},
+        "paid": {"type": ["boolean", "null"]},
+        "note": {"type": ["string", "null"]},
+        "tags": {"type": ["array", "null"], "items": {"type": "string"}},
+    }
+}
 
 
 def things(count: int) -> list[dict]:
     """Records of every column type, with microsecond timestamps in several offsets."""
-    return [schema_message("things", THINGS)] + [record_message("things", {
-        "business_id": f"B{n % 3}", "id": n, "price": n + (n % 100) / 100 if n % 7 else None,
-        "day": f"2024-02-{1 + n % 28:02d}", "at": f"2024-03-01T12:{n % 60:02d}:00.{n:06d}+0{n % 5}:00",
-        "paid": n % 2 == 0, "note": f"é ✓ \"q\" '{n}' \\ end" if n % 5 else None, "tags": ["a", str(n)],
-    }) for n in range(count)]
+    return [schema_message("things", THINGS)] + [
+        record_message(
+            "things",
+            {
+                "business_id": f"B{n % 3}",
+                "id": n,
+                "price": n + (n % 100) / 100 if n % 7 else None,
+                "day": f"2024-02-{1 + n % 28:02d}",
+                "at": f"2024-03-01T12:{n % 60:02d}:00.{n:06d}+0{n % 5}:00",
+                "paid": n % 2 == 0,
+                "note": f"é ✓ \"q\" '{n}' \\ end" if n % 5 else None,
+                "tags": ["a", str(n)],
+            },
+        )
+        for n in range(count)
+    ]
 
 
 def writes_per_batch(sandbox, warehouse, rows_per_batch: int, config: dict) -> Counter:
     since = last_statement(sandbox)
-    run_in_process(warehouse, bench_invoice_lines(2 * rows_per_batch, businesses=3),
-                   {"batch_size_rows": rows_per_batch, **config})
+    run_in_process(
+        warehouse,
+        bench_invoice_lines(2 * rows_per_batch, businesses=3),
+        {"batch_size_rows": rows_per_batch, **config},
+    )
     log = sandbox.statements(since)
     assert all(s["status"] == "ok" for s in log), [s["error"] for s in log if s["error"]]
     counts = Counter(s["kind"] for s in log if s["kind"] in WRITES)
     return Counter({kind: n / 2 for kind, n in counts.items()})
 
 
-@pytest.mark.parametrize(("small", "large", "inline_rows_max"), [(10, 60, 200), (100, 1000, 0)],
-                         ids=["inline", "staged"])
+@pytest.mark.parametrize(
+    ("small", "large", "inline_rows_max"), [(10, 60, 200), (100, 1000, 0)], ids=["inline", "staged"]
+)
 def test_statements_per_batch_do_not_grow_with_the_batch_size(
-        databricks_sandbox, simulated_databricks, small, large, inline_rows_max):
+    databricks_sandbox, simulated_databricks, small, large, inline_rows_max
+):
     config = {"inline_rows_max": inline_rows_max}
     few = writes_per_batch(databricks_sandbox, simulated_databricks("few"), small, config)
     many = writes_per_batch(databricks_sandbox, simulated_databricks("many"), large, config)
@@ -65,7 +86,8 @@ def test_statements_per_batch_do_not_grow_with_the_batch_size(
 
 
 def test_batches_above_the_inline_threshold_are_staged_then_removed(
-        databricks_sandbox, simulated_databricks):
+    databricks_sandbox, simulated_databricks
+):
     inline, staged = simulated_databricks("inline"), simulated_databricks("staged")
     messages = lines_of(things(60)) + list(bench_invoice_lines(40, businesses=2))
     run_in_process(inline, messages, {"inline_rows_max": 1000})
@@ -89,10 +111,13 @@ def test_batches_above_the_inline_threshold_are_staged_then_removed(
     assert first["at"].isoformat() == "2024-03-01T11:01:00.000001+00:00"
 
 
-@pytest.mark.parametrize(("layout", "clustering", "partitioning"),
-                         [("cluster", ["business_id"], []), ("partition", [], ["business_id"])])
+@pytest.mark.parametrize(
+    ("layout", "clustering", "partitioning"),
+    [("cluster", ["business_id"], []), ("partition", [], ["business_id"])],
+)
 def test_tables_are_delta_with_change_data_feed_laid_out_by_business(
-        databricks_sandbox, simulated_databricks, layout, clustering, partitioning):
+    databricks_sandbox, simulated_databricks, layout, clustering, partitioning
+):
     warehouse = simulated_databricks()
     run_in_process(warehouse, lines_of(things(3)), {"table_layout": layout})
     schema = warehouse.target_config["schema"]
@@ -101,11 +126,15 @@ def test_tables_are_delta_with_change_data_feed_laid_out_by_business(
     for table in tables.values():
         assert table["provider"] == "delta"
         assert table["properties"]["delta.enableChangeDataFeed"] == "true"
-        assert (table["clustering_columns"], table["partition_columns"]) == (clustering, partitioning)
+        assert (table["clustering_columns"], table["partition_columns"]) == (
+            clustering,
+            partitioning,
+        )
 
 
 def test_a_run_reads_metadata_once_and_a_batch_takes_two_steps_rewriting_nothing_unchanged(
-        databricks_sandbox, simulated_databricks):
+    databricks_sandbox, simulated_databricks
+):
     """Round trips that do not grow with the tables: one information_schema query a run (no
     CREATE when the tables are there), one audit MERGE, then every table's MERGE submitted
     together; a re-run of the same records writes no row."""

@@ -16,8 +16,9 @@ _SCHEMA = f"standard_{uuid.uuid4().hex[:8]}"
 
 
 def _runner(config: dict) -> TargetTestRunner:
-    return TargetTestRunner(target_class=TargetDatabricksUpsert, config=config,
-                            parse_env_config=True)
+    return TargetTestRunner(
+        target_class=TargetDatabricksUpsert, config=config, parse_env_config=True
+    )
 
 
 class TestTargetOnDatabricksSimulator(_StandardTests):
@@ -30,8 +31,10 @@ class TestTargetOnDatabricksSimulator(_StandardTests):
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     """A schema of the real workspace named by the environment (dropped afterwards)."""
-    destination = live_databricks(f"tdu_standard_{uuid.uuid4().hex[:8]}",
-                                  tmp_path_factory.mktemp("live") / "standard.config.json")
+    destination = live_databricks(
+        f"tdu_standard_{uuid.uuid4().hex[:8]}",
+        tmp_path_factory.mktemp("live") / "standard.config.json",
+    )
     if destination is None:
         pytest.skip("set DATABRICKS_SERVER_HOSTNAME, DATABRICKS_HTTP_PATH and credentials")
     yield destination

@@ -26,32 +26,51 @@ SCHEMA = schema_message("invoices", INVOICE_SCHEMA)
 
 
 def test_schema_violating_record_fails_the_run_writes_nothing_and_keeps_state(warehouse):
-    result = run_cli(warehouse, [
-        SCHEMA,
-        record_message("invoices", invoice("B1", "I1")),
-        state_message({"bookmarks": {"invoices": "I1"}}),
-        record_message("invoices", invoice("B1", "I2", total="12,50")),
-        state_message({"bookmarks": {"invoices": "I2"}}),
-    ], check=False)
+    result = run_cli(
+        warehouse,
+        [
+            SCHEMA,
+            record_message("invoices", invoice("B1", "I1")),
+            state_message({"bookmarks": {"invoices": "I1"}}),
+            record_message("invoices", invoice("B1", "I2", total="12,50")),
+            state_message({"bookmarks": {"invoices": "I2"}}),
+        ],
+        check=False,
+    )
     assert result.returncode != 0
-    assert "invoices record (B1, I2): field total: '12,50' is not a valid decimal128(38, 6)" in result.stderr
+    assert (
+        "invoices record (B1, I2): field total: '12,50' is not a valid decimal128(38, 6)"
+        in result.stderr
+    )
     assert result.stdout.strip() == "", "no STATE may be emitted"
     assert rows(warehouse, "invoices") == []
 
 
 def test_wrong_json_type_names_the_record_and_field(warehouse):
     bad_item = [{"description": "x", "taxes": [{"sales_tax_id": 7}]}]
-    result = run_cli(warehouse, [SCHEMA, record_message("invoices", invoice("B2", "I9", items=bad_item))],
-                     check=False)
+    result = run_cli(
+        warehouse,
+        [SCHEMA, record_message("invoices", invoice("B2", "I9", items=bad_item))],
+        check=False,
+    )
     assert result.returncode != 0
     assert "invoices record (B2, I9): field items: value" in result.stderr
 
 
 def test_incompatible_type_change_is_a_clear_error(warehouse):
     run_cli(warehouse, [SCHEMA, record_message("invoices", invoice("B1", "I1"))])
-    changed = {**INVOICE_SCHEMA, "properties": {**INVOICE_SCHEMA["properties"], "total": {"type": "integer"}}}
-    result = run_cli(warehouse, [schema_message("invoices", changed),
-                               record_message("invoices", invoice("B1", "I2", total=5))], check=False)
+    changed = {
+        **INVOICE_SCHEMA,
+        "properties": {**INVOICE_SCHEMA["properties"], "total": {"type": "integer"}},
+    }
+    result = run_cli(
+        warehouse,
+        [
+            schema_message("invoices", changed),
+            record_message("invoices", invoice("B1", "I2", total=5)),
+        ],
+        check=False,
+    )
     assert result.returncode != 0
     assert "total is DECIMAL(38,6) but the schema now says BIGINT" in result.stderr
     assert [r["id"] for r in rows(warehouse, "invoices")] == ["I1"]
@@ -60,10 +79,18 @@ def test_incompatible_type_change_is_a_clear_error(warehouse):
 def _big_input(count: int) -> str:
     lines = [json.dumps(SCHEMA)]
     for n in range(count):
-        items = [{"description": f"line {k}", "quantity": str(k),
-                  "taxes": [{"sales_tax_id": "GST", "amount": "0.05"}]} for k in range(1, 3)]
+        items = [
+            {
+                "description": f"line {k}",
+                "quantity": str(k),
+                "taxes": [{"sales_tax_id": "GST", "amount": "0.05"}],
+            }
+            for k in range(1, 3)
+        ]
         record = invoice(f"B{n % 3}", f"I{n:06d}", total=f"{n}.25", items=items)
-        lines.append(json.dumps(record_message("invoices", record, f"2024-05-01T00:00:{n % 60:02d}Z")))
+        lines.append(
+            json.dumps(record_message("invoices", record, f"2024-05-01T00:00:{n % 60:02d}Z"))
+        )
         if n % 500 == 499:
             lines.append(json.dumps(state_message({"bookmarks": {"invoices": n}})))
     return "\n".join(lines) + "\n"
@@ -86,9 +113,13 @@ def test_kill_9_mid_load_then_rerun_loses_nothing_and_duplicates_nothing(warehou
     run_cli(clean, text, config)
 
     killed = warehouse_factory("killed")
-    process = subprocess.Popen([CLI, "--config", str(write_config(killed, config))],
-                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [CLI, "--config", str(write_config(killed, config))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     feeder = threading.Thread(target=_feed, args=(process, text[: len(text) * 2 // 3]), daemon=True)
     feeder.start()  # stdin stays open: the target is killed while it still expects input
     deadline = time.monotonic() + 60
@@ -108,7 +139,8 @@ def test_kill_9_mid_load_then_rerun_loses_nothing_and_duplicates_nothing(warehou
 
 
 def test_duckdb_out_of_memory_names_the_setting_keeps_state_and_a_rerun_with_more_loses_nothing(
-        tmp_path):
+    tmp_path,
+):
     """A re-sync whose every record is an update, in too small a DuckDB: one clear error, nothing
     of the failed batch committed and no STATE past it; the rerun with the default limit lands."""
     warehouse = tmp_path / "w.duckdb"
@@ -121,7 +153,8 @@ def test_duckdb_out_of_memory_names_the_setting_keeps_state_and_a_rerun_with_mor
     assert "raise duckdb_memory_limit" in result.stderr
     assert result.stdout.strip() == "", "no STATE may be emitted past the failed batch"
     assert {r["total"] for r in rows(warehouse, "invoices", where="id = 'I000001'")} == {
-        Decimal("1.25")}
+        Decimal("1.25")
+    }
 
     states = run_cli(warehouse, updated, config).stdout.strip().splitlines()
     assert json.loads(states[-1])["bookmarks"]["invoices"] == 3999

@@ -27,36 +27,61 @@ def _namespace(warehouse) -> str:
 
 
 def test_new_key_properties_for_an_existing_table_are_refused(warehouse):
-    run_cli(warehouse, [KEYED_BY_ID, record_message("invoices", invoice("B1", "I1")),
-                        record_message("invoices", invoice("B1", "I2"))])
+    run_cli(
+        warehouse,
+        [
+            KEYED_BY_ID,
+            record_message("invoices", invoice("B1", "I1")),
+            record_message("invoices", invoice("B1", "I2")),
+        ],
+    )
     before = rows(warehouse, "invoices")
     # Re-keyed on invoice_number, I3 would be a second row with number "I1" before the fix.
     record = invoice("B1", "I3", invoice_number="I1")
-    result = run_cli(warehouse, [KEYED_BY_NUMBER, record_message("invoices", record),
-                                 state_message({"n": 2})], check=False)
+    result = run_cli(
+        warehouse,
+        [KEYED_BY_NUMBER, record_message("invoices", record), state_message({"n": 2})],
+        check=False,
+    )
     line = cli_error(result)
-    assert line.startswith(f"stream invoices: table {_namespace(warehouse)}.invoices is keyed on "
-                           "(business_id, id) but the SCHEMA message's key_properties make its key "
-                           "(business_id, invoice_number).")
+    assert line.startswith(
+        f"stream invoices: table {_namespace(warehouse)}.invoices is keyed on "
+        "(business_id, id) but the SCHEMA message's key_properties make its key "
+        "(business_id, invoice_number)."
+    )
     assert result.stdout.strip() == ""
     assert rows(warehouse, "invoices") == before
 
 
 def test_a_key_change_within_one_run_is_refused_too(tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    result = run_cli(warehouse, [KEYED_BY_ID, record_message("invoices", invoice("B1", "I1")),
-                                 KEYED_BY_NUMBER, record_message("invoices", invoice("B1", "I3")),
-                                 state_message({"n": 1})], check=False)
+    result = run_cli(
+        warehouse,
+        [
+            KEYED_BY_ID,
+            record_message("invoices", invoice("B1", "I1")),
+            KEYED_BY_NUMBER,
+            record_message("invoices", invoice("B1", "I3")),
+            state_message({"n": 1}),
+        ],
+        check=False,
+    )
     assert "is keyed on (business_id, id)" in cli_error(result)
     assert rows(warehouse, "invoices") == []
 
 
 def test_a_keyless_stream_cannot_gain_a_key(tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    run_cli(warehouse, [schema_message("invoices", INVOICE_SCHEMA, keys=()),
-                        record_message("invoices", invoice("B1", "I1"))])
-    result = run_cli(warehouse, [KEYED_BY_ID, record_message("invoices", invoice("B1", "I1"))],
-                     check=False)
+    run_cli(
+        warehouse,
+        [
+            schema_message("invoices", INVOICE_SCHEMA, keys=()),
+            record_message("invoices", invoice("B1", "I1")),
+        ],
+    )
+    result = run_cli(
+        warehouse, [KEYED_BY_ID, record_message("invoices", invoice("B1", "I1"))], check=False
+    )
     assert "table wave.invoices is keyed on () but" in cli_error(result)
     assert len(rows(warehouse, "invoices")) == 1
 
@@ -72,24 +97,34 @@ def test_the_same_key_in_another_order_is_the_same_key(tmp_path):
 @pytest.mark.parametrize("other", ["Invoices!", "INVOICES", "invoices_"])
 def test_two_streams_that_become_one_table_are_refused(tmp_path, other):
     warehouse = tmp_path / "w.duckdb"
-    result = run_cli(warehouse, [
-        KEYED_BY_ID, record_message("invoices", invoice("B1", "I1")),
-        schema_message(other, INVOICE_SCHEMA), record_message(other, invoice("B1", "I1", total="9")),
-        state_message({"n": 1}),
-    ], check=False)
+    result = run_cli(
+        warehouse,
+        [
+            KEYED_BY_ID,
+            record_message("invoices", invoice("B1", "I1")),
+            schema_message(other, INVOICE_SCHEMA),
+            record_message(other, invoice("B1", "I1", total="9")),
+            state_message({"n": 1}),
+        ],
+        check=False,
+    )
     line = cli_error(result)
-    assert line.startswith(f"streams 'invoices' and {other!r} would both write the table "
-                           "wave.invoices")
+    assert line.startswith(
+        f"streams 'invoices' and {other!r} would both write the table wave.invoices"
+    )
     assert result.stdout.strip() == ""
     assert rows(warehouse, "invoices") == []
 
 
 def test_a_stream_whose_child_table_is_another_streams_table_is_refused(tmp_path):
-    items = schema_message("invoice_items", {"properties": {
-        "business_id": {"type": "string"}, "id": {"type": "string"}}})
+    items = schema_message(
+        "invoice_items",
+        {"properties": {"business_id": {"type": "string"}, "id": {"type": "string"}}},
+    )
     result = run_cli(tmp_path / "w.duckdb", [items, KEYED_BY_ID], check=False)
     assert cli_error(result).startswith(
-        "streams 'invoice_items' and 'invoices' would both write the table wave.invoice_items")
+        "streams 'invoice_items' and 'invoices' would both write the table wave.invoice_items"
+    )
 
 
 @pytest.mark.parametrize("stream", ["_load_audit", "_Load Audit", "_connection_test"])
@@ -97,8 +132,11 @@ def test_a_stream_named_like_the_targets_own_tables_is_refused(tmp_path, stream)
     warehouse = tmp_path / "w.duckdb"
     run_cli(warehouse, [KEYED_BY_ID, record_message("invoices", invoice("B1", "I1"))])
     audit = rows(warehouse, "_load_audit")
-    result = run_cli(warehouse, [schema_message(stream, INVOICE_SCHEMA),
-                                 record_message(stream, invoice("B1", "I1"))], check=False)
+    result = run_cli(
+        warehouse,
+        [schema_message(stream, INVOICE_SCHEMA), record_message(stream, invoice("B1", "I1"))],
+        check=False,
+    )
     line = cli_error(result)
     assert line.startswith(f"stream {stream}: its table name ")
     assert "is the target's own table" in line

@@ -19,8 +19,13 @@ from target_databricks_upsert.testing import INVOICE_SCHEMA
 from target_databricks_upsert.warehouse import DEFAULT_DUCKDB_MEMORY_LIMIT
 from target_databricks_upsert.warehouse.duckdb import DuckDBWarehouse
 
-LOAD = sql.Load(namespace=("main", "wave"), load_id="load-'1'\\", started_at="2024-05-01T00:00:00+00:00",
-                target_version="0.1.0", tap_version=None)
+LOAD = sql.Load(
+    namespace=("main", "wave"),
+    load_id="load-'1'\\",
+    started_at="2024-05-01T00:00:00+00:00",
+    target_version="0.1.0",
+    tap_version=None,
+)
 DUCK_LOAD = dataclasses.replace(LOAD, namespace=("wave",), dialect=sql.DUCKDB)
 
 
@@ -49,10 +54,12 @@ def every_statement(load: sql.Load, stage_schema: str = "") -> list[str]:
     statements += _flat(batch_sql.batch_steps(load, root, sources, all_new=True))
     statements += _flat(batch_sql.batch_steps(load, keyless, {"events": sources["events"]}))
     for table in tables:
-        statements += _flat(batch_sql.retire_old_versions(load, table, 7, 123,
-                                                          ["B1", "B'2", "B\\3"]))
-        statements += _flat(batch_sql.retire_old_versions(load, table, 7, 123, None,
-                                                          hard_delete=True))
+        statements += _flat(
+            batch_sql.retire_old_versions(load, table, 7, 123, ["B1", "B'2", "B\\3"])
+        )
+        statements += _flat(
+            batch_sql.retire_old_versions(load, table, 7, 123, None, hard_delete=True)
+        )
     return statements
 
 
@@ -94,12 +101,19 @@ def test_the_duckdb_rendering_means_what_sqlglot_transpiles_the_databricks_state
     (same tree once both are read; identifiers, literals with quotes and backslashes, types)."""
     # (the audit split per table and the rows judged apart as DuckDB has them, so the statements
     # correspond one to one)
-    databricks = every_statement(dataclasses.replace(
-        LOAD, namespace=("wave",),
-        dialect=dataclasses.replace(sql.DATABRICKS, audit_at_once=False, judges_apart=True)))
+    databricks = every_statement(
+        dataclasses.replace(
+            LOAD,
+            namespace=("wave",),
+            dialect=dataclasses.replace(sql.DATABRICKS, audit_at_once=False, judges_apart=True),
+        )
+    )
     duck = every_statement(DUCK_LOAD)
-    expected = [s for statement in databricks
-                for s in _as_duckdb(sqlglot.parse_one(statement, read="databricks"))]
+    expected = [
+        s
+        for statement in databricks
+        for s in _as_duckdb(sqlglot.parse_one(statement, read="databricks"))
+    ]
     rendered = [sqlglot.parse_one(s, read=DuckDBAsItReads).sql(dialect="duckdb") for s in duck]
     assert len(rendered) == len(expected) > 30
     for ours, transpiled in zip(rendered, expected, strict=True):
@@ -135,27 +149,39 @@ def test_duckdb_statements_run_on_duckdb_and_keep_tricky_strings(tmp_path):
     keyless = stream_tables("events", {"properties": {"business_id": {"type": "string"}}}, [])
     for table in [root, *root.descendants(), keyless]:
         values = {c: "'1'" for c in table.key} | {
-            "business_id": sql.DUCKDB.literal("B'2"), "_sequence": "1", "_is_deleted": "FALSE"}
+            "business_id": sql.DUCKDB.literal("B'2"),
+            "_sequence": "1",
+            "_is_deleted": "FALSE",
+        }
         columns = ", ".join(
             f"CAST({values.get(c, 'NULL')} AS {sql.DUCKDB.column_type(t)}) AS `{c}`"
-            for c, t in table.all_columns if c not in {"_loaded_at", "_updated_at", "_load_id"}
+            for c, t in table.all_columns
+            if c not in {"_loaded_at", "_updated_at", "_load_id"}
         )
         warehouse.execute_ddl([f"CREATE TABLE `wave`.`stage_{table.name}` AS SELECT {columns}"])
     warehouse.execute_transaction([s for s in statements if s not in ddl])
     loads = warehouse.query("SELECT DISTINCT load_id FROM `wave`.`_load_audit`")
     assert loads == [(DUCK_LOAD.load_id,)]
-    counts = warehouse.query("SELECT business_id, rows_inserted, rows_deleted FROM "
-                             "`wave`.`_load_audit` WHERE table_name = 'invoices'")
+    counts = warehouse.query(
+        "SELECT business_id, rows_inserted, rows_deleted FROM "
+        "`wave`.`_load_audit` WHERE table_name = 'invoices'"
+    )
     assert counts == [("B'2", 2, 2)]  # merged, appended again, both retired inside the fence
-    types = dict(warehouse.query("SELECT column_name, data_type FROM information_schema.columns "
-                                 "WHERE table_name = 'invoices' AND column_name IN ('paid', '_loaded_at')"))
+    types = dict(
+        warehouse.query(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'invoices' AND column_name IN ('paid', '_loaded_at')"
+        )
+    )
     assert types == {"paid": "DECIMAL(38,6)", "_loaded_at": "TIMESTAMP WITH TIME ZONE"}
     warehouse.close()
 
 
 def test_the_target_never_imports_sqlglot():
     """sqlglot is a test dependency only: imported, it is ~20 MB of the target's memory budget."""
-    code = ("import sys, target_databricks_upsert.target, target_databricks_upsert.warehouse.duckdb\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlglot'))")
+    code = (
+        "import sys, target_databricks_upsert.target, target_databricks_upsert.warehouse.duckdb\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlglot'))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -10,9 +10,17 @@ from target_databricks_upsert.testing import INVOICE_SCHEMA
 
 @pytest.mark.parametrize(
     ("plural", "one"),
-    [("invoices", "invoice"), ("sales_taxes", "sales_tax"), ("items", "item"),
-     ("businesses", "business"), ("estimates", "estimate"), ("line_items", "line_item"),
-     ("taxes", "tax"), ("invoice_items", "invoice_item"), ("categories", "category")],
+    [
+        ("invoices", "invoice"),
+        ("sales_taxes", "sales_tax"),
+        ("items", "item"),
+        ("businesses", "business"),
+        ("estimates", "estimate"),
+        ("line_items", "line_item"),
+        ("taxes", "tax"),
+        ("invoice_items", "invoice_item"),
+        ("categories", "category"),
+    ],
 )
 def test_singular_names(plural, one):
     assert singular(plural) == one
@@ -37,12 +45,24 @@ def test_invoice_child_tables_follow_the_contract():
 
 
 def test_contract_child_table_names():
-    object_list = {"type": "array", "items": {"type": "object", "properties": {"x": {"type": "string"}}}}
-    schema = {"properties": {"business_id": {"type": "string"}, "id": {"type": "string"},
-                             "rates": object_list, "default_sales_taxes": object_list,
-                             "line_items": object_list, "payments": object_list}}
-    names = {s: [c.name for c in stream_tables(s, schema, ["business_id", "id"]).children]
-             for s in ("sales_taxes", "products", "transactions", "invoices")}
+    object_list = {
+        "type": "array",
+        "items": {"type": "object", "properties": {"x": {"type": "string"}}},
+    }
+    schema = {
+        "properties": {
+            "business_id": {"type": "string"},
+            "id": {"type": "string"},
+            "rates": object_list,
+            "default_sales_taxes": object_list,
+            "line_items": object_list,
+            "payments": object_list,
+        }
+    }
+    names = {
+        s: [c.name for c in stream_tables(s, schema, ["business_id", "id"]).children]
+        for s in ("sales_taxes", "products", "transactions", "invoices")
+    }
     assert "sales_tax_rates" in names["sales_taxes"]
     assert "product_default_sales_taxes" in names["products"]
     assert "transaction_line_items" in names["transactions"]
@@ -50,32 +70,47 @@ def test_contract_child_table_names():
 
 
 def test_every_json_type_maps_to_an_exact_column_type():
-    schema = {"properties": {
-        "id": {"type": "integer"},
-        "amount": {"type": ["string", "null"], "format": "singer.decimal"},
-        "rate": {"type": "string", "format": "x-singer.decimal", "precision": 20, "scale": 10},
-        "number": {"type": ["number", "null"]},
-        "cents": {"type": "number", "multipleOf": 0.01},
-        "stated": {"type": "number", "x-sql-datatype": "decimal(18,4)"},
-        "day": {"type": "string", "format": "date"},
-        "at": {"type": "string", "format": "date-time"},
-        "flag": {"type": "boolean"},
-        "name": {"type": "string"},
-        "tags": {"type": "array", "items": {"type": "string"}},
-        "blob": {"type": "object"},
-        "either": {"type": ["string", "integer"]},
-        "address": {"type": "object", "properties": {"city": {"type": "string"}}},
-    }}
+    schema = {
+        "properties": {
+            "id": {"type": "integer"},
+            "amount": {"type": ["string", "null"], "format": "singer.decimal"},
+            "rate": {"type": "string", "format": "x-singer.decimal", "precision": 20, "scale": 10},
+            "number": {"type": ["number", "null"]},
+            "cents": {"type": "number", "multipleOf": 0.01},
+            "stated": {"type": "number", "x-sql-datatype": "decimal(18,4)"},
+            "day": {"type": "string", "format": "date"},
+            "at": {"type": "string", "format": "date-time"},
+            "flag": {"type": "boolean"},
+            "name": {"type": "string"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "blob": {"type": "object"},
+            "either": {"type": ["string", "integer"]},
+            "address": {"type": "object", "properties": {"city": {"type": "string"}}},
+        }
+    }
     types = dict(stream_tables("things", schema, ["id"]).data_columns)
     assert types == {
-        "id": "BIGINT", "amount": "DECIMAL(38,6)", "rate": "DECIMAL(20,10)",
-        "number": "DECIMAL(38,6)", "cents": "DECIMAL(38,2)", "stated": "DECIMAL(18,4)",
-        "day": "DATE", "at": "TIMESTAMP", "flag": "BOOLEAN", "name": "STRING", "tags": "STRING",
-        "blob": "STRING", "either": "STRING", "address_city": "STRING",
+        "id": "BIGINT",
+        "amount": "DECIMAL(38,6)",
+        "rate": "DECIMAL(20,10)",
+        "number": "DECIMAL(38,6)",
+        "cents": "DECIMAL(38,2)",
+        "stated": "DECIMAL(18,4)",
+        "day": "DATE",
+        "at": "TIMESTAMP",
+        "flag": "BOOLEAN",
+        "name": "STRING",
+        "tags": "STRING",
+        "blob": "STRING",
+        "either": "STRING",
+        "address_city": "STRING",
     }
 
 
 def test_a_property_clashing_with_an_audit_column_is_refused():
     with pytest.raises(SchemaError, match="_sequence"):
-        stream_tables("things", {"properties": {"id": {"type": "string"},
-                                                "_sequence": {"type": "integer"}}}, ["id"])
+        stream_tables(
+            "things",
+            {"properties": {"id": {"type": "string"}, "_sequence": {"type": "integer"}}},
+            ["id"],
+        )

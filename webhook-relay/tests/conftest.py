@@ -73,12 +73,22 @@ class RunRecorder:
     record_path: Path
     control_path: Path
 
-    def control(self, sleep: float = 0.0, fail_runs: int = 0, poison_ids: tuple = (),
-                poison_businesses: tuple = (), output: str | None = None) -> None:
+    def control(
+        self,
+        sleep: float = 0.0,
+        fail_runs: int = 0,
+        poison_ids: tuple = (),
+        poison_businesses: tuple = (),
+        output: str | None = None,
+    ) -> None:
         """Each run sleeps ``sleep`` s; the first ``fail_runs`` runs exit 3, and so does any run
         covering an event of ``poison_ids`` or of ``poison_businesses``, printing ``output``."""
-        settings = {"sleep": sleep, "fail_runs": fail_runs, "poison_ids": list(poison_ids),
-                    "poison_businesses": list(poison_businesses)}
+        settings = {
+            "sleep": sleep,
+            "fail_runs": fail_runs,
+            "poison_ids": list(poison_ids),
+            "poison_businesses": list(poison_businesses),
+        }
         if output is not None:
             settings["output"] = output
         self.control_path.write_text(json.dumps(settings))

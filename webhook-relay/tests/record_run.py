@@ -62,10 +62,20 @@ if record_path.exists():
         '"phase": "start"' in line for line in record_path.read_text().splitlines()
     )
 events = pending_events()
-poisoned = [e["id"] for e in events if e["id"] in control.get("poison_ids", ())
-            or e["business_id"] in control.get("poison_businesses", ())]
+poisoned = [
+    e["id"]
+    for e in events
+    if e["id"] in control.get("poison_ids", ())
+    or e["business_id"] in control.get("poison_businesses", ())
+]
 exit_code = 3 if previous_starts < control.get("fail_runs", 0) or poisoned else 0
-prefixes = ("TAP_WAVE", "MELTANO_", "WEBHOOK_RELAY_", "PYTHONPYCACHEPREFIX", "PYTHONDONTWRITEBYTECODE")
+prefixes = (
+    "TAP_WAVE",
+    "MELTANO_",
+    "WEBHOOK_RELAY_",
+    "PYTHONPYCACHEPREFIX",
+    "PYTHONDONTWRITEBYTECODE",
+)
 append(
     {
         "phase": "start",
@@ -81,8 +91,12 @@ append(
 time.sleep(control.get("sleep", 0))
 if exit_code:
     print("run starting ... reading events", flush=True)
-    print(control.get("output", "RecordValidationError: bad record in {ids}")
-          .format(ids=",".join(poisoned) or "-", first=poisoned[0] if poisoned else "-"),
-          file=sys.stderr, flush=True)
+    print(
+        control.get("output", "RecordValidationError: bad record in {ids}").format(
+            ids=",".join(poisoned) or "-", first=poisoned[0] if poisoned else "-"
+        ),
+        file=sys.stderr,
+        flush=True,
+    )
 append({"phase": "end", "pid": os.getpid(), "time": time.time(), "exit_code": exit_code})
 sys.exit(exit_code)

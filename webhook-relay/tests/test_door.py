@@ -17,11 +17,20 @@ def relay(module_relay_factory):
 
 def raw_event(**fields: str) -> bytes:
     """An event body written as JSON text by hand, so that odd strings go through verbatim."""
-    event = {"id": f"evt_{uuid.uuid4().hex}", "type": "invoice.updated",
-             "businessId": "biz-door", "createdAt": "2026-11-28T12:00:00.000Z"}
+    event = {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "type": "invoice.updated",
+        "businessId": "biz-door",
+        "createdAt": "2026-11-28T12:00:00.000Z",
+    }
     event.update(fields)
-    return ("{" + ", ".join(f'"{k}": {v if v.startswith(("{", "[")) else json.dumps(v)}'
-                            for k, v in event.items()) + "}").encode()
+    return (
+        "{"
+        + ", ".join(
+            f'"{k}": {v if v.startswith(("{", "[")) else json.dumps(v)}' for k, v in event.items()
+        )
+        + "}"
+    ).encode()
 
 
 def stored(relay) -> list[dict]:
@@ -44,7 +53,8 @@ def test_lone_surrogate_in_a_required_field_is_refused(relay, field):
 
 def test_lone_surrogate_in_optional_fields_is_stored_without_them(relay):
     body = raw_event(data='{"id": "inv\\udc00"}').replace(
-        b'"2026-11-28T12:00:00.000Z"', b'"2026\\ud800"')
+        b'"2026-11-28T12:00:00.000Z"', b'"2026\\ud800"'
+    )
     answer = relay.post(body)
     assert answer.status_code == 202, answer.text
     (row,) = [e for e in stored(relay) if e["id"] == answer.json()["id"]]
@@ -69,8 +79,10 @@ def test_140_kb_business_id_is_refused(relay):
 )
 def test_malformed_required_fields_are_refused_and_forge_no_log_line(relay, fields, reason):
     assert_refused(relay, raw_event(**fields), reason)
-    assert not any(line.lstrip().startswith(("FORGED", "2026-11-28 12:00:00 INFO"))
-                   or "FORGED" in line for line in relay.log().splitlines())
+    assert not any(
+        line.lstrip().startswith(("FORGED", "2026-11-28 12:00:00 INFO")) or "FORGED" in line
+        for line in relay.log().splitlines()
+    )
 
 
 def test_200k_deep_nesting_is_refused(relay):
@@ -86,23 +98,29 @@ def test_nesting_just_past_the_limit_is_refused_and_below_it_stored(relay):
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_json_constants_that_json_does_not_have_are_refused(relay, constant):
-    assert_refused(relay, raw_event(data="{}").replace(b"{}", b'{"amount": ' +
-                                                       constant.encode() + b"}"), "not_json")
+    assert_refused(
+        relay,
+        raw_event(data="{}").replace(b"{}", b'{"amount": ' + constant.encode() + b"}"),
+        "not_json",
+    )
 
 
 def test_a_400_digit_timestamp_is_a_future_timestamp_not_a_crash(relay, signer):
     body = raw_event()
     huge = int("9" * 400)
-    assert_refused(relay, body, "timestamp_in_future", status=401,
-                   signature=signer(body, timestamp=huge))
+    assert_refused(
+        relay, body, "timestamp_in_future", status=401, signature=signer(body, timestamp=huge)
+    )
     assert "Traceback" not in relay.log()
 
 
 def test_the_relay_keeps_storing_good_events_after_all_that(relay, eventually):
     answer = relay.post(raw_event(businessId="biz-after"))
     assert answer.status_code == 202
-    eventually(lambda: [e["state"] for e in stored(relay) if e["business_id"] == "biz-after"]
-               == ["done"], what="the good event loaded")
+    eventually(
+        lambda: [e["state"] for e in stored(relay) if e["business_id"] == "biz-after"] == ["done"],
+        what="the good event loaded",
+    )
     assert "Traceback" not in relay.log()
     assert "Exception in ASGI application" not in relay.log()
 

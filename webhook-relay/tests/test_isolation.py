@@ -32,8 +32,13 @@ def states(relay) -> dict[str, str]:
 
 
 def cli(relay, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(RELAY_BIN), "events", "--db", str(relay.db), *args],
-                          capture_output=True, text=True, timeout=30, check=False)
+    return subprocess.run(
+        [str(RELAY_BIN), "events", "--db", str(relay.db), *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize("named", [True, False], ids=["error-names-it", "error-says-nothing"])
@@ -41,8 +46,18 @@ def test_a_poison_event_is_isolated_and_quarantined_and_the_rest_loaded(
     relay_factory, new_event, eventually, named
 ):
     # A debounce long enough for all thirty events to be in the first run.
-    relay = relay_factory("--debounce", "1", "--max-wait", "5", "--retry-base", "0.3",
-                          "--retry-max", "2", "--quarantine-after", "3")
+    relay = relay_factory(
+        "--debounce",
+        "1",
+        "--max-wait",
+        "5",
+        "--retry-base",
+        "0.3",
+        "--retry-max",
+        "2",
+        "--quarantine-after",
+        "3",
+    )
     bodies = [new_event(business_id=f"biz-{n % 3}", entity_id=f"inv-{n}") for n in range(30)]
     poison = json.loads(bodies[13])["id"]  # biz-1, in the middle of its ten events
     output = "RecordValidationError: bad record in {ids}" if named else "the loader died"
@@ -50,8 +65,11 @@ def test_a_poison_event_is_isolated_and_quarantined_and_the_rest_loaded(
     ids = post_all(relay, bodies)
     healthy = [i for i in ids if i != poison]
 
-    eventually(lambda: states(relay)[poison] == "quarantined", timeout=60,
-               what="the poison event quarantined")
+    eventually(
+        lambda: states(relay)[poison] == "quarantined",
+        timeout=60,
+        what="the poison event quarantined",
+    )
     final = states(relay)
     assert all(final[i] == "done" for i in healthy)
 
@@ -107,38 +125,71 @@ def test_two_poisons_in_the_first_run_of_a_new_store_stall_nothing(
     relay_factory, new_event, eventually
 ):
     """No event was ever loaded (nothing to probe with), and each failure names one poison."""
-    relay = relay_factory("--debounce", "1", "--max-wait", "5", "--retry-base", "0.2",
-                          "--retry-max", "1", "--quarantine-after", "2")
+    relay = relay_factory(
+        "--debounce",
+        "1",
+        "--max-wait",
+        "5",
+        "--retry-base",
+        "0.2",
+        "--retry-max",
+        "1",
+        "--quarantine-after",
+        "2",
+    )
     bodies = [new_event(business_id=f"biz-{n % 2}") for n in range(6)]
     poisons = (json.loads(bodies[1])["id"], json.loads(bodies[4])["id"])
     relay.recorder.control(poison_ids=poisons, output="refused record of {first}")
     ids = post_all(relay, bodies)
     healthy = [i for i in ids if i not in poisons]
-    eventually(lambda: all(states(relay)[i] == "done" for i in healthy), timeout=30,
-               what="the four healthy events loaded")
-    eventually(lambda: all(states(relay)[p] == "quarantined" for p in poisons), timeout=30,
-               what="both poisons quarantined")
+    eventually(
+        lambda: all(states(relay)[i] == "done" for i in healthy),
+        timeout=30,
+        what="the four healthy events loaded",
+    )
+    eventually(
+        lambda: all(states(relay)[p] == "quarantined" for p in poisons),
+        timeout=30,
+        what="both poisons quarantined",
+    )
 
 
 def test_a_business_the_token_cannot_see_stalls_no_other_business(
     relay_factory, new_event, eventually
 ):
     relay = relay_factory(*FAST, "--quarantine-after", "2")
-    relay.recorder.control(poison_businesses=("biz-gone",),
-                           output="GraphQL error NOT_FOUND: Business not found")
+    relay.recorder.control(
+        poison_businesses=("biz-gone",), output="GraphQL error NOT_FOUND: Business not found"
+    )
     bad = post_all(relay, [new_event(business_id="biz-gone") for _ in range(3)])
     good = post_all(relay, [new_event(business_id=f"biz-ok-{n}") for n in range(4)])
-    eventually(lambda: all(states(relay)[i] == "done" for i in good), timeout=30,
-               what="the other businesses' events loaded")
-    eventually(lambda: all(states(relay)[i] == "quarantined" for i in bad), timeout=60,
-               what="each event of the invisible business quarantined")
+    eventually(
+        lambda: all(states(relay)[i] == "done" for i in good),
+        timeout=30,
+        what="the other businesses' events loaded",
+    )
+    eventually(
+        lambda: all(states(relay)[i] == "quarantined" for i in bad),
+        timeout=60,
+        what="each event of the invisible business quarantined",
+    )
     reasons = {e["quarantine_reason"] for e in relay.events() if e["id"] in bad}
     assert all("NOT_FOUND" in reason for reason in reasons)
 
 
 def test_an_outage_narrows_nothing_and_quarantines_nothing(relay_factory, new_event, eventually):
-    relay = relay_factory("--debounce", "0.3", "--max-wait", "1", "--retry-base", "0.2",
-                          "--retry-max", "0.8", "--quarantine-after", "1")
+    relay = relay_factory(
+        "--debounce",
+        "0.3",
+        "--max-wait",
+        "1",
+        "--retry-base",
+        "0.2",
+        "--retry-max",
+        "0.8",
+        "--quarantine-after",
+        "1",
+    )
     (before,) = post_all(relay, [new_event(business_id="biz-before")])
     eventually(lambda: states(relay)[before] == "done", what="an event loaded before the outage")
     relay.recorder.control(fail_runs=10**6, output="cannot reach the warehouse")  # down
@@ -164,18 +215,24 @@ def test_an_event_stored_before_the_door_checked_it_is_quarantined_without_a_run
     relay.db.parent.mkdir(parents=True)
     huge = "Q" * 140_000
     with sqlite3.connect(relay.db) as conn:  # as the previous relay version stored it
-        conn.execute("CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL"
-                     " UNIQUE, business_id TEXT NOT NULL, type TEXT NOT NULL, entity_id TEXT,"
-                     " created_at TEXT, received_at TEXT NOT NULL, body TEXT NOT NULL, state TEXT"
-                     " NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, done_at"
-                     " TEXT)")
-        conn.execute("INSERT INTO events (id, business_id, type, received_at, body) VALUES"
-                     " ('evt_legacy', ?, 'invoice.updated', '2026-11-28T12:00:00.000Z', '{}')",
-                     (huge,))
+        conn.execute(
+            "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL"
+            " UNIQUE, business_id TEXT NOT NULL, type TEXT NOT NULL, entity_id TEXT,"
+            " created_at TEXT, received_at TEXT NOT NULL, body TEXT NOT NULL, state TEXT"
+            " NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, done_at"
+            " TEXT)"
+        )
+        conn.execute(
+            "INSERT INTO events (id, business_id, type, received_at, body) VALUES"
+            " ('evt_legacy', ?, 'invoice.updated', '2026-11-28T12:00:00.000Z', '{}')",
+            (huge,),
+        )
     relay.start()
     (good,) = post_all(relay, [new_event(business_id="biz-fine")])
-    eventually(lambda: states(relay) == {"evt_legacy": "quarantined", good: "done"},
-               what="legacy event quarantined, new one loaded")
+    eventually(
+        lambda: states(relay) == {"evt_legacy": "quarantined", good: "done"},
+        what="legacy event quarantined, new one loaded",
+    )
     legacy = next(e for e in relay.events() if e["id"] == "evt_legacy")
     assert legacy["quarantine_reason"].startswith("invalid_businessId (140000 characters)")
     assert all(huge not in json.dumps(r["env"]) for r in relay.recorder.starts())

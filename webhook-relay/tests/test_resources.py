@@ -51,8 +51,9 @@ def closed_by_server(conn: socket.socket) -> bool:
         return True
 
 
-def test_1100_idle_connections_do_not_stop_the_relay(relay_factory, new_event,
-                                                            enough_descriptors, eventually):
+def test_1100_idle_connections_do_not_stop_the_relay(
+    relay_factory, new_event, enough_descriptors, eventually
+):
     relay = relay_factory(start=False)
     relay.descriptor_limit = DESCRIPTOR_LIMIT
     relay.start("--debounce", "0.2", "--max-wait", "1")  # the default header timeout: 10 s
@@ -64,11 +65,15 @@ def test_1100_idle_connections_do_not_stop_the_relay(relay_factory, new_event,
         body = new_event(business_id="biz-under-siege")
         answer = relay.post(body)
         assert answer.status_code == 202
-        eventually(lambda: [e["state"] for e in relay.events()] == ["done"],
-                   what="the signed event loaded")
+        eventually(
+            lambda: [e["state"] for e in relay.events()] == ["done"], what="the signed event loaded"
+        )
         # Idle ones are closed: by eviction for new connections, else after the header timeout.
-        eventually(lambda: all(closed_by_server(c) for c in idle), timeout=30,
-                   what="every idle connection closed by the relay")
+        eventually(
+            lambda: all(closed_by_server(c) for c in idle),
+            timeout=30,
+            what="every idle connection closed by the relay",
+        )
     finally:
         for conn in idle:
             with contextlib.suppress(OSError):
@@ -86,8 +91,11 @@ def test_headers_sent_slowly_are_cut_off(relay_factory):
         closed = False
         while time.monotonic() - started < 6:
             try:
-                conn.sendall(b"X-Slow: a\r\n" if time.monotonic() - started > 0.1 else
-                             b"POST /webhooks/wave HTTP/1.1\r\nHost: relay\r\n")
+                conn.sendall(
+                    b"X-Slow: a\r\n"
+                    if time.monotonic() - started > 0.1
+                    else b"POST /webhooks/wave HTTP/1.1\r\nHost: relay\r\n"
+                )
             except OSError:
                 closed = True
                 break
@@ -102,8 +110,10 @@ def test_headers_sent_slowly_are_cut_off(relay_factory):
 def test_a_body_that_stalls_gets_408(relay_factory, signer):
     relay = relay_factory("--body-timeout", "1")
     with socket.create_connection(("127.0.0.1", relay.port), timeout=10) as conn:
-        conn.sendall(b"POST /webhooks/wave HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json"
-                     b"\r\nx-wave-signature: t=1,v1=00\r\nContent-Length: 100\r\n\r\n{\"id\": ")
+        conn.sendall(
+            b"POST /webhooks/wave HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json"
+            b'\r\nx-wave-signature: t=1,v1=00\r\nContent-Length: 100\r\n\r\n{"id": '
+        )
         started = time.monotonic()
         answer = conn.recv(4096)
         elapsed = time.monotonic() - started

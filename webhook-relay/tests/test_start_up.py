@@ -18,9 +18,11 @@ FAKE_PACKAGE = Path(__file__).parent / "fake_meltano"
 def console_script(path: Path) -> Path:
     """A `meltano` console script as pip and uv write them."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"#!{sys.executable}\n# -*- coding: utf-8 -*-\nimport sys\n"
-                    "from meltano.cli import main\nif __name__ == \"__main__\":\n"
-                    "    sys.exit(main())\n")
+    path.write_text(
+        f"#!{sys.executable}\n# -*- coding: utf-8 -*-\nimport sys\n"
+        'from meltano.cli import main\nif __name__ == "__main__":\n'
+        "    sys.exit(main())\n"
+    )
     path.chmod(0o755)
     return path
 

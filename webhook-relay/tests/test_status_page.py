@@ -26,13 +26,23 @@ BODY_MARKER = f"BODY-{uuid.uuid4().hex}"  # inside event bodies: must never be s
 def browser(tmp_path):
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not shutil.which(p)]
     if missing:
-        pytest.fail(f"{', '.join(missing)} missing: run `make browser` (apt-get install chromium"
-                    " chromium-driver)")
+        pytest.fail(
+            f"{', '.join(missing)} missing: run `make browser` (apt-get install chromium"
+            " chromium-driver)"
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
     driver.set_page_load_timeout(30)
@@ -43,18 +53,31 @@ def browser(tmp_path):
 @pytest.fixture
 def relay_with_history(relay_factory, new_event, eventually):
     """A relay whose store holds a loaded business, a quarantined event and a pending one."""
-    relay = relay_factory("--debounce", "0.2", "--max-wait", "1", "--retry-base", "0.2",
-                          "--quarantine-after", "1", env={"TAP_WAVE_CLIENT_SECRET": RUN_SECRET})
+    relay = relay_factory(
+        "--debounce",
+        "0.2",
+        "--max-wait",
+        "1",
+        "--retry-base",
+        "0.2",
+        "--quarantine-after",
+        "1",
+        env={"TAP_WAVE_CLIENT_SECRET": RUN_SECRET},
+    )
     body = {"object": {"description": BODY_MARKER}}
     poison = f"evt_poison_{uuid.uuid4().hex}"
     relay.recorder.control(
         poison_ids=(poison,),
-        output=f"<script>alert(1)</script> RecordValidationError in {{ids}} token={RUN_SECRET}")
+        output=f"<script>alert(1)</script> RecordValidationError in {{ids}} token={RUN_SECRET}",
+    )
     relay.post(new_event(business_id="biz-poisoned", event_id=poison, data=body))
     for n in range(3):
         relay.post(new_event(business_id="biz-healthy", entity_id=f"inv-{n}", data=body))
-    eventually(lambda: {e["state"] for e in relay.events()} == {"done", "quarantined"},
-               timeout=30, what="one event quarantined, the others loaded")
+    eventually(
+        lambda: {e["state"] for e in relay.events()} == {"done", "quarantined"},
+        timeout=30,
+        what="one event quarantined, the others loaded",
+    )
     relay.recorder.control(sleep=60)  # the next run stays running: an event stays pending
     relay.post(new_event(business_id="biz-waiting", data=body))
     eventually(lambda: any(r["status"] == "running" for r in relay.runs()), what="a run going")
@@ -73,8 +96,10 @@ def test_status_page_in_a_browser(browser, relay_with_history, webhook_secrets):
     assert browser.find_element(By.ID, "overall").text == "degraded"
     assert browser.find_element(By.ID, "counts").text.endswith("1 quarantined")
 
-    rows = {r.get_attribute("data-business"): r
-            for r in browser.find_elements(By.CSS_SELECTOR, "#businesses tbody tr")}
+    rows = {
+        r.get_attribute("data-business"): r
+        for r in browser.find_elements(By.CSS_SELECTOR, "#businesses tbody tr")
+    }
     assert set(rows) == {"biz-poisoned", "biz-healthy", "biz-waiting"}
     poisoned = cells(rows["biz-poisoned"])
     assert poisoned[5] == "1"  # quarantined
@@ -103,8 +128,9 @@ def test_status_page_in_a_browser(browser, relay_with_history, webhook_secrets):
         assert secret not in page_text and secret not in source
     assert "[redacted]" in page_text
     assert browser.find_elements(By.TAG_NAME, "script") == []  # run output stayed text
-    assert browser.execute_script(
-        "return performance.getEntriesByType('resource').length") == 0  # nothing else loaded
+    assert (
+        browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+    )  # nothing else loaded
 
     failed_run = next(r for r in runs if cells(r)[2] == "failed")
     run_id = failed_run.get_attribute("data-run")
@@ -120,8 +146,12 @@ def test_status_page_in_a_browser(browser, relay_with_history, webhook_secrets):
 def test_status_endpoints_are_read_only_and_log_links_stay_inside(relay_with_history):
     relay, _ = relay_with_history
     assert httpx.post(f"{relay.url}/status").status_code == 405
-    for run_id in ("../store/events.db", "..%2F..%2Fstore%2Fevents.db", "not-a-run",
-                   str(uuid.uuid4())):
+    for run_id in (
+        "../store/events.db",
+        "..%2F..%2Fstore%2Fevents.db",
+        "not-a-run",
+        str(uuid.uuid4()),
+    ):
         answer = httpx.get(f"{relay.url}/status/runs/{run_id}/log")
         assert answer.status_code == 404
     page = httpx.get(f"{relay.url}/status")

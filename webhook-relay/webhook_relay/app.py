@@ -185,13 +185,21 @@ def _start_up_savers(settings: RelaySettings) -> dict:
         return {}
     savers: dict = {}
     if settings.warm_start:
-        savers["warm_start"] = WarmStart(*found, command.project,
-                                         settings.run_log_dir / "warm-start.out")
+        savers["warm_start"] = WarmStart(
+            *found, command.project, settings.run_log_dir / "warm-start.out"
+        )
     if settings.catalog_cache and CATALOG_ENV not in os.environ:  # not over the operator's
-        savers["catalog"] = CatalogCache(settings.db_path.parent, settings.meltano_project,
-                                         command.meltano_bin, command.environment)
-    log.info("runs: meltano started ahead of time %s, catalog discovered once %s",
-             "on" if "warm_start" in savers else "off", "on" if "catalog" in savers else "off")
+        savers["catalog"] = CatalogCache(
+            settings.db_path.parent,
+            settings.meltano_project,
+            command.meltano_bin,
+            command.environment,
+        )
+    log.info(
+        "runs: meltano started ahead of time %s, catalog discovered once %s",
+        "on" if "warm_start" in savers else "off",
+        "on" if "catalog" in savers else "off",
+    )
     return savers
 
 

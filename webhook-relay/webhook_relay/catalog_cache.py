@@ -54,8 +54,10 @@ class CatalogCache:
         """What the catalog depends on, as (path, size, mtime) of meltano.yml and the tap's
         installation directory; changes when either is edited or reinstalled."""
         parts = []
-        for path in (self.project / "meltano.yml",
-                     self.project / ".meltano" / "extractors" / EXTRACTOR):
+        for path in (
+            self.project / "meltano.yml",
+            self.project / ".meltano" / "extractors" / EXTRACTOR,
+        ):
             try:
                 stat = path.stat()
                 parts.append([str(path), stat.st_size, stat.st_mtime_ns])
@@ -79,8 +81,10 @@ class CatalogCache:
         if self._failed is None:
             return True
         fingerprint, when = self._failed
-        return (fingerprint != self.fingerprint()
-                or time.monotonic() - when > RETRY_FAILED_BUILD_SECONDS)
+        return (
+            fingerprint != self.fingerprint()
+            or time.monotonic() - when > RETRY_FAILED_BUILD_SECONDS
+        )
 
     async def build(self, base_env: Mapping[str, str]) -> bool:
         """Build it (the caller holds the run lock); True when it is ready."""
@@ -90,23 +94,39 @@ class CatalogCache:
         for name in RUN_ONLY_ENV:
             env.pop(name, None)
         fingerprint = self.fingerprint()
-        argv = [self.meltano_bin, "--environment", self.environment, "invoke", "--dump=catalog",
-                EXTRACTOR]
+        argv = [
+            self.meltano_bin,
+            "--environment",
+            self.environment,
+            "invoke",
+            "--dump=catalog",
+            EXTRACTOR,
+        ]
         started = time.monotonic()
         try:
-            done = subprocess.run(argv, cwd=self.project, env=env, capture_output=True,
-                                  stdin=subprocess.DEVNULL, timeout=BUILD_TIMEOUT_SECONDS,
-                                  check=False)
+            done = subprocess.run(
+                argv,
+                cwd=self.project,
+                env=env,
+                capture_output=True,
+                stdin=subprocess.DEVNULL,
+                timeout=BUILD_TIMEOUT_SECONDS,
+                check=False,
+            )
             catalog = json.loads(done.stdout) if done.returncode == 0 else None
-            problem = (f"exit {done.returncode}: {_last_line(done.stderr)}"
-                       if catalog is None else None)
+            problem = (
+                f"exit {done.returncode}: {_last_line(done.stderr)}" if catalog is None else None
+            )
         except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
             catalog, problem = None, str(exc)
         if not isinstance(catalog, dict) or not isinstance(catalog.get("streams"), list):
             self._discard()
             self._failed = (fingerprint, time.monotonic())
-            log.warning("could not build the %s catalog for the runs (%s); runs discover it"
-                        " themselves", EXTRACTOR, problem or "not a catalog")
+            log.warning(
+                "could not build the %s catalog for the runs (%s); runs discover it themselves",
+                EXTRACTOR,
+                problem or "not a catalog",
+            )
             return False
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -117,12 +137,20 @@ class CatalogCache:
         except OSError as exc:
             self._discard()
             self._failed = (fingerprint, time.monotonic())
-            log.warning("could not keep the %s catalog for the runs (%s); runs discover it"
-                        " themselves", EXTRACTOR, exc)
+            log.warning(
+                "could not keep the %s catalog for the runs (%s); runs discover it themselves",
+                EXTRACTOR,
+                exc,
+            )
             return False
         self._failed, self._built_this_start = None, True
-        log.info("built the %s catalog for the runs in %.1f s (%d streams): %s", EXTRACTOR,
-                 time.monotonic() - started, len(catalog["streams"]), self.path)
+        log.info(
+            "built the %s catalog for the runs in %.1f s (%d streams): %s",
+            EXTRACTOR,
+            time.monotonic() - started,
+            len(catalog["streams"]),
+            self.path,
+        )
         return True
 
     def _discard(self) -> None:

@@ -33,8 +33,12 @@ def add_events_parser(commands: argparse._SubParsersAction) -> None:
         "events",
         help="list stored events (--quarantined, --pending), show one, re-queue quarantined ones",
     )
-    events.add_argument("--db", type=Path, default=os.environ.get(DB_ENV) or None,
-                        help=f"the relay's event store (default ${DB_ENV})")
+    events.add_argument(
+        "--db",
+        type=Path,
+        default=os.environ.get(DB_ENV) or None,
+        help=f"the relay's event store (default ${DB_ENV})",
+    )
     which = events.add_mutually_exclusive_group()
     which.add_argument("--quarantined", action="store_true", help="list quarantined events")
     which.add_argument("--pending", action="store_true", help="list pending events")
@@ -113,8 +117,10 @@ def _list_quarantined(store: EventStore, as_json: bool) -> int:
         print("no quarantined events")
         return 0
     for e in events:
-        print(f"{e.id}\t{e.business_id}\t{e.type}\treceived {e.received_at.isoformat()}"
-              f"\tfailed runs {e.failures}\trun {e.run_id or '-'}\n    {e.reason or ''}")
+        print(
+            f"{e.id}\t{e.business_id}\t{e.type}\treceived {e.received_at.isoformat()}"
+            f"\tfailed runs {e.failures}\trun {e.run_id or '-'}\n    {e.reason or ''}"
+        )
     print(f"{len(events)} quarantined; re-queue with: webhook-relay events retry ID [ID ...]")
     return 0
 

@@ -129,8 +129,10 @@ def plan(events: Iterable[PendingEvent], timing: Timing, max_businesses: int) ->
     if fresh:
         oldest = min(e.received_at for e in fresh)
         newest = max(e.received_at for e in fresh)
-        ready = min(newest + timedelta(seconds=timing.debounce_seconds),
-                    oldest + timedelta(seconds=timing.max_wait_seconds))
+        ready = min(
+            newest + timedelta(seconds=timing.debounce_seconds),
+            oldest + timedelta(seconds=timing.max_wait_seconds),
+        )
         units.append(Unit(tuple(_first_businesses(fresh, max_businesses)), None, ready))
     batches: dict[str, list[PendingEvent]] = {}
     for event in events:
@@ -147,8 +149,12 @@ def plan(events: Iterable[PendingEvent], timing: Timing, max_businesses: int) ->
 def named_events(events: Iterable[PendingEvent], named: set[str]) -> set[int]:
     """The events a failed run's error lines name: by entity or event id, else by business."""
     events = list(events)
-    by_id = {e.seq for e in events if e.id in named
-             or (e.entity_id and len(e.entity_id) >= _MIN_NAMED_ID and e.entity_id in named)}
+    by_id = {
+        e.seq
+        for e in events
+        if e.id in named
+        or (e.entity_id and len(e.entity_id) >= _MIN_NAMED_ID and e.entity_id in named)
+    }
     return by_id or {e.seq for e in events if e.business_id in named}
 
 
@@ -174,15 +180,22 @@ def has_evidence(unit: Unit, last_success: datetime | None) -> bool:
     return last_success > formed
 
 
-def _new_part(events: Sequence[PendingEvent], now: datetime, failures: int = 0,
-              retry_at: datetime | None = None) -> Placement:
-    return Placement(seqs=tuple(e.seq for e in events),
-                     batch=f"{PART_BATCH_PREFIX}{uuid.uuid4().hex[:12]}", batch_at=now,
-                     batch_failures=failures, retry_at=retry_at or now)
+def _new_part(
+    events: Sequence[PendingEvent],
+    now: datetime,
+    failures: int = 0,
+    retry_at: datetime | None = None,
+) -> Placement:
+    return Placement(
+        seqs=tuple(e.seq for e in events),
+        batch=f"{PART_BATCH_PREFIX}{uuid.uuid4().hex[:12]}",
+        batch_at=now,
+        batch_failures=failures,
+        retry_at=retry_at or now,
+    )
 
 
-def split_before_run(unit: Unit, last_success: datetime | None,
-                     now: datetime) -> list[Placement]:
+def split_before_run(unit: Unit, last_success: datetime | None, now: datetime) -> list[Placement]:
     """A batch that failed and has evidence now is split at once, without running it again
     (nor waiting for its backoff): the run that just succeeded was its sibling, say."""
     if unit.batch is None or len(unit.events) < 2:
@@ -194,8 +207,11 @@ def split_before_run(unit: Unit, last_success: datetime | None,
 
 def needs_probe(unit: Unit, last_success: datetime | None) -> bool:
     """``unit`` failed before and no run succeeded since it was formed: outage or poison?"""
-    return (unit.batch is not None and max(e.batch_failures for e in unit.events) >= 1
-            and not has_evidence(unit, last_success))
+    return (
+        unit.batch is not None
+        and max(e.batch_failures for e in unit.events) >= 1
+        and not has_evidence(unit, last_success)
+    )
 
 
 def probe(unit: Unit, loaded: PendingEvent, now: datetime) -> Unit:
@@ -206,14 +222,26 @@ def probe(unit: Unit, loaded: PendingEvent, now: datetime) -> Unit:
 def _unsplit_retry(unit: Unit, now: datetime, timing: Timing) -> list[Placement]:
     """The batch stays as it is and waits its next backoff."""
     failures = max(e.batch_failures for e in unit.events) + 1
-    return [Placement(seqs=unit.seqs, batch=str(unit.batch),
-                      batch_at=min(e.batch_at or now for e in unit.events),
-                      batch_failures=failures, retry_at=now + timing.backoff(failures))]
+    return [
+        Placement(
+            seqs=unit.seqs,
+            batch=str(unit.batch),
+            batch_at=min(e.batch_at or now for e in unit.events),
+            batch_failures=failures,
+            retry_at=now + timing.backoff(failures),
+        )
+    ]
 
 
-def after_failure(unit: Unit, pending: Iterable[PendingEvent], last_success: datetime | None,
-                  now: datetime, timing: Timing, named: set[str] = frozenset(),
-                  can_probe: bool = True) -> list[Placement]:
+def after_failure(
+    unit: Unit,
+    pending: Iterable[PendingEvent],
+    last_success: datetime | None,
+    now: datetime,
+    timing: Timing,
+    named: set[str] = frozenset(),
+    can_probe: bool = True,
+) -> list[Placement]:
     """Where the events of ``unit``, whose run just failed, go next.
 
     ``named``: the ids on the failed run's error lines (runlogs.named_ids). ``can_probe``: the
@@ -234,20 +262,32 @@ def after_failure(unit: Unit, pending: Iterable[PendingEvent], last_success: dat
     parts = _parts(events, blamed)
     if parts:
         later = now + timing.backoff(1)
-        return [_new_part(part, now, 1, later) if is_named else _new_part(part, now)
-                for part, is_named in parts]
+        return [
+            _new_part(part, now, 1, later) if is_named else _new_part(part, now)
+            for part, is_named in parts
+        ]
     (event,) = events
     solo = event.solo_failures + 1
-    return [Placement(seqs=unit.seqs, batch=unit.batch,
-                      batch_at=min(e.batch_at or now for e in events),
-                      batch_failures=event.batch_failures + 1,
-                      retry_at=now + timing.backoff(solo), solo_failure=True,
-                      quarantine=solo >= timing.quarantine_after)]
+    return [
+        Placement(
+            seqs=unit.seqs,
+            batch=unit.batch,
+            batch_at=min(e.batch_at or now for e in events),
+            batch_failures=event.batch_failures + 1,
+            retry_at=now + timing.backoff(solo),
+            solo_failure=True,
+            quarantine=solo >= timing.quarantine_after,
+        )
+    ]
 
 
-def _split_coalesced(events: list[PendingEvent], blamed: set[int],
-                     pending: Iterable[PendingEvent], now: datetime,
-                     timing: Timing) -> list[Placement]:
+def _split_coalesced(
+    events: list[PendingEvent],
+    blamed: set[int],
+    pending: Iterable[PendingEvent],
+    now: datetime,
+    timing: Timing,
+) -> list[Placement]:
     """The first split, into batches that later failures of fresh runs join."""
     own = {e.seq for e in events}
     waiting: dict[str, PendingEvent] = {}
@@ -259,8 +299,9 @@ def _split_coalesced(events: list[PendingEvent], blamed: set[int],
         joined = waiting.get(batch)
         seqs = tuple(e.seq for e in members)
         if joined is not None:  # keep the waiting batch's timing
-            return Placement(seqs, batch, joined.batch_at or now, joined.batch_failures,
-                             joined.retry_at or now)
+            return Placement(
+                seqs, batch, joined.batch_at or now, joined.batch_failures, joined.retry_at or now
+            )
         if named:  # named by the error: it failed as it is, let the rest go first
             return Placement(seqs, batch, now, 1, now + timing.backoff(1))
         return Placement(seqs, batch, now, 0, now)
@@ -279,12 +320,15 @@ def _split_coalesced(events: list[PendingEvent], blamed: set[int],
         if business_batch in waiting:
             return [place(events, business_batch, False)]
         return [_new_part(part, now) for part, _ in parts]
-    return [place(members, f"{BUSINESS_BATCH_PREFIX}{business}", False)
-            for business, members in _by_business(events).items()]
+    return [
+        place(members, f"{BUSINESS_BATCH_PREFIX}{business}", False)
+        for business, members in _by_business(events).items()
+    ]
 
 
-def invalid_events(events: Iterable[PendingEvent],
-                   check: Callable[[PendingEvent], str | None]) -> dict[int, str]:
+def invalid_events(
+    events: Iterable[PendingEvent], check: Callable[[PendingEvent], str | None]
+) -> dict[int, str]:
     """Pending events a run must never be started for (stored by an older relay), with why."""
     found = {}
     for event in events:

@@ -72,9 +72,12 @@ class RunLock:
         while not self.try_acquire():
             waited = time.monotonic() - started
             if waited >= report_at:
-                log.warning("waiting %.0f s for the run lock %s: another runner of the project"
-                            " holds it (the daily job, or a run left by a stopped relay)",
-                            waited, self.path)
+                log.warning(
+                    "waiting %.0f s for the run lock %s: another runner of the project"
+                    " holds it (the daily job, or a run left by a stopped relay)",
+                    waited,
+                    self.path,
+                )
                 report_at += _WAIT_REPORT_SECONDS[1]
             await asyncio.sleep(poll_seconds)
 

@@ -22,8 +22,9 @@ SUMMARY_CHARS = 300
 REDACTED = "[redacted]"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_ERROR_LINE = re.compile(r"error|exception|failed|refused|denied|not found|could not",
-                         re.IGNORECASE)
+_ERROR_LINE = re.compile(
+    r"error|exception|failed|refused|denied|not found|could not", re.IGNORECASE
+)
 # Lines that say a run failed without saying why (Meltano's wrap-up after a plugin failed, the
 # SDK's notice before the plugin's own message, rich's traceback boxes).
 _GENERIC = re.compile(
@@ -80,8 +81,9 @@ def log_tail(path: Path | None, limit: int = LOG_TAIL_BYTES) -> str:
 def error_lines(tail: str) -> list[str]:
     """The lines of a run's output that say what went wrong (Meltano's prefix removed)."""
     lines = (_MELTANO_PREFIX.sub("", line).strip() for line in tail.splitlines())
-    return [line for line in lines
-            if line and _ERROR_LINE.search(line) and not _GENERIC.search(line)]
+    return [
+        line for line in lines if line and _ERROR_LINE.search(line) and not _GENERIC.search(line)
+    ]
 
 
 def failure_summary(exit_code: int | None, tail: str) -> str:

@@ -79,9 +79,12 @@ def quiet_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
             return
         state["count"] += 1
         if loop.time() - state["at"] >= _REPORT_EVERY_SECONDS:
-            log.error("cannot accept connections: %s (%d time(s) in the last minute); raise the"
-                      " open-files limit or lower --max-connections", context.get("exception"),
-                      state["count"] - state["reported"])
+            log.error(
+                "cannot accept connections: %s (%d time(s) in the last minute); raise the"
+                " open-files limit or lower --max-connections",
+                context.get("exception"),
+                state["count"] - state["reported"],
+            )
             state["reported"], state["at"] = state["count"], loop.time()
 
     loop.set_exception_handler(handler)
@@ -100,11 +103,16 @@ class _DropCounter:
         self.counts[reason] += 1
         now = time.monotonic()
         if now - self._last_report >= _REPORT_EVERY_SECONDS:
-            new = {k: v - self._reported[k] for k, v in self.counts.items() if v > self._reported[k]}
+            new = {
+                k: v - self._reported[k] for k, v in self.counts.items() if v > self._reported[k]
+            }
             self._reported = dict(self.counts)
             self._last_report = now
-            log.warning("closed connections that sent no request (%s): %s", self.limits,
-                        ", ".join(f"{k}={v}" for k, v in new.items()))
+            log.warning(
+                "closed connections that sent no request (%s): %s",
+                self.limits,
+                ", ".join(f"{k}={v}" for k, v in new.items()),
+            )
 
 
 DROPS = _DropCounter()

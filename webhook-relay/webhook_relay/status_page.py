@@ -38,8 +38,10 @@ def _when(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return '<span class="muted">never</span>'
     stamp = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-    return (f'<time datetime="{escape(moment.isoformat())}">{stamp}</time>'
-            f' <span class="muted">({_ago(now - moment)})</span>')
+    return (
+        f'<time datetime="{escape(moment.isoformat())}">{stamp}</time>'
+        f' <span class="muted">({_ago(now - moment)})</span>'
+    )
 
 
 def _ago(delta) -> str:
@@ -67,25 +69,33 @@ def _table(table_id: str, headers: Iterable[str], rows: list[str], empty: str) -
     if not rows:
         return f'<p id="{table_id}" class="muted">{escape(empty)}</p>'
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    return (f'<table id="{table_id}"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+    return (
+        f'<table id="{table_id}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def _business_row(b: BusinessStatus, now: datetime, redact: Callable[[str], str]) -> str:
     error = ""
     if b.last_error:
-        resolved = b.last_loaded_at is not None and b.last_error_at is not None \
+        resolved = (
+            b.last_loaded_at is not None
+            and b.last_error_at is not None
             and b.last_loaded_at > b.last_error_at
+        )
         note = ' <span class="muted">(loaded since)</span>' if resolved else ""
-        error = (f'<span class="error">{escape(redact(b.last_error))}</span>{note} '
-                 f"{_log_link(b.last_error_run)}")
+        error = (
+            f'<span class="error">{escape(redact(b.last_error))}</span>{note} '
+            f"{_log_link(b.last_error_run)}"
+        )
     pending = str(b.pending)
     if b.failing:
         pending += f' <span class="status failing">{b.failing} failing</span>'
     if b.oldest_pending_at is not None:
         pending += f'<br><span class="muted">oldest {_ago(now - b.oldest_pending_at)}</span>'
-    quarantined = (f'<span class="status quarantined">{b.quarantined}</span>'
-                   if b.quarantined else "0")
+    quarantined = (
+        f'<span class="status quarantined">{b.quarantined}</span>' if b.quarantined else "0"
+    )
     return (
         f'<tr data-business="{escape(b.business_id)}">'
         f"<td><code>{escape(b.business_id)}</code></td>"
@@ -132,22 +142,37 @@ def render_status_page(
 ) -> str:
     now = now or datetime.now(UTC)
     overall = escape(str(health["status"]))
-    summary = (f'<span id="overall" class="status {overall}">{overall}</span> '
-               f'<span id="counts">{health["pending"]} pending ({health["failing"]} failing),'
-               f" {health['quarantined']} quarantined</span>")
+    summary = (
+        f'<span id="overall" class="status {overall}">{overall}</span> '
+        f'<span id="counts">{health["pending"]} pending ({health["failing"]} failing),'
+        f" {health['quarantined']} quarantined</span>"
+    )
     business_table = _table(
         "businesses",
-        ["Business", "Last event received", "Last successful load", "Lag", "Pending",
-         "Quarantined", "Last error"],
-        [_business_row(b, now, redact) for b in businesses], "No event received yet.")
+        [
+            "Business",
+            "Last event received",
+            "Last successful load",
+            "Lag",
+            "Pending",
+            "Quarantined",
+            "Last error",
+        ],
+        [_business_row(b, now, redact) for b in businesses],
+        "No event received yet.",
+    )
     quarantine_table = _table(
         "quarantined",
         ["Event", "Business", "Type", "Received", "Quarantined", "Failed runs", "Reason"],
-        [_quarantine_row(q, now, redact) for q in quarantined], "No event is quarantined.")
+        [_quarantine_row(q, now, redact) for q in quarantined],
+        "No event is quarantined.",
+    )
     runs_table = _table(
         "runs",
         ["Started", "Kind", "Status", "Duration", "Events", "Businesses", "Exit", "Error", ""],
-        [_run_row(r, now, redact) for r in runs], "No run yet.")
+        [_run_row(r, now, redact) for r in runs],
+        "No run yet.",
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="refresh" content="{REFRESH_SECONDS}">

@@ -133,14 +133,30 @@ class PendingEvent:
     retry_at: datetime | None = None
 
 
-_PENDING_COLUMNS = ("seq, business_id, type, received_at, id, entity_id, batch, batch_at,"
-                    " batch_failures, failures, solo_failures, retry_at")
+_PENDING_COLUMNS = (
+    "seq, business_id, type, received_at, id, entity_id, batch, batch_at,"
+    " batch_failures, failures, solo_failures, retry_at"
+)
 
 
 def _pending_event(row: tuple) -> PendingEvent:
-    seq, business, kind, received, event_id, entity, batch, batch_at, bf, failures, solo, retry = row
-    return PendingEvent(seq, business, kind, parse_timestamp(received), event_id, entity, batch,
-                        _optional_time(batch_at), bf, failures, solo, _optional_time(retry))
+    seq, business, kind, received, event_id, entity, batch, batch_at, bf, failures, solo, retry = (
+        row
+    )
+    return PendingEvent(
+        seq,
+        business,
+        kind,
+        parse_timestamp(received),
+        event_id,
+        entity,
+        batch,
+        _optional_time(batch_at),
+        bf,
+        failures,
+        solo,
+        _optional_time(retry),
+    )
 
 
 @dataclass(frozen=True)
@@ -219,12 +235,23 @@ class EventStore:
 
     def insert_event(self, event: IncomingEvent) -> bool:
         """Store the event durably; True if new, False if its id was already stored."""
-        (rows,) = self._transaction([(
-            "INSERT INTO events (id, business_id, type, entity_id, created_at, received_at, body)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq",
-            (event.id, event.business_id, event.type, event.entity_id, event.created_at,
-             utc_timestamp(), event.body),
-        )])
+        (rows,) = self._transaction(
+            [
+                (
+                    "INSERT INTO events (id, business_id, type, entity_id, created_at, received_at, body)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq",
+                    (
+                        event.id,
+                        event.business_id,
+                        event.type,
+                        event.entity_id,
+                        event.created_at,
+                        utc_timestamp(),
+                        event.body,
+                    ),
+                )
+            ]
+        )
         return bool(rows)
 
     # -- acting ------------------------------------------------------------------------------
@@ -261,24 +288,40 @@ class EventStore:
 
     def start_run(self, run: RunRecord) -> None:
         """Record a run as started; its events get its id and count an attempt."""
-        self._transaction([
-            (
-                "INSERT INTO runs (run_id, started_at, status, business_ids, streams, max_seq,"
-                " event_count, attempt, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (run.run_id, utc_timestamp(), RUN_RUNNING, json.dumps(list(run.business_ids)),
-                 json.dumps(list(run.streams)), run.max_seq, run.event_count, run.attempt,
-                 run.kind),
-            ),
-            (
-                # A probe (narrowing.py) runs an event that is done: the tap reads it by run id.
-                "UPDATE events SET attempts = attempts + (state = 'pending'), run_id = ?"
-                " WHERE state IN ('pending', 'done') AND seq IN (SELECT value FROM json_each(?))",
-                (run.run_id, json.dumps(list(run.seqs))),
-            ),
-        ])
+        self._transaction(
+            [
+                (
+                    "INSERT INTO runs (run_id, started_at, status, business_ids, streams, max_seq,"
+                    " event_count, attempt, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        run.run_id,
+                        utc_timestamp(),
+                        RUN_RUNNING,
+                        json.dumps(list(run.business_ids)),
+                        json.dumps(list(run.streams)),
+                        run.max_seq,
+                        run.event_count,
+                        run.attempt,
+                        run.kind,
+                    ),
+                ),
+                (
+                    # A probe (narrowing.py) runs an event that is done: the tap reads it by run id.
+                    "UPDATE events SET attempts = attempts + (state = 'pending'), run_id = ?"
+                    " WHERE state IN ('pending', 'done') AND seq IN (SELECT value FROM json_each(?))",
+                    (run.run_id, json.dumps(list(run.seqs))),
+                ),
+            ]
+        )
 
-    def finish_run(self, run: RunRecord, exit_code: int | None, error: str | None = None,
-                   placements: Sequence[Placement] = (), log_tail: str = "") -> list[datetime]:
+    def finish_run(
+        self,
+        run: RunRecord,
+        exit_code: int | None,
+        error: str | None = None,
+        placements: Sequence[Placement] = (),
+        log_tail: str = "",
+    ) -> list[datetime]:
         """Record how a run ended, in one transaction with what becomes of its events.
 
         Success: the run's events (still pending) are done; returns their ``received_at``.
@@ -286,10 +329,12 @@ class EventStore:
         """
         now = utc_timestamp()
         succeeded = exit_code == 0
-        statements = [(
-            "UPDATE runs SET finished_at = ?, status = ?, exit_code = ?, error = ? WHERE run_id = ?",
-            (now, RUN_SUCCEEDED if succeeded else RUN_FAILED, exit_code, error, run.run_id),
-        )]
+        statements = [
+            (
+                "UPDATE runs SET finished_at = ?, status = ?, exit_code = ?, error = ? WHERE run_id = ?",
+                (now, RUN_SUCCEEDED if succeeded else RUN_FAILED, exit_code, error, run.run_id),
+            )
+        ]
         if succeeded:
             statements.append(
                 (
@@ -331,10 +376,14 @@ class EventStore:
 
     def interrupt_unfinished_runs(self) -> int:
         """Mark runs left ``running`` by a previous relay process as interrupted."""
-        (rows,) = self._transaction([(
-            "UPDATE runs SET status = ?, finished_at = ? WHERE status = ? RETURNING run_id",
-            (RUN_INTERRUPTED, utc_timestamp(), RUN_RUNNING),
-        )])
+        (rows,) = self._transaction(
+            [
+                (
+                    "UPDATE runs SET status = ?, finished_at = ? WHERE status = ? RETURNING run_id",
+                    (RUN_INTERRUPTED, utc_timestamp(), RUN_RUNNING),
+                )
+            ]
+        )
         return len(rows)
 
     # -- operators ---------------------------------------------------------------------------
@@ -344,49 +393,66 @@ class EventStore:
         (``requeued``, or the state that prevented it, or ``unknown``)."""
         outcomes: dict[str, str] = {}
         statements = []
-        found = dict(self.query(
-            "SELECT id, state FROM events WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps(list(event_ids)),),
-        ))
+        found = dict(
+            self.query(
+                "SELECT id, state FROM events WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(event_ids)),),
+            )
+        )
         for event_id in event_ids:
             state = found.get(event_id)
             if state != QUARANTINED:
                 outcomes[event_id] = state or "unknown"
                 continue
             outcomes[event_id] = "requeued"
-            statements.append((
-                "UPDATE events SET state = 'pending', batch = NULL, batch_at = NULL,"
-                " batch_failures = 0, failures = 0, solo_failures = 0, retry_at = NULL,"
-                " first_failed_at = NULL, quarantined_at = NULL, quarantine_reason = NULL"
-                " WHERE id = ? AND state = ?",
-                (event_id, QUARANTINED),
-            ))
+            statements.append(
+                (
+                    "UPDATE events SET state = 'pending', batch = NULL, batch_at = NULL,"
+                    " batch_failures = 0, failures = 0, solo_failures = 0, retry_at = NULL,"
+                    " first_failed_at = NULL, quarantined_at = NULL, quarantine_reason = NULL"
+                    " WHERE id = ? AND state = ?",
+                    (event_id, QUARANTINED),
+                )
+            )
         if statements:
             self._transaction(statements)
         return outcomes
 
 
 def _placement_statements(
-    placements: Iterable[Placement], now: str, run_id: str | None, error: str | None,
+    placements: Iterable[Placement],
+    now: str,
+    run_id: str | None,
+    error: str | None,
     log_tail: str,
 ) -> list[tuple[str, tuple]]:
     statements = []
     for placement in placements:
         seqs = json.dumps(list(placement.seqs))
-        statements.append((
-            "UPDATE events SET batch = ?, batch_at = ?, batch_failures = ?, retry_at = ?,"
-            " solo_failures = solo_failures + ? WHERE state = 'pending'"
-            " AND seq IN (SELECT value FROM json_each(?))",
-            (placement.batch, utc_timestamp(placement.batch_at), placement.batch_failures,
-             utc_timestamp(placement.retry_at), int(placement.solo_failure), seqs),
-        ))
-        if placement.quarantine:
-            statements.append((
-                "UPDATE events SET state = 'quarantined', quarantined_at = ?,"
-                " quarantine_reason = 'failed alone ' || solo_failures || ' times; last run '"
-                " || ? || ': ' || coalesce(?, 'failed'), quarantine_log = ?, batch = NULL,"
-                " retry_at = NULL WHERE state = 'pending'"
+        statements.append(
+            (
+                "UPDATE events SET batch = ?, batch_at = ?, batch_failures = ?, retry_at = ?,"
+                " solo_failures = solo_failures + ? WHERE state = 'pending'"
                 " AND seq IN (SELECT value FROM json_each(?))",
-                (now, run_id or "-", error, log_tail, seqs),
-            ))
+                (
+                    placement.batch,
+                    utc_timestamp(placement.batch_at),
+                    placement.batch_failures,
+                    utc_timestamp(placement.retry_at),
+                    int(placement.solo_failure),
+                    seqs,
+                ),
+            )
+        )
+        if placement.quarantine:
+            statements.append(
+                (
+                    "UPDATE events SET state = 'quarantined', quarantined_at = ?,"
+                    " quarantine_reason = 'failed alone ' || solo_failures || ' times; last run '"
+                    " || ? || ': ' || coalesce(?, 'failed'), quarantine_log = ?, batch = NULL,"
+                    " retry_at = NULL WHERE state = 'pending'"
+                    " AND seq IN (SELECT value FROM json_each(?))",
+                    (now, run_id or "-", error, log_tail, seqs),
+                )
+            )
     return statements

@@ -78,9 +78,13 @@ class RelayProcess:
         env = {**os.environ, "WAVE_WEBHOOK_SECRET": self.secret, **self.env}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                            preexec_fn=self._limit_descriptors
-                                            if self.descriptor_limit is not None else None)
+            self.process = subprocess.Popen(
+                command,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=self._limit_descriptors if self.descriptor_limit is not None else None,
+            )
         deadline = time.monotonic() + startup_timeout
         while not self._healthy():
             if time.monotonic() > deadline:

@@ -107,8 +107,7 @@ def event_from_body(body: bytes) -> IncomingEvent:
 
 def stored_event_problem(event: PendingEvent) -> str | None:
     """Why a stored event cannot be run (one stored before these checks), or None."""
-    for name, value in (("id", event.id), ("businessId", event.business_id),
-                        ("type", event.type)):
+    for name, value in (("id", event.id), ("businessId", event.business_id), ("type", event.type)):
         problem = field_problem(name, value)
         if problem:
             return f"{problem} ({len(value)} characters): stored before the relay checked events"

@@ -100,12 +100,22 @@ def business_statuses(store: EventStore) -> list[BusinessStatus]:
     for business, received, pending, failing, quarantined, oldest in counts:
         run_id, done_at, lag = loads.get(business, (None, None, None))
         error, error_at, error_run = errors.get(business, (None, None, None))
-        statuses.append(BusinessStatus(
-            business_id=business, last_received_at=_time(received), pending=pending,
-            failing=failing, quarantined=quarantined, oldest_pending_at=_time(oldest),
-            last_loaded_at=_time(done_at), last_loaded_run=run_id, lag_seconds=lag,
-            last_error=error, last_error_at=_time(error_at), last_error_run=error_run,
-        ))
+        statuses.append(
+            BusinessStatus(
+                business_id=business,
+                last_received_at=_time(received),
+                pending=pending,
+                failing=failing,
+                quarantined=quarantined,
+                oldest_pending_at=_time(oldest),
+                last_loaded_at=_time(done_at),
+                last_loaded_run=run_id,
+                lag_seconds=lag,
+                last_error=error,
+                last_error_at=_time(error_at),
+                last_error_run=error_run,
+            )
+        )
     statuses.sort(key=lambda s: (-s.quarantined, -s.failing, -s.pending, s.business_id))
     return statuses
 
@@ -118,8 +128,17 @@ def recent_runs(store: EventStore, limit: int = RECENT_RUNS) -> list[RunStatus]:
         (limit,),
     )
     return [
-        RunStatus(run_id, kind, status, parse_timestamp(started), _time(finished), events,
-                  businesses, exit_code, error)
+        RunStatus(
+            run_id,
+            kind,
+            status,
+            parse_timestamp(started),
+            _time(finished),
+            events,
+            businesses,
+            exit_code,
+            error,
+        )
         for run_id, kind, status, started, finished, events, businesses, exit_code, error in rows
     ]
 
@@ -130,8 +149,9 @@ def quarantined_events(store: EventStore) -> list[QuarantinedEvent]:
         " run_id FROM events WHERE state = 'quarantined' ORDER BY seq"
     )
     return [
-        QuarantinedEvent(event_id, business, kind, parse_timestamp(received), _time(at),
-                         failures, reason, run_id)
+        QuarantinedEvent(
+            event_id, business, kind, parse_timestamp(received), _time(at), failures, reason, run_id
+        )
         for event_id, business, kind, received, at, failures, reason, run_id in rows
     ]
 
@@ -157,14 +177,29 @@ def health(store: EventStore) -> dict[str, object]:
 
 def event_detail(store: EventStore, event_id: str) -> dict[str, object] | None:
     """Everything the store keeps about one event except its body (for the CLI)."""
-    columns = ("seq", "id", "business_id", "type", "entity_id", "received_at", "state",
-               "attempts", "failures", "done_at", "run_id", "last_error", "quarantined_at",
-               "quarantine_reason", "quarantine_log")
+    columns = (
+        "seq",
+        "id",
+        "business_id",
+        "type",
+        "entity_id",
+        "received_at",
+        "state",
+        "attempts",
+        "failures",
+        "done_at",
+        "run_id",
+        "last_error",
+        "quarantined_at",
+        "quarantine_reason",
+        "quarantine_log",
+    )
     rows = store.query(f"SELECT {', '.join(columns)} FROM events WHERE id = ?", (event_id,))
     return dict(zip(columns, rows[0], strict=True)) if rows else None
 
 
 def to_json(value: object) -> str:
     """JSON for the CLI: datetimes as ISO text."""
-    return json.dumps(value, default=lambda v: v.isoformat() if isinstance(v, datetime) else
-                      str(v), indent=2)
+    return json.dumps(
+        value, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v), indent=2
+    )

@@ -24,10 +24,20 @@ import socket  # noqa: E402
 # check and dialect, the worker threads' primitives): imported ahead too, a tenth of a second more.
 # A name another Meltano does not have is skipped.
 PRELOAD = (
-    "alembic", "alembic.command", "alembic.config", "anyio", "anyio.abc",
-    "anyio._core._eventloop", "anyio._core._sockets", "anyio._core._streams",
-    "anyio._core._synchronization", "ctypes", "meltano.core.meltano_file",
-    "meltano.migrations.utils.dialect_typing", "sqlalchemy.dialects.sqlite", "sqlite3",
+    "alembic",
+    "alembic.command",
+    "alembic.config",
+    "anyio",
+    "anyio.abc",
+    "anyio._core._eventloop",
+    "anyio._core._sockets",
+    "anyio._core._streams",
+    "anyio._core._synchronization",
+    "ctypes",
+    "meltano.core.meltano_file",
+    "meltano.migrations.utils.dialect_typing",
+    "sqlalchemy.dialects.sqlite",
+    "sqlite3",
 )
 HEADER_BYTES = 16
 

@@ -87,10 +87,18 @@ class WarmStart:
             out = os.open(self.out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
                 self._waiting = subprocess.Popen(
-                    [str(self.interpreter), str(WAITING_PROGRAM), str(theirs.fileno()),
-                     str(self.script.parent)],
-                    cwd=self.cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=out,
-                    stderr=subprocess.STDOUT, pass_fds=(theirs.fileno(),),
+                    [
+                        str(self.interpreter),
+                        str(WAITING_PROGRAM),
+                        str(theirs.fileno()),
+                        str(self.script.parent),
+                    ],
+                    cwd=self.cwd,
+                    env=dict(env),
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    pass_fds=(theirs.fileno(),),
                     start_new_session=True,
                 )
             finally:
@@ -104,8 +112,9 @@ class WarmStart:
         self._channel = ours
         self._script_stamp = self._stamp()
 
-    def start(self, argv: list[str], env: Mapping[str, str], log_fd: int,
-              lock_fd: int | None) -> subprocess.Popen | None:
+    def start(
+        self, argv: list[str], env: Mapping[str, str], log_fd: int, lock_fd: int | None
+    ) -> subprocess.Popen | None:
         """Hand the run to the waiting process; None when there is none fit to take it (the
         caller then starts the run plainly)."""
         process, channel = self._waiting, self._channel
@@ -127,8 +136,10 @@ class WarmStart:
                 problem = f"it could not be reached: {exc}"
         channel.close()
         if problem is not None:
-            log.warning("the meltano started ahead of time was not used (%s); starting the run"
-                        " plainly", problem)
+            log.warning(
+                "the meltano started ahead of time was not used (%s); starting the run plainly",
+                problem,
+            )
             _stop(process)
             return None
         return process

@@ -154,10 +154,8 @@ class RunWorker:
         placements = [p for u in units for p in narrowing.split_before_run(u, last_success, now)]
         if placements:
             self.store.place(placements)
-            log.info("narrowed %d failed batch(es) after a successful run",
-                     len(placements) // 2)
-            units = narrowing.plan(self.store.pending_events(), self.timing,
-                                   MAX_BUSINESSES_PER_RUN)
+            log.info("narrowed %d failed batch(es) after a successful run", len(placements) // 2)
+            units = narrowing.plan(self.store.pending_events(), self.timing, MAX_BUSINESSES_PER_RUN)
         if units and units[0].ready_at <= now and narrowing.needs_probe(units[0], last_success):
             loaded = self.store.probe_event(units[0].business_ids)
             if loaded is not None:
@@ -248,16 +246,25 @@ class RunWorker:
         tail = self.redact(log_tail(run_log_path(self.run_log_dir, run.run_id)))
         error = failure_summary(exit_code, tail)
         placements = narrowing.after_failure(
-            unit, self.store.pending_events(), self.store.last_success(), datetime.now(UTC),
-            self.timing, named_ids(tail), can_probe=self.store.probe_event(()) is not None,
+            unit,
+            self.store.pending_events(),
+            self.store.last_success(),
+            datetime.now(UTC),
+            self.timing,
+            named_ids(tail),
+            can_probe=self.store.probe_event(()) is not None,
         )
         self.store.finish_run(run, exit_code, error, placements, tail)
         quarantined = sum(len(p.seqs) for p in placements if p.quarantine)
         split = [p for p in placements if p.batch != unit.batch]
         if unit.probe_for is not None:
-            log.error("run %s (a probe: an event loaded before, run again) failed (%s): the"
-                      " pipeline itself fails; %d failing events wait, none is narrowed",
-                      run.run_id, error, len(unit.probe_for.events))
+            log.error(
+                "run %s (a probe: an event loaded before, run again) failed (%s): the"
+                " pipeline itself fails; %d failing events wait, none is narrowed",
+                run.run_id,
+                error,
+                len(unit.probe_for.events),
+            )
         elif quarantined:
             self.metrics.quarantines.inc(quarantined)
             log.error(
@@ -266,12 +273,22 @@ class RunWorker:
                 run.run_id, error, unit.events[0].id, self.timing.quarantine_after,
             )  # fmt: skip
         elif split:
-            log.error("run %s failed (%s); its %d events narrowed into %d batches",
-                      run.run_id, error, len(unit.events), len(split))
+            log.error(
+                "run %s failed (%s); its %d events narrowed into %d batches",
+                run.run_id,
+                error,
+                len(unit.events),
+                len(split),
+            )
         else:
             wait = max(p.retry_at for p in placements) - datetime.now(UTC)
-            log.error("run %s failed (%s); retrying its %d events in %.1f s", run.run_id,
-                      error, len(unit.events), max(wait.total_seconds(), 0))
+            log.error(
+                "run %s failed (%s); retrying its %d events in %.1f s",
+                run.run_id,
+                error,
+                len(unit.events),
+                max(wait.total_seconds(), 0),
+            )
 
     async def _execute(self, run: RunRecord, target: RunTarget) -> int | None:
         """Start the run's process and wait for it; None when it could not start or timed out.

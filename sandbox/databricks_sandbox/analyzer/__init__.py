@@ -43,8 +43,9 @@ class NoAnalyzer:
         pass
 
 
-def make_analyzer(mode: str, metastore: Metastore, volume_path: Callable[[str], Path],
-                  default_catalog: str):
+def make_analyzer(
+    mode: str, metastore: Metastore, volume_path: Callable[[str], Path], default_catalog: str
+):
     """The analyzer for `--analyzer mode` (not started yet)."""
     if mode == "none":
         return NoAnalyzer()

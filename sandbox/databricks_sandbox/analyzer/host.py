@@ -37,14 +37,19 @@ def shared_gateway() -> str:
     ready = Path(tempfile.mkdtemp(prefix="databricks-sandbox-analyzer-")) / "gateway"
     log = ready.with_name("host.log")
     with log.open("wb") as out:
-        _host = subprocess.Popen([sys.executable, "-m", "databricks_sandbox.analyzer.host",
-                                  "--ready", str(ready)], stdout=out, stderr=subprocess.STDOUT)
+        _host = subprocess.Popen(
+            [sys.executable, "-m", "databricks_sandbox.analyzer.host", "--ready", str(ready)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     atexit.register(_stop_host)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while not ready.exists():
         if _host.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the shared analyzer host did not start; log:\n"
-                               f"{log.read_text(errors='replace')[-3000:]}")
+            raise RuntimeError(
+                f"the shared analyzer host did not start; log:\n"
+                f"{log.read_text(errors='replace')[-3000:]}"
+            )
         time.sleep(0.1)
     os.environ[jvm.SHARED_GATEWAY_ENV] = ready.read_text().strip()
     return os.environ[jvm.SHARED_GATEWAY_ENV]
@@ -61,8 +66,12 @@ def _stop_host() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="databricks-sandbox-analyzer-host")
-    parser.add_argument("--ready", type=Path, required=True,
-                        help="file to write <port>:<secret> to once Spark is up")
+    parser.add_argument(
+        "--ready",
+        type=Path,
+        required=True,
+        help="file to write <port>:<secret> to once Spark is up",
+    )
     args = parser.parse_args(argv)
     parent = os.getppid()
     spark = jvm.start_spark()

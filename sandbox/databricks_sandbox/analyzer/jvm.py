@@ -57,20 +57,24 @@ def check_requirements() -> None:
     if importlib.util.find_spec("pyspark") is None:
         raise AnalyzerUnavailable(
             "Spark's analyzer needs pyspark (pip install 'wave-databricks-sandbox[analyzer]'), "
-            + advice)
+            + advice
+        )
     java = _java_home_tool("java")
     if java is None:
         raise AnalyzerUnavailable(
             f"Spark's analyzer needs Java {MIN_JAVA} or newer: no java on PATH or in JAVA_HOME, "
-            + advice)
+            + advice
+        )
     version = java_version(java)
     if version < MIN_JAVA:
         raise AnalyzerUnavailable(
             f"Spark's analyzer needs Java {MIN_JAVA} or newer; {java} is Java {version or '?'}, "
-            + advice)
+            + advice
+        )
     if _java_home_tool("javac") is None:
         raise AnalyzerUnavailable(
-            f"Spark's analyzer needs a JDK (javac) to build its catalog; {java} has none, " + advice)
+            f"Spark's analyzer needs a JDK (javac) to build its catalog; {java} has none, " + advice
+        )
 
 
 def _spark_jars() -> Path:
@@ -100,13 +104,24 @@ def compiled_classes() -> Path:
         if (target / "ok").exists():
             return target
         building = Path(tempfile.mkdtemp(prefix="analyzer-", dir=target.parent))
-        command = [_java_home_tool("javac") or "javac", "-nowarn", "-encoding", "UTF-8",
-                   "-cp", str(_spark_jars() / "*"), "-d", str(building), *map(str, sources)]
+        command = [
+            _java_home_tool("javac") or "javac",
+            "-nowarn",
+            "-encoding",
+            "UTF-8",
+            "-cp",
+            str(_spark_jars() / "*"),
+            "-d",
+            str(building),
+            *map(str, sources),
+        ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=300)
         if done.returncode != 0:
             shutil.rmtree(building, ignore_errors=True)
-            raise AnalyzerUnavailable("javac could not build the analyzer's shadow catalog: "
-                                      + " ".join(done.stderr.split())[:500])
+            raise AnalyzerUnavailable(
+                "javac could not build the analyzer's shadow catalog: "
+                + " ".join(done.stderr.split())[:500]
+            )
         (building / "ok").write_text("compiled\n")
         shutil.rmtree(target, ignore_errors=True)
         building.rename(target)
@@ -144,7 +159,8 @@ def start_spark():
     from pyspark.sql import SparkSession
 
     spark = (
-        SparkSession.builder.master("local[1]").appName("databricks-sandbox-analyzer")
+        SparkSession.builder.master("local[1]")
+        .appName("databricks-sandbox-analyzer")
         .config("spark.driver.extraClassPath", str(classes))
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
@@ -168,7 +184,8 @@ def open_session() -> Session:
         port, _, secret = shared.partition(":")
         gateway = ClientServer(
             java_parameters=JavaParameters(port=int(port), auth_token=secret, auto_convert=True),
-            python_parameters=PythonParameters(port=0, eager_load=False))
+            python_parameters=PythonParameters(port=0, eager_load=False),
+        )
         java = gateway.jvm.databricks_sandbox.Analysis.newSession()
         # close(), not shutdown(): shutting down would stop the shared JVM for every simulator
         return Session(gateway.jvm, java, gateway.close, java.version())

@@ -39,9 +39,11 @@ START_TIMEOUT_SECONDS = 300
 _READ_FILES = re.compile(
     r"read_files\s*\(\s*'(?P<path>/Volumes/[^']*)'\s*"
     r"(?:,\s*format\s*=>\s*'(?P<format>\w+)'\s*)?\)",
-    re.IGNORECASE)
-_FILE_RELATION = re.compile(r"\b(?P<format>parquet|csv|json)\s*\.\s*`(?P<path>/Volumes/[^`]*)`",
-                            re.IGNORECASE)
+    re.IGNORECASE,
+)
+_FILE_RELATION = re.compile(
+    r"\b(?P<format>parquet|csv|json)\s*\.\s*`(?P<path>/Volumes/[^`]*)`", re.IGNORECASE
+)
 
 
 def _quote(name: str) -> str:
@@ -52,7 +54,8 @@ def spark_columns(columns: list[tuple[str, str, bool]]) -> str:
     """A Spark DDL column list for (name, DuckDB type, nullable) columns."""
     return ", ".join(
         f"{_quote(name)} {databricks_type(duck_type)}{'' if nullable else ' NOT NULL'}"
-        for name, duck_type, nullable in columns)
+        for name, duck_type, nullable in columns
+    )
 
 
 class SparkAnalyzer:
@@ -60,8 +63,9 @@ class SparkAnalyzer:
 
     name = "spark"
 
-    def __init__(self, metastore: Metastore, volume_path: Callable[[str], Path],
-                 default_catalog: str) -> None:
+    def __init__(
+        self, metastore: Metastore, volume_path: Callable[[str], Path], default_catalog: str
+    ) -> None:
         self.metastore = metastore
         self.volume_path = volume_path
         self.default_catalog = default_catalog
@@ -102,11 +106,14 @@ class SparkAnalyzer:
         """The Java SparkSession statements are analysed in (waiting for Spark to start)."""
         if not self._ready.wait(START_TIMEOUT_SECONDS):
             raise errors.DatabricksSQLError(
-                "INTERNAL_ERROR", "Spark's analyzer did not start within "
-                f"{START_TIMEOUT_SECONDS} s.", "XX000")
+                "INTERNAL_ERROR",
+                f"Spark's analyzer did not start within {START_TIMEOUT_SECONDS} s.",
+                "XX000",
+            )
         if self._failure is not None:
             raise errors.DatabricksSQLError(
-                "INTERNAL_ERROR", f"Spark's analyzer is not running: {self._failure}", "XX000")
+                "INTERNAL_ERROR", f"Spark's analyzer is not running: {self._failure}", "XX000"
+            )
         return self._session.java_session
 
     def close(self) -> None:
@@ -121,23 +128,29 @@ class SparkAnalyzer:
         named = [p.name for p in params] if params and params[0].name else None
         types = [p.type or ("VOID" if p.value is None else "STRING") for p in params]
         values = [p.value for p in params]
-        answer = json.loads(self._analysis.analyze(
-            session, catalog, schema, text, named, types, values))
+        answer = json.loads(
+            self._analysis.analyze(session, catalog, schema, text, named, types, values)
+        )
         if not answer["ok"]:
             raise _error(answer)
 
     def _for_spark(self, statement: str) -> str:
         """The statement with Databricks' file readers made Spark's (the volume file on disk)."""
+
         def local(path: str, fmt: str) -> str:
             file = self.volume_path(path)
             if not file.exists():
                 raise errors.DatabricksSQLError(
-                    "PATH_NOT_FOUND", f"Path does not exist: {path}.", "42K03")
+                    "PATH_NOT_FOUND", f"Path does not exist: {path}.", "42K03"
+                )
             return f"{fmt.lower()}.{_quote(str(file))}"
 
         text = _READ_FILES.sub(
-            lambda m: local(m["path"], m["format"] or Path(m["path"]).suffix.lstrip(".")
-                            or "parquet"), statement)
+            lambda m: local(
+                m["path"], m["format"] or Path(m["path"]).suffix.lstrip(".") or "parquet"
+            ),
+            statement,
+        )
         return _FILE_RELATION.sub(lambda m: local(m["path"], m["format"]), text)
 
     # -- the shadow catalog ---------------------------------------------------------------------
@@ -170,13 +183,19 @@ class SparkAnalyzer:
                 shadow.forgetSchema(existing)
         for schema in kept:
             shadow.mirrorSchema(schema, self._tables(catalog, schema))
-        shadow.mirrorSchema(information_schema.SCHEMA, {
-            view: ", ".join(f"{_quote(c)} {t}" for c, t in columns)
-            for view, columns in information_schema.VIEWS.items()})
+        shadow.mirrorSchema(
+            information_schema.SCHEMA,
+            {
+                view: ", ".join(f"{_quote(c)} {t}" for c, t in columns)
+                for view, columns in information_schema.VIEWS.items()
+            },
+        )
 
     def _tables(self, catalog: str, schema: str) -> dict[str, str]:
-        return {name: spark_columns(columns)
-                for name, columns in self.metastore.schema_columns(catalog, schema).items()}
+        return {
+            name: spark_columns(columns)
+            for name, columns in self.metastore.schema_columns(catalog, schema).items()
+        }
 
 
 _CATALOG_NAME = re.compile(r"The catalog `([^`]*)` not found")
@@ -196,6 +215,7 @@ def _error(answer: dict) -> errors.DatabricksSQLError:
     sqlstate = answer.get("sqlstate")
     message = answer.get("message") or answer.get("java_class", "")
     if not answer.get("condition"):
-        LOGGER.warning("the analyzer failed without an error class (%s): %s",
-                       answer.get("java_class"), message)
+        LOGGER.warning(
+            "the analyzer failed without an error class (%s): %s", answer.get("java_class"), message
+        )
     return errors.DatabricksSQLError(condition, message, sqlstate, verbatim=True)

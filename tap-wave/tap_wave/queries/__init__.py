@@ -126,7 +126,6 @@ def build() -> dict[str, str]:
     return {name: assemble(name) for name in operation_names()}
 
 
-
 def write_built() -> Path:
     """Rebuild documents.json from the `.graphql` files (`python -m tap_wave.queries`)."""
     path = Path(__file__).with_name(BUILT)

@@ -18,8 +18,10 @@ from target_databricks_upsert import sql
 from target_databricks_upsert.errors import TargetError
 from target_databricks_upsert.tables import PROBE_TABLE, stream_tables
 
-PROBE_SCHEMA = {"type": "object", "properties": {
-    "business_id": {"type": "string"}, "id": {"type": "string"}}}
+PROBE_SCHEMA = {
+    "type": "object",
+    "properties": {"business_id": {"type": "string"}, "id": {"type": "string"}},
+}
 """The connection check's table, declared like a stream's table (key, layout, audit columns)."""
 
 
@@ -61,8 +63,9 @@ class Warehouse(abc.ABC):
         """Run `sql.describe_tables` and return {table: {column: Column}} (one query)."""
         tables: dict[str, dict[str, Column]] = {}
         for table, name, kind, nullable in self.query(describe_sql):
-            tables.setdefault(table, {})[name] = Column(self.type_name(kind),
-                                                        str(nullable).upper() != "NO")
+            tables.setdefault(table, {})[name] = Column(
+                self.type_name(kind), str(nullable).upper() != "NO"
+            )
         return tables
 
     def type_name(self, engine_type: str) -> str:

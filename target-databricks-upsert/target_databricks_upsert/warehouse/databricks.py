@@ -77,10 +77,16 @@ def column_type(arrow_type: pa.DataType) -> str:
         return f"DECIMAL({arrow_type.precision},{arrow_type.scale})"
     if pa.types.is_timestamp(arrow_type):
         return "TIMESTAMP"
-    for test, name in ((pa.types.is_string, "STRING"), (pa.types.is_large_string, "STRING"),
-                       (pa.types.is_int64, "BIGINT"), (pa.types.is_int32, "INT"),
-                       (pa.types.is_boolean, "BOOLEAN"), (pa.types.is_date32, "DATE"),
-                       (pa.types.is_float64, "DOUBLE"), (pa.types.is_null, "STRING")):
+    for test, name in (
+        (pa.types.is_string, "STRING"),
+        (pa.types.is_large_string, "STRING"),
+        (pa.types.is_int64, "BIGINT"),
+        (pa.types.is_int32, "INT"),
+        (pa.types.is_boolean, "BOOLEAN"),
+        (pa.types.is_date32, "DATE"),
+        (pa.types.is_float64, "DOUBLE"),
+        (pa.types.is_null, "STRING"),
+    ):
         if test(arrow_type):
             return name
     raise TargetError(f"cannot stage an Arrow column of type {arrow_type} to Databricks")
@@ -88,8 +94,10 @@ def column_type(arrow_type: pa.DataType) -> str:
 
 def for_parquet(rows: pa.Table) -> pa.Table:
     """`rows` with every timestamp as UTC microseconds (what Databricks reads as TIMESTAMP)."""
-    fields = [pa.field(f.name, pa.timestamp("us", tz="UTC")) if pa.types.is_timestamp(f.type)
-              else f for f in rows.schema]
+    fields = [
+        pa.field(f.name, pa.timestamp("us", tz="UTC")) if pa.types.is_timestamp(f.type) else f
+        for f in rows.schema
+    ]
     return rows.cast(pa.schema(fields))
 
 
@@ -144,9 +152,13 @@ class DatabricksWarehouse(Warehouse):
     def _open(self) -> _Session:
         auth = self.credentials.connect_kwargs()
         generation = self.credentials.generation
-        kwargs = {**self.endpoint.connect_kwargs(), **auth, **CONNECTOR_RETRIES,
-                  "staging_allowed_local_path": str(self._local_dir),
-                  "user_agent_entry": "target-databricks-upsert"}
+        kwargs = {
+            **self.endpoint.connect_kwargs(),
+            **auth,
+            **CONNECTOR_RETRIES,
+            "staging_allowed_local_path": str(self._local_dir),
+            "user_agent_entry": "target-databricks-upsert",
+        }
         try:
             return _Session(databricks.sql.connect(**kwargs), generation)
         except ConnectorError as exc:
@@ -179,8 +191,10 @@ class DatabricksWarehouse(Warehouse):
     def _refresh_if_expiring(self) -> None:
         """Between statements: renew an OAuth token that expires within the margin."""
         if self.credentials.expires_within(self.refresh_margin):
-            LOGGER.info("OAuth token expires in %.0f s: renewing it before the next statement",
-                        self.credentials.seconds_left())
+            LOGGER.info(
+                "OAuth token expires in %.0f s: renewing it before the next statement",
+                self.credentials.seconds_left(),
+            )
             self.credentials.renew(self.credentials.generation)
 
     def close(self) -> None:
@@ -221,8 +235,14 @@ class DatabricksWarehouse(Warehouse):
                         kind = classify(exc, self.credentials.oauth)
                         if kind is None or attempt >= self.backoff.attempts:
                             raise self._failure(statement, exc, attempt) from None
-                        LOGGER.warning("%s (attempt %d of %d, %s): %s; retrying", _head(statement),
-                                       attempt, self.backoff.attempts, kind, self._detail(exc))
+                        LOGGER.warning(
+                            "%s (attempt %d of %d, %s): %s; retrying",
+                            _head(statement),
+                            attempt,
+                            self.backoff.attempts,
+                            kind,
+                            self._detail(exc),
+                        )
                         if kind == "token":
                             self.credentials.renew(session.generation)
                 if kind != "token":
@@ -237,7 +257,8 @@ class DatabricksWarehouse(Warehouse):
         if kind is None and http_code(exc) in (401, 403):
             return DatabricksAuthError(
                 f"{self.endpoint.url} refused {self.credentials.describe()} "
-                f"({self._detail(exc)}): check the access_token setting")
+                f"({self._detail(exc)}): check the access_token setting"
+            )
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         return DatabricksStatementError(
             f"Databricks failed {_head(statement)}{tries}: {self._detail(exc)}. The batch was not "
@@ -264,8 +285,9 @@ class DatabricksWarehouse(Warehouse):
             return
         with self._lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(CONCURRENT_STATEMENTS,
-                                                thread_name_prefix="databricks-statement")
+                self._pool = ThreadPoolExecutor(
+                    CONCURRENT_STATEMENTS, thread_name_prefix="databricks-statement"
+                )
             pool = self._pool
         futures = [pool.submit(function, argument) for function, argument in calls]
         failures = [f.exception() for f in futures if f.exception() is not None]
@@ -306,8 +328,9 @@ class DatabricksWarehouse(Warehouse):
         try:
             self._execute(sql.remove_file(path))
         except TargetError as exc:  # never hide the batch's own error behind a clean-up failure
-            LOGGER.warning("could not remove the staged file %s (%s); it can be deleted by hand",
-                           path, exc)
+            LOGGER.warning(
+                "could not remove the staged file %s (%s); it can be deleted by hand", path, exc
+            )
 
 
 def _head(statement: str) -> str:

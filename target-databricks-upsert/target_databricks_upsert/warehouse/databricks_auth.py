@@ -42,7 +42,9 @@ class Endpoint:
                 "warehouse databricks needs the settings server_hostname (e.g. "
                 "adb-123.4.azuredatabricks.net) and http_path (e.g. /sql/1.0/warehouses/abc)"
             )
-        parts = urlsplit(server_hostname if "://" in server_hostname else f"https://{server_hostname}")
+        parts = urlsplit(
+            server_hostname if "://" in server_hostname else f"https://{server_hostname}"
+        )
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise TargetError(f"setting server_hostname: {server_hostname!r} is not a host name")
         self.scheme = parts.scheme
@@ -68,7 +70,9 @@ class Endpoint:
         """Fail fast, with one clear line, when nothing answers at host:port.
 
         Skipped behind an HTTP(S) proxy, where only the proxy can tell."""
-        if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")):
+        if any(
+            os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+        ):
             return
         try:
             with socket.create_connection((self.hostname, self.port), timeout=timeout):
@@ -148,9 +152,14 @@ class Credentials:
         from databricks.sdk.core import Config, oauth_service_principal
 
         try:
-            config = Config(host=self.endpoint.url, client_id=self.client_id,
-                            client_secret=self._client_secret, auth_type="oauth-m2m",
-                            http_timeout_seconds=self.timeout, retry_timeout_seconds=self.timeout)
+            config = Config(
+                host=self.endpoint.url,
+                client_id=self.client_id,
+                client_secret=self._client_secret,
+                auth_type="oauth-m2m",
+                http_timeout_seconds=self.timeout,
+                retry_timeout_seconds=self.timeout,
+            )
             provider = oauth_service_principal(config)
             if provider is None:
                 raise ValueError(f"{self.endpoint.url} offers no OAuth endpoints")

@@ -27,9 +27,14 @@ from dataclasses import dataclass
 from databricks.sql.exc import RequestError, ServerOperationError
 
 CONFLICT_MARKERS = (
-    "DELTA_CONCURRENT_", "DELTA_METADATA_CHANGED", "DELTA_PROTOCOL_CHANGED",
-    "ConcurrentAppendException", "ConcurrentDeleteReadException",
-    "ConcurrentDeleteDeleteException", "MetadataChangedException", "ProtocolChangedException",
+    "DELTA_CONCURRENT_",
+    "DELTA_METADATA_CHANGED",
+    "DELTA_PROTOCOL_CHANGED",
+    "ConcurrentAppendException",
+    "ConcurrentDeleteReadException",
+    "ConcurrentDeleteDeleteException",
+    "MetadataChangedException",
+    "ProtocolChangedException",
 )
 THROTTLE_MARKERS = ("429", "503", "Retry request would exceed", "TEMPORARILY_UNAVAILABLE")
 

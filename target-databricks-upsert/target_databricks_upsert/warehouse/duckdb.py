@@ -53,8 +53,10 @@ class DuckDBWarehouse(Warehouse):
 
     @classmethod
     def from_config(cls, config: dict) -> DuckDBWarehouse:
-        return cls(config.get("duckdb_path", "warehouse.duckdb"),
-                   config.get("duckdb_memory_limit", DEFAULT_DUCKDB_MEMORY_LIMIT))
+        return cls(
+            config.get("duckdb_path", "warehouse.duckdb"),
+            config.get("duckdb_memory_limit", DEFAULT_DUCKDB_MEMORY_LIMIT),
+        )
 
     def __init__(self, path: str, memory_limit: str) -> None:
         self.path = path
@@ -74,11 +76,14 @@ class DuckDBWarehouse(Warehouse):
                 if self.path != ":memory:":  # a fresh project has no folder for the file yet
                     with contextlib.suppress(OSError):  # if it cannot be, DuckDB's error says why
                         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-                self._connection = duckdb.connect(self.path, config={
-                    "memory_limit": self.memory_limit,
-                    "checkpoint_threshold": CHECKPOINT_THRESHOLD,
-                    "threads": THREADS,
-                })
+                self._connection = duckdb.connect(
+                    self.path,
+                    config={
+                        "memory_limit": self.memory_limit,
+                        "checkpoint_threshold": CHECKPOINT_THRESHOLD,
+                        "threads": THREADS,
+                    },
+                )
 
     def type_name(self, engine_type: str) -> str:
         return databricks_type(engine_type)

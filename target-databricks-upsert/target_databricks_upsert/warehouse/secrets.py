@@ -70,7 +70,7 @@ class Secrets:
                 "export the key it was encrypted with"
             )
         try:
-            plaintext = cipher.decrypt(value[len(PREFIX):].encode()).decode()
+            plaintext = cipher.decrypt(value[len(PREFIX) :].encode()).decode()
         except InvalidToken:
             raise SecretError(
                 f"setting {setting} cannot be decrypted with the key(s) in {KEY_VARIABLE}: wrong "

@@ -16,8 +16,9 @@ from pathlib import Path
 
 RECORD = Path(os.environ["RELAY_TEST_RECORD"])
 RECORDER = Path(__file__).resolve().parents[2] / "record_run.py"
-CATALOG = {"streams": [{"tap_stream_id": "invoices", "stream": "invoices", "schema": {},
-                        "metadata": []}]}
+CATALOG = {
+    "streams": [{"tap_stream_id": "invoices", "stream": "invoices", "schema": {}, "metadata": []}]
+}
 
 
 def _append(entry: dict) -> None:
@@ -38,11 +39,24 @@ _append({"phase": "imported"})
 
 def main() -> int:
     if "--dump=catalog" in sys.argv:
-        _append({"phase": "catalog", "argv": sys.argv, "cwd": os.getcwd(),
-                 "select_filter": os.environ.get("TAP_WAVE__SELECT_FILTER")})
+        _append(
+            {
+                "phase": "catalog",
+                "argv": sys.argv,
+                "cwd": os.getcwd(),
+                "select_filter": os.environ.get("TAP_WAVE__SELECT_FILTER"),
+            }
+        )
         print(json.dumps(CATALOG))
         return 0
-    _append({"phase": "handed", "argv": sys.argv, "open_files": _open_files(),
-             "stdout": os.readlink("/proc/self/fd/1"), "stderr": os.readlink("/proc/self/fd/2")})
+    _append(
+        {
+            "phase": "handed",
+            "argv": sys.argv,
+            "open_files": _open_files(),
+            "stdout": os.readlink("/proc/self/fd/1"),
+            "stderr": os.readlink("/proc/self/fd/2"),
+        }
+    )
     runpy.run_path(str(RECORDER), run_name="__main__")
     return 0
