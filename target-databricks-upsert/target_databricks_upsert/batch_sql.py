@@ -286,28 +286,31 @@ def _append(load: Load, table: TableSpec, relation: str) -> str:
     )
 
 
+def _plan(
+    load: Load, root: TableSpec, sources: dict[str, str], all_new: bool, judging: bool
+) -> tuple[list[TableSpec], list[str], list[str], dict[str, str]]:
+    """The batch's tables, per table its counts query and its write, and (`judging`) the
+    temporary tables they read the judged rows from."""
+    tables = [root, *root.descendants()]
+    if all_new or not root.key:
+        written = [t for t in tables if t.name in sources]
+        counts = [_appended_counts(load, t, sources[t.name]) for t in written]
+        return written, counts, [_append(load, t, sources[t.name]) for t in written], {}
+    judged = {t.name: quote(f"_judged_{t.name}") for t in tables} if judging else {}
+    counts = [_counts(load, root, t, sources, judged) for t in tables]
+    return tables, counts, [upsert(load, root, t, sources, judged) for t in tables], judged
+
+
 def batch_steps(
     load: Load, root: TableSpec, sources: dict[str, str], all_new: bool = False
 ) -> list[list[str]]:
     """The statements of one batch: [[audit MERGE], [one write per table]] (the audit split per
-    table where the dialect says so: `Dialect.audit_at_once`; with `Dialect.judges_apart`, a first
-    step judges each table's rows into a temporary table and a last drops them). `sources` maps a
-    table to its staged relation (the root always has one). With `all_new` (no table has a key of
-    the batch: `rows_of_batch_keys` is 0), and for a keyless stream, rows are appended."""
-    tables = [root, *root.descendants()]
-    judged: dict[str, str] = {}
-    if all_new or not root.key:
-        written = [t for t in tables if t.name in sources]
-        counts = [_appended_counts(load, t, sources[t.name]) for t in written]
-        writes = [_append(load, t, sources[t.name]) for t in written]
-    else:
-        judged = (
-            {t.name: quote(f"_judged_{t.name}") for t in tables}
-            if load.dialect.judges_apart
-            else {}
-        )
-        counts = [_counts(load, root, t, sources, judged) for t in tables]
-        writes = [upsert(load, root, t, sources, judged) for t in tables]
+    table where the dialect says so: `Dialect.audit_at_once`; with `Dialect.judges_apart`, table
+    after table: its rows judged into a temporary table, counted, merged, and the table dropped).
+    `sources` maps a table to its staged relation (the root always has one). With `all_new` (no
+    table has a key of the batch: `rows_of_batch_keys` is 0), and for a keyless stream, rows are
+    appended. With `Dialect.counts_first`, see `batch_counts` and `counted_steps` instead."""
+    tables, counts, writes, judged = _plan(load, root, sources, all_new, load.dialect.judges_apart)
     audits = (
         [audit(load, counts)] if load.dialect.audit_at_once else [audit(load, [c]) for c in counts]
     )
@@ -322,6 +325,43 @@ def batch_steps(
         ]
         for t, counted, written in zip(tables, audits, writes, strict=True)
     ]
+
+
+def batch_counts(
+    load: Load, root: TableSpec, sources: dict[str, str], all_new: bool = False
+) -> str:
+    """One query: per table and business, what the batch's writes will do (table_name,
+    business_id, rows_inserted, rows_updated, rows_deleted), for `counted_steps`."""
+    _, counts, _, _ = _plan(load, root, sources, all_new, judging=False)
+    return " UNION ALL ".join(counts)
+
+
+def counted_steps(
+    load: Load,
+    root: TableSpec,
+    sources: dict[str, str],
+    counted: list[tuple],
+    all_new: bool = False,
+) -> list[list[str]]:
+    """The batch in one step, given what `batch_counts` answered: the audit MERGE from those
+    counts beside the writes of the tables that have something to change (none: only the audit)."""
+    tables, _, writes, _ = _plan(load, root, sources, all_new, judging=False)
+    if not counted:
+        return []
+    changing = {name for name, _, *rows in counted if any(rows)}
+    columns = "table_name, business_id, rows_inserted, rows_updated, rows_deleted"
+    values = ", ".join(
+        "("
+        + ", ".join(
+            [load.literal(name), load.literal(business)]
+            + [f"CAST({load.literal(int(n or 0))} AS BIGINT)" for n in rows]
+        )
+        + ")"
+        for name, business, *rows in counted
+    )
+    literal_counts = f"SELECT {columns} FROM (VALUES {values}) AS n({columns})"
+    kept = [w for t, w in zip(tables, writes, strict=True) if t.name in changing]
+    return [[audit(load, [literal_counts]), *kept]]
 
 
 def retire_old_versions(

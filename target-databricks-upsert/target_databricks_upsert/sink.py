@@ -215,9 +215,14 @@ class UpsertSink(BatchSink):
                         batch_sql.rows_of_batch_keys(self.load, self.root, sources[self.root.name])
                     )[0][0]
                 )
-                self.warehouse.execute_steps(
-                    batch_sql.batch_steps(self.load, self.root, sources, all_new=all_new)
-                )
+                if self.load.dialect.counts_first:
+                    counted = self.warehouse.query(
+                        batch_sql.batch_counts(self.load, self.root, sources, all_new)
+                    )
+                    steps = batch_sql.counted_steps(self.load, self.root, sources, counted, all_new)
+                else:
+                    steps = batch_sql.batch_steps(self.load, self.root, sources, all_new)
+                self.warehouse.execute_steps(steps)
         finally:
             self.warehouse.unstage_all(staged)
 

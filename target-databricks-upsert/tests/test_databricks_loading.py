@@ -132,24 +132,35 @@ def test_tables_are_delta_with_change_data_feed_laid_out_by_business(
         )
 
 
-def test_a_run_reads_metadata_once_and_a_batch_takes_two_steps_rewriting_nothing_unchanged(
+def test_a_run_reads_metadata_once_and_a_batch_is_one_query_and_one_step_writing_only_changes(
     databricks_sandbox, simulated_databricks
 ):
     """Round trips that do not grow with the tables: one information_schema query a run (no
-    CREATE when the tables are there), one audit MERGE, then every table's MERGE submitted
-    together; a re-run of the same records writes no row."""
+    CREATE when the tables are there); per batch, one query counting what it will change, then
+    the audit MERGE and the MERGE of every table with changes submitted together; a re-run of the
+    same records writes no table (only the audit says it ran)."""
     warehouse = simulated_databricks("steps")
-    messages = list(bench_invoice_lines(12, businesses=2))
-    run_in_process(warehouse, messages)
-    before = {t: rows(warehouse, t) for t in TABLES}
+    run_in_process(warehouse, list(bench_invoice_lines(12, businesses=2)))
     since = last_statement(databricks_sandbox)
-    run_in_process(warehouse, messages)
+    changed = list(bench_invoice_lines(12, businesses=2, revision=1))
+    run_in_process(warehouse, changed)
     log = databricks_sandbox.statements(since)
     assert [s for s in log if s["status"] != "ok"] == []
     assert [s["kind"] for s in log if "information_schema" in s["statement"]] == ["SELECT"]
     assert not [s for s in log if s["kind"].startswith(("CREATE", "ALTER"))]
+    counts = [
+        s for s in log if s["kind"] == "SELECT" and "information_schema" not in s["statement"]
+    ]
     merges = [s for s in log if s["kind"] == "MERGE"]
-    assert "_load_audit" in merges[0]["statement"].split(" USING ")[0]
-    assert len(merges) == 1 + len(TABLES)
-    assert len({s["session_id"] for s in merges[1:]}) > 1, "the tables' MERGEs went out together"
+    assert len(counts) == 1 and counts[0]["seq"] < min(s["seq"] for s in merges)
+    # a revision changes every invoice and its items, not their taxes or payments
+    merged_into = [s["statement"].split(" USING ")[0].split(".")[-1] for s in merges]
+    assert sorted(merged_into) == ["`_load_audit` AS a", "`invoice_items` AS t", "`invoices` AS t"]
+    assert len({s["session_id"] for s in merges}) > 1, "the MERGEs went out together"
+    before = {t: rows(warehouse, t) for t in TABLES}
+    since = last_statement(databricks_sandbox)
+    run_in_process(warehouse, changed)
+    log = databricks_sandbox.statements(since)
+    merged_into = [s["statement"].split(" USING ")[0] for s in log if s["kind"] == "MERGE"]
+    assert len(merged_into) == 1 and "`_load_audit`" in merged_into[0]
     assert {t: rows(warehouse, t) for t in TABLES} == before

@@ -50,6 +50,9 @@ def every_statement(load: sql.Load, stage_schema: str = "") -> list[str]:
     statements += sql.add_columns(load, "invoices", [("memo", "STRING"), ("paid", "DECIMAL(38,6)")])
     statements += [sql.describe_tables(load)]
     statements += _flat(batch_sql.batch_steps(load, root, sources))
+    statements += [batch_sql.batch_counts(load, root, sources)]
+    counted = [("invoices", "B'2", 0, 0, 0), ("invoice_items", "B\\3", 1, 0, 0)]
+    statements += _flat(batch_sql.counted_steps(load, root, sources, counted))
     statements += [batch_sql.rows_of_batch_keys(load, root, sources["invoices"])]
     statements += _flat(batch_sql.batch_steps(load, root, sources, all_new=True))
     statements += _flat(batch_sql.batch_steps(load, keyless, {"events": sources["events"]}))
