@@ -4,7 +4,7 @@
   warehouse contract (docs/warehouse.md): `business_id`, then `id` for an entity; for a child
   table its parent's id column (`invoice_id`, ...), the parents' line numbers and `line_number`.
 - `compare_books`: the sandbox's invoices (with their lines and payments) against the
-  warehouse's live ones, with bench/pipeline.py's readers; and the customers the changes
+  warehouse's live ones, with testkit/pipeline.py's readers; and the customers the changes
   created (live, or deleted since) and transactions they created (Wave cannot list those).
 - `compare_events`: every webhook the sandbox emitted is stored by the relay once, done, and in
   `webhook_events` once with the body as stored; nothing stored that was not emitted.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from bench.pipeline import sandbox_invoices, warehouse_invoices, warehouse_rows
+from testkit.pipeline import sandbox_invoices, warehouse_invoices, warehouse_rows
 
 SCHEMA = "wave"
 
