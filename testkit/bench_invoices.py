@@ -6,6 +6,7 @@ runs (or two warehouses) load the same rows.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 from target_databricks_upsert.testing import record_message, schema_message, state_message
 
@@ -63,7 +64,7 @@ BENCH_INVOICE_SCHEMA = {
 }
 
 
-def bench_invoice_lines(count: int, businesses: int = 10, revision: int = 0):
+def bench_invoice_lines(count: int, businesses: int = 10, revision: int = 0) -> Iterator[str]:
     """Singer lines (SCHEMA, then `count` invoice RECORDs with 2-3 items, a tax per item and a
     payment, a STATE every 1000) for benchmarks; deterministic. Each `revision` changes every
     invoice and its items (their modification time and descriptions, read a day later), so a

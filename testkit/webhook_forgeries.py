@@ -15,7 +15,9 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -38,7 +40,9 @@ class Forgery:
 
     kind: str
     body: bytes
-    detail: object = None
+    detail: str | bytes | int | None = None
+    """What the kind needs: the other secret, the changed body, the seconds moved, the other
+    body, the way the signature was built wrong or the header garbled."""
     method: str = "POST"
 
     @property
@@ -49,20 +53,21 @@ class Forgery:
         """(method, headers, body) for the request, signed (or not) at `now`."""
         body, detail, headers = self.body, self.detail, {"content-type": b"application/json"}
         value: str | None = header(secret, now, body)
-        if self.kind == "wrong_secret":
-            value = header(detail, now, body)
-        elif self.kind == "changed_after_signing":
-            body = detail
-        elif self.kind == "moved_timestamp":
-            value = f"t={now + detail},v1={sign(secret, now, body)}"
-        elif self.kind == "another_bodys_signature":
-            value = header(secret, now, detail)
-        elif self.kind == "built_wrong":
-            value = f"t={now},v1={built_wrong(detail, secret, now, body)}"
-        elif self.kind == "garbled_header":
-            value = garbled(detail, secret, now, body)
-        elif self.kind == "outside_tolerance":
-            value = header(secret, now + detail, body)
+        match self.kind, detail:
+            case "wrong_secret", str() as other_secret:
+                value = header(other_secret, now, body)
+            case "changed_after_signing", bytes() as changed_body:
+                body = changed_body
+            case "moved_timestamp", int() as seconds:
+                value = f"t={now + seconds},v1={sign(secret, now, body)}"
+            case "another_bodys_signature", bytes() as other_body:
+                value = header(secret, now, other_body)
+            case "built_wrong", str() as how:
+                value = f"t={now},v1={built_wrong(how, secret, now, body)}"
+            case "garbled_header", str() as how:
+                value = garbled(how, secret, now, body)
+            case "outside_tolerance", int() as seconds:
+                value = header(secret, now + seconds, body)
         if value is not None:
             headers["x-wave-signature"] = value.encode()
         return self.method, headers, body
@@ -71,7 +76,7 @@ class Forgery:
 def built_wrong(how: str, secret: str, t: int, body: bytes) -> str:
     """A v1 made some way the contract does not say."""
     key, dot = secret.encode(), f"{t}.".encode()
-    ways = {
+    ways: dict[str, Callable[[], str]] = {
         "no_dot": lambda: hmac.new(key, str(t).encode() + body, hashlib.sha256).hexdigest(),
         "body_only": lambda: hmac.new(key, body, hashlib.sha256).hexdigest(),
         "t_after": lambda: hmac.new(key, body + b"." + str(t).encode(), hashlib.sha256).hexdigest(),
@@ -116,7 +121,7 @@ def garbled(how: str, secret: str, t: int, body: bytes) -> str | None:
     return ways[how]
 
 
-def unusable_documents(valid: dict) -> st.SearchStrategy[bytes]:
+def unusable_documents(valid: dict[str, Any]) -> st.SearchStrategy[bytes]:
     """Authentic bodies that are not usable events (400 with a reason code)."""
     required = st.sampled_from(["id", "type", "businessId"])
     bad_values = (
@@ -129,17 +134,17 @@ def unusable_documents(valid: dict) -> st.SearchStrategy[bytes]:
         | st.text(ID_ALPHABET, min_size=201, max_size=400)
     )
 
-    def replaced(field_and_value):
+    def replaced(field_and_value: tuple[str, object]) -> bytes:
         field, value = field_and_value
         return json.dumps({**valid, field: value}).encode()
 
-    def removed(field):
+    def removed(field: str) -> bytes:
         return json.dumps({k: v for k, v in valid.items() if k != field}).encode()
 
-    def surrogate(field):
+    def surrogate(field: str) -> bytes:
         return json.dumps({**valid, field: "x"}).encode().replace(b'"x"', b'"a\\udc80b"')
 
-    def constant(name):
+    def constant(name: str) -> bytes:
         return (
             json.dumps({**valid, "data": {"amount": 1.5}}).encode().replace(b"1.5", name.encode())
         )
@@ -160,7 +165,7 @@ def unusable_documents(valid: dict) -> st.SearchStrategy[bytes]:
 
 
 @st.composite
-def forgeries(draw, secret: str) -> Forgery:
+def forgeries(draw: st.DrawFn, secret: str) -> Forgery:
     """A valid event and one way of getting it wrong (see the module docstring)."""
     valid = {
         "id": draw(ids(max_size=40)),
@@ -193,8 +198,8 @@ def forgeries(draw, secret: str) -> Forgery:
     if kind == "moved_timestamp":
         return Forgery(kind, body, draw(st.integers(-(10**6), 10**6).filter(bool)))
     if kind == "another_bodys_signature":
-        other = draw(st.binary(max_size=200).filter(lambda b: b != body))
-        return Forgery(kind, body, other)
+        other_body = draw(st.binary(max_size=200).filter(lambda b: b != body))
+        return Forgery(kind, body, other_body)
     if kind == "built_wrong":
         return Forgery(
             kind,
@@ -256,7 +261,7 @@ def forgeries(draw, secret: str) -> Forgery:
 
 
 @st.composite
-def changed(draw, body: bytes, valid: dict) -> bytes:
+def changed(draw: st.DrawFn, body: bytes, valid: dict[str, Any]) -> bytes:
     """`body` changed in one way after it was signed (always different bytes)."""
     how = draw(st.sampled_from(["flip", "insert", "delete", "cut", "append", "reformat", "field"]))
     at = draw(st.integers(0, len(body) - 1))

@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -25,7 +27,9 @@ MAX_BODY = 1024 * 1024
 MAX_NESTING = 32
 
 
-def sign(secret: str, timestamp: int | str, body: bytes, digest=hashlib.sha256) -> str:
+def sign(
+    secret: str, timestamp: int | str, body: bytes, digest: Callable[[], Any] = hashlib.sha256
+) -> str:
     """The contract's v1: lowercase hex HMAC-SHA256, keyed with the secret, of b"<t>." + body."""
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, digest).hexdigest()
 
@@ -93,15 +97,15 @@ int64 nanoseconds, and strings that are no timestamp (kept in the body, NULL in 
 def to_json(document: object, style: int) -> bytes:
     """One of several valid ways to write JSON: compact, spaced, indented, ASCII-escaped."""
     separators = [(",", ":"), (", ", ": "), (" , ", " : ")][style % 3]
-    options = {
-        "separators": separators,
-        "indent": 2 if style % 4 == 3 else None,
-        "ensure_ascii": style % 2 == 0,
-    }
+    indent = 2 if style % 4 == 3 else None
     try:
-        return json.dumps(document, **options).encode()
+        return json.dumps(
+            document, separators=separators, indent=indent, ensure_ascii=style % 2 == 0
+        ).encode()
     except UnicodeEncodeError:  # a lone surrogate: only its escape is UTF-8
-        return json.dumps(document, **{**options, "ensure_ascii": True}).encode()
+        return json.dumps(
+            document, separators=separators, indent=indent, ensure_ascii=True
+        ).encode()
 
 
 def nested(depth: int) -> object:
@@ -113,13 +117,16 @@ def nested(depth: int) -> object:
 
 
 @st.composite
-def odd_events(draw, business_ids: list[str], wave_businesses: list[str], pad: int = 4096) -> bytes:
+def odd_events(
+    draw: st.DrawFn, business_ids: list[str], wave_businesses: list[str], pad: int = 4096
+) -> bytes:
     """An authentic event body with odd but valid content (see the module docstring).
 
     Types that name none of the tap's entities go with any of `business_ids`; types of Wave's
     entities (whose runs ask Wave for the entity) with one of `wave_businesses`, the businesses
     the token can see, and an entity id Wave may not have (the run then skips it)."""
     event_id = draw(ids() | st.builds("{}:{}".format, ids(max_size=160), st.uuids()))
+    event: dict[str, object]
     if draw(st.booleans()):
         event = {
             "id": event_id,
@@ -132,7 +139,7 @@ def odd_events(draw, business_ids: list[str], wave_businesses: list[str], pad: i
             "type": draw(entity_types),
             "businessId": draw(st.sampled_from(wave_businesses)),
         }
-    data = {"id": draw(ids()), "object": draw(json_values)}
+    data: dict[str, object] = {"id": draw(ids()), "object": draw(json_values)}
     if draw(st.booleans()):
         data["deep"] = nested(draw(st.integers(1, MAX_NESTING - 2)))  # event, data: 2 levels
     if draw(st.booleans()):
