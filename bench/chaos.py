@@ -2,7 +2,7 @@
 
     python -m bench.chaos [--kills 20] [--seed N]        (what `make chaos` runs)
 
-Two kinds of kill, each in a throwaway copy of the Meltano project (bench/meltano_project.py)
+Two kinds of kill, each in a throwaway copy of the Meltano project (testkit/meltano_project.py)
 against a Wave sandbox with small seeded books, writing an embedded DuckDB warehouse:
 
 1. **meltano run**: the project's run, `meltano --environment dev run --force tap-wave
@@ -40,9 +40,9 @@ import psutil
 from wave_sandbox.testing import start_wave_sandbox
 
 from bench.chaos_books import BOOKS, BookChanges
-from bench.chaos_checks import Tally, checked
 from bench.chaos_relay import relay_kills
-from bench.meltano_project import MELTANO, make_project, meltano, point_at
+from testkit.chaos_checks import Tally, checked
+from testkit.meltano_project import MELTANO, make_project, meltano, point_at
 
 RUN = ("--environment", "dev", "run", "--force", "tap-wave", "target-databricks-upsert")
 FIRST_GUESS = 6.0

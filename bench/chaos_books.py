@@ -14,8 +14,8 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-from bench.pipeline import sandbox_invoices
-from bench.wave_changes import BusinessChanges, MutationFailed
+from testkit.pipeline import sandbox_invoices
+from testkit.wave_changes import BusinessChanges, MutationFailed
 
 BOOKS = {
     "businesses": 3,

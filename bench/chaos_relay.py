@@ -25,8 +25,8 @@ from wave_sandbox.testing import start_wave_sandbox
 from webhook_relay.testing import RelayProcess
 
 from bench.chaos_books import BookChanges
-from bench.chaos_checks import Tally, checked, compare_events
-from bench.meltano_project import MELTANO, make_project, point_at
+from testkit.chaos_checks import Tally, checked, compare_events
+from testkit.meltano_project import MELTANO, make_project, point_at
 
 SECRET = "chaos-webhook-secret"
 RELAY_FLAGS = [

@@ -35,8 +35,8 @@ from bench.databricks_sim import (
     target_settings,
     updated_marks,
 )
-from bench.pipeline import run_tap_to_target
 from bench.report import Figure, add_arguments, emit
+from testkit.pipeline import run_tap_to_target
 
 STATEMENTS_GOAL = 12  # a no-change daily run, issue 12
 

@@ -19,13 +19,13 @@ from pathlib import Path
 
 from databricks_sandbox.testing import start_databricks_sandbox
 from target_databricks_upsert.testing import (
-    bench_invoice_lines,
     last_statement,
     run_cli,
     simulator_destination,
 )
 
 from bench.report import Figure, add_arguments, emit
+from testkit.bench_invoices import bench_invoice_lines
 
 PER_BATCH = ("MERGE", "INSERT", "UPDATE", "DELETE", "PUT", "REMOVE")
 

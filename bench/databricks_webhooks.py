@@ -44,9 +44,7 @@ from bench.databricks_sim import (
     statements_since,
     target_settings,
 )
-from bench.meltano_project import MELTANO, make_project, meltano, point_at
 from bench.report import Figure, add_arguments, emit
-from bench.wave_changes import BusinessChanges
 from bench.webhook_latency import (
     BOOKS,
     SECRET,
@@ -55,6 +53,8 @@ from bench.webhook_latency import (
     percentile,
     running_stack,
 )
+from testkit.meltano_project import MELTANO, make_project, meltano, point_at
+from testkit.wave_changes import BusinessChanges
 
 CRITICAL_PATH_GOAL = 10
 DATABRICKS_GOAL_SECONDS = 10.0

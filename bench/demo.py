@@ -26,8 +26,8 @@ import duckdb
 from wave_sandbox.testing import free_port, start_wave_sandbox
 from webhook_relay.testing import start_webhook_relay
 
-from bench.month_end import close_month_args, last_complete_month
-from bench.wave_changes import BusinessChanges
+from testkit.month_end import close_month_args, last_complete_month
+from testkit.wave_changes import BusinessChanges
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".demo"

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from wave_sandbox.testing import start_wave_sandbox
 
-from bench.pipeline import BIN, tap_config
 from bench.report import Figure, add_arguments, emit
-from bench.wave_changes import BusinessChanges
+from testkit.pipeline import BIN, tap_config
+from testkit.wave_changes import BusinessChanges
 
 PAGE_SIZE = 200
 BOOKS = {

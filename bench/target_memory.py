@@ -22,9 +22,10 @@ import time
 from pathlib import Path
 
 import psutil
-from target_databricks_upsert.testing import CLI, bench_invoice_lines
+from target_databricks_upsert.testing import CLI
 
 from bench.report import Figure, add_arguments, emit
+from testkit.bench_invoices import bench_invoice_lines
 
 GOAL_MB = 250
 

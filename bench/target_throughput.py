@@ -39,9 +39,9 @@ import pyarrow as pa
 from singer_sdk import Target
 from singer_sdk.sinks import BatchSink
 from target_databricks_upsert.target import TargetDatabricksUpsert
-from target_databricks_upsert.testing import bench_invoice_lines
 
 from bench.report import Figure, add_arguments, emit
+from testkit.bench_invoices import bench_invoice_lines
 
 TABLES = ("invoices", "invoice_items", "invoice_item_taxes", "invoice_payments")
 AUDIT = "_loaded_at, _updated_at, _load_id, _extracted_at, _sequence, _is_deleted, _deleted_at, _table_version"

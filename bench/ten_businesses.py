@@ -17,8 +17,8 @@ from pathlib import Path
 
 from wave_sandbox.testing import start_wave_sandbox
 
-from bench.pipeline import run_tap_to_target, sandbox_invoices, warehouse_invoices, warehouse_rows
 from bench.report import Figure, add_arguments, emit
+from testkit.pipeline import run_tap_to_target, sandbox_invoices, warehouse_invoices, warehouse_rows
 
 GOAL_SECONDS = 120.0
 

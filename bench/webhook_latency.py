@@ -39,10 +39,10 @@ from pathlib import Path
 from wave_sandbox.testing import start_wave_sandbox
 from webhook_relay.testing import RelayProcess, start_webhook_relay
 
-from bench.meltano_project import MELTANO, make_project, meltano, point_at
-from bench.pipeline import warehouse_rows
 from bench.report import Figure, add_arguments, emit
-from bench.wave_changes import BusinessChanges
+from testkit.meltano_project import MELTANO, make_project, meltano, point_at
+from testkit.pipeline import warehouse_rows
+from testkit.wave_changes import BusinessChanges
 
 GOAL_SECONDS = 3.0  # issue 12: webhook -> row visible p95 <= 3 s on DuckDB
 SECRET = "latency-bench-secret"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.meltano_project import REPO
+from testkit.meltano_project import REPO
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import pytest
 
-from bench.pipeline import (
+from testkit.pipeline import (
     PipelineError,
     run_tap_to_target,
     sandbox_invoices,
     warehouse_invoices,
     warehouse_rows,
 )
-from bench.wave_changes import BusinessChanges
+from testkit.wave_changes import BusinessChanges
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""The chaos checks (bench/chaos_checks.py) find what they look for: a duplicated key in any
+"""The chaos checks (testkit/chaos_checks.py) find what they look for: a duplicated key in any
 table, by the contract's keys; an emitted webhook never stored, stored but not done, or loaded
 twice; a warehouse nothing was ever written to. (tests/test_chaos.py asserts they find nothing
 after real kills; these show they would.)"""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import duckdb
 
-from bench.chaos_checks import compare_events, duplicated_rows, table_key
+from testkit.chaos_checks import compare_events, duplicated_rows, table_key
 
 AUDIT = "_loaded_at TIMESTAMP, _sequence BIGINT, _is_deleted BOOLEAN"
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.meltano_project import MELTANO, make_project, meltano
-from bench.pipeline import sandbox_invoices, warehouse_invoices
+from testkit.meltano_project import MELTANO, make_project, meltano
+from testkit.pipeline import sandbox_invoices, warehouse_invoices
 
 pytestmark = pytest.mark.slow
 WAIT_WHILE_LOCKED = 8.0

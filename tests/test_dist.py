@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.meltano_project import REPO
+from testkit.meltano_project import REPO
 
 pytestmark = pytest.mark.slow
 

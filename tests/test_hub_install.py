@@ -15,8 +15,8 @@ import json
 import pytest
 import yaml
 
-from bench.meltano_project import meltano
 from hub import refresh
+from testkit.meltano_project import meltano
 
 pytestmark = pytest.mark.slow
 

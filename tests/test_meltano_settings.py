@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench.meltano_project import REPO, make_project, meltano
 from hub.refresh import leaf_settings
+from testkit.meltano_project import REPO, make_project, meltano
 
 PLUGINS = {"tap-wave": "extractors", "target-databricks-upsert": "loaders"}
 KINDS = {

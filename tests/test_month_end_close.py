@@ -17,15 +17,15 @@ from pathlib import Path
 import pytest
 from webhook_relay.testing import RelayProcess, start_webhook_relay
 
-from bench.month_end import (
+from testkit.month_end import (
     close_month_args,
     install_dbt_duckdb,
     invoke_dbt,
     last_complete_month,
     run_results,
 )
-from bench.pipeline import run_tap_to_target, sandbox_nodes, warehouse_rows
-from bench.wave_changes import BusinessChanges
+from testkit.pipeline import run_tap_to_target, sandbox_nodes, warehouse_rows
+from testkit.wave_changes import BusinessChanges
 
 pytestmark = pytest.mark.slow
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.month_end import install_dbt
-from bench.pipeline import run_tap_to_target, sandbox_nodes, warehouse_rows
+from testkit.month_end import install_dbt
+from testkit.pipeline import run_tap_to_target, sandbox_nodes, warehouse_rows
 
 pytestmark = pytest.mark.slow
 

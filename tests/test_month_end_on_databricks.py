@@ -21,7 +21,7 @@ import duckdb
 import pytest
 from webhook_relay.testing import start_webhook_relay
 
-from bench.month_end import (
+from testkit.month_end import (
     MELTANO,
     ROOT,
     close_month_args,
@@ -29,8 +29,8 @@ from bench.month_end import (
     invoke_dbt,
     last_complete_month,
 )
-from bench.pipeline import BIN, tap_config
-from bench.wave_changes import BusinessChanges
+from testkit.pipeline import BIN, tap_config
+from testkit.wave_changes import BusinessChanges
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ import pytest
 from cryptography.fernet import Fernet
 from wave_sandbox.testing import start_wave_sandbox
 
-from bench.meltano_project import MELTANO, make_project, point_at
+from testkit.meltano_project import MELTANO, make_project, point_at
 
 pytestmark = pytest.mark.slow
 

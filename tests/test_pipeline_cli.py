@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.pipeline import run_tap_to_target, sandbox_invoices, warehouse_invoices, warehouse_rows
-from bench.wave_changes import BusinessChanges
+from testkit.pipeline import run_tap_to_target, sandbox_invoices, warehouse_invoices, warehouse_rows
+from testkit.wave_changes import BusinessChanges
 
 pytestmark = pytest.mark.slow
 

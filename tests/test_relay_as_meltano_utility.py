@@ -19,7 +19,7 @@ import httpx
 import pytest
 from wave_sandbox.testing import free_port
 
-from bench.meltano_project import MELTANO, make_project, meltano
+from testkit.meltano_project import MELTANO, make_project, meltano
 
 pytestmark = pytest.mark.slow
 SECRET = "utility-test-secret"

@@ -4,7 +4,7 @@ with odd but valid content are stored once, byte for byte, and loaded by the rel
 A real relay process (its runs are real `meltano run`s of tap-wave in events mode and the target
 into DuckDB, against a Wave sandbox) gets:
 
-1. at least 1,000 generated requests that must not be stored (bench/webhook_fuzz.py: a wrong
+1. at least 1,000 generated requests that must not be stored (testkit/webhook_forgeries.py: a wrong
    secret, a body changed after signing, a moved or malformed signature, a timestamp outside the
    tolerance, another method, or a correctly signed body that is not a usable event). Each gets
    the contract's status (401, 405 or 400) with a reason code; afterwards the store holds no new
@@ -33,9 +33,10 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from wave_sandbox.testing import start_wave_sandbox
 from webhook_relay.testing import start_webhook_relay
 
-from bench.meltano_project import MELTANO, make_project, point_at
-from bench.pipeline import sandbox_invoices, warehouse_rows
-from bench.webhook_fuzz import MAX_BODY, forgeries, header, odd_events
+from testkit.meltano_project import MELTANO, make_project, point_at
+from testkit.pipeline import sandbox_invoices, warehouse_rows
+from testkit.webhook_forgeries import forgeries
+from testkit.webhook_fuzz import MAX_BODY, header, odd_events
 
 pytestmark = pytest.mark.slow
 

@@ -25,9 +25,9 @@ import pytest
 from wave_sandbox.testing import start_wave_sandbox
 from webhook_relay.testing import start_webhook_relay
 
-from bench.meltano_project import MELTANO, make_project, meltano, point_at
-from bench.pipeline import sandbox_invoices, warehouse_rows
-from bench.wave_changes import BusinessChanges
+from testkit.meltano_project import MELTANO, make_project, meltano, point_at
+from testkit.pipeline import sandbox_invoices, warehouse_rows
+from testkit.wave_changes import BusinessChanges
 
 pytestmark = pytest.mark.slow
 

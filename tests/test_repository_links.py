@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.meltano_project import REPO
+from testkit.meltano_project import REPO
 
 OUTSIDE = re.compile(r"/work/|\.\./shared\b|\bshared/(?:wave|notes)\b|WEBHOOKS\.md|WAREHOUSE\.md")
 LINK = re.compile(r"\]\(([^)\s]+)\)")

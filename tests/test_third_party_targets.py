@@ -31,9 +31,9 @@ import yaml
 from wave_sandbox.testing import start_wave_sandbox
 from webhook_relay.testing import start_webhook_relay
 
-from bench.meltano_project import make_project, meltano
-from bench.pipeline import sandbox_invoices
-from bench.wave_changes import BusinessChanges
+from testkit.meltano_project import make_project, meltano
+from testkit.pipeline import sandbox_invoices
+from testkit.wave_changes import BusinessChanges
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ import pytest
 from tap_wave.testing import access_config, operation_requests
 from webhook_relay.testing import RelayProcess, start_webhook_relay
 
-from bench.wave_changes import BusinessChanges
+from testkit.wave_changes import BusinessChanges
 
 SECRET = "tap-events-secret"
 SMALL = {

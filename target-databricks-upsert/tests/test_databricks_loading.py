@@ -8,7 +8,6 @@ from collections import Counter
 
 import pytest
 from target_databricks_upsert.testing import (
-    bench_invoice_lines,
     last_statement,
     lines_of,
     record_message,
@@ -17,6 +16,8 @@ from target_databricks_upsert.testing import (
     schema_message,
     stable,
 )
+
+from testkit.bench_invoices import bench_invoice_lines
 
 WRITES = ("MERGE", "INSERT", "UPDATE", "DELETE", "PUT", "REMOVE")
 TABLES = ("invoices", "invoice_items", "invoice_item_taxes", "invoice_payments")

@@ -1,17 +1,12 @@
-"""Hypothesis strategies for the relay's fuzz test (tests/test_relay_fuzz.py), written from the
-webhook contract (docs/webhooks.md), not from the relay's code: an own HMAC signer, own event
-bodies, and forgeries of them.
+"""Forged webhooks for the relay's fuzz test (tests/test_relay_fuzz.py), from the webhook
+contract (docs/webhooks.md), with the signer and event pieces of `testkit.webhook_fuzz`.
 
-- `odd_events(business_ids, wave_businesses)`: authentic events with odd but valid content: ids
-  and types from the whole allowed alphabet and length range (also Wave's entity types with ids
-  Wave does not have), unicode (astral, combining, right-to-left, lone surrogates escaped) in
-  nested data, unusual JSON formatting, key orders, `createdAt` forms and sizes.
-- `forgeries(secret)`: a valid body, then one way of getting it wrong: signed with another
-  secret, changed after signing (a bit, a byte, a field, its formatting), the signature moved to
-  another timestamp or body, built the wrong way (no dot, other hash, truncated), a garbled
-  header, a timestamp outside the tolerance, another method; or signed right over a body that is
-  not a usable event (bad or missing id/type/businessId, not JSON, too deep, NaN, ...).
-  `Forgery.request(now)` builds the request; `expected` is the status the contract gives it.
+`forgeries(secret)`: a valid body, then one way of getting it wrong: signed with another secret,
+changed after signing (a bit, a byte, a field, its formatting), the signature moved to another
+timestamp or body, built the wrong way (no dot, other hash, truncated), a garbled header, a
+timestamp outside the tolerance, another method; or signed right over a body that is not a usable
+event (bad or missing id/type/businessId, not JSON, too deep, NaN, ...). `Forgery.request(now)`
+builds the request; `expected` is the status the contract gives it.
 """
 
 from __future__ import annotations
@@ -20,138 +15,23 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from hypothesis import strategies as st
 
-ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/=.:"
-TYPE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-."
-ENTITIES = ("invoice", "payment", "customer", "product", "estimate")
-TOLERANCE = 300
-MAX_BODY = 1024 * 1024
-MAX_NESTING = 32
-
-
-def sign(secret: str, timestamp: int | str, body: bytes, digest=hashlib.sha256) -> str:
-    """The contract's v1: lowercase hex HMAC-SHA256, keyed with the secret, of b"<t>." + body."""
-    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, digest).hexdigest()
-
-
-def header(secret: str, timestamp: int, body: bytes) -> str:
-    return f"t={timestamp},v1={sign(secret, timestamp, body)}"
-
-
-def ids(min_size: int = 1, max_size: int = 200) -> st.SearchStrategy[str]:
-    return st.text(ID_ALPHABET, min_size=min_size, max_size=max_size)
-
-
-def loads_nothing_else(event_type: str) -> bool:
-    """Types whose runs read nothing from Wave: only `webhook_events` records them."""
-    return event_type.partition(".")[0] not in ENTITIES and event_type != "transaction.created"
-
-
-odd_types = st.text(TYPE_ALPHABET, min_size=1, max_size=100).filter(loads_nothing_else)
-entity_types = st.builds(
-    "{}.{}".format,
-    st.sampled_from(ENTITIES),
-    st.sampled_from(["created", "updated", "deleted", "paid", "sent", "archived", "approved"])
-    | st.text(TYPE_ALPHABET, min_size=1, max_size=60),
+from testkit.webhook_fuzz import (
+    ID_ALPHABET,
+    MAX_NESTING,
+    TOLERANCE,
+    header,
+    ids,
+    nested,
+    odd_types,
+    sign,
+    to_json,
 )
-"""Wave's event types, and types Wave may add for the same entities (`invoice.Voided-2`)."""
-any_text = st.text(
-    st.characters(codec="utf-8") | st.characters(categories=["Cs"]), max_size=40
-)  # lone surrogates too (only their JSON escape is UTF-8)
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | any_text
-    | st.floats(allow_nan=False, allow_infinity=False),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(any_text, inner, max_size=4),
-    max_leaves=24,
-)
-
-
-CREATED_AT = [
-    None,
-    "2026-11-28T12:00:00.000Z",
-    "2026-11-28T12:00:00Z",
-    "2026-11-28T12:00:00+05:45",
-    "2026-11-28T12:00:00-00:00",
-    "2026-11-28T12:00:00.123456789Z",
-    "20261128T120000Z",
-    "2026-W48-5",
-    "2026-11-28T12",
-    "2026-11-28",
-    "9999-12-31T23:59:59.999999Z",
-    "0001-01-01T00:00:00Z",
-    "1677-09-21T00:12:43Z",
-    "2262-04-11T23:47:17Z",
-    "2026-11-28T12:00:00+23:59",
-    "2026-02-29",
-    "2026-11-28T24:00:00Z",
-    "nope",
-    "",
-]
-"""`createdAt`: Wave's form, other ISO 8601 forms Python reads, edges of the calendar and of
-int64 nanoseconds, and strings that are no timestamp (kept in the body, NULL in the column)."""
-
-
-def to_json(document: object, style: int) -> bytes:
-    """One of several valid ways to write JSON: compact, spaced, indented, ASCII-escaped."""
-    separators = [(",", ":"), (", ", ": "), (" , ", " : ")][style % 3]
-    options = {
-        "separators": separators,
-        "indent": 2 if style % 4 == 3 else None,
-        "ensure_ascii": style % 2 == 0,
-    }
-    try:
-        return json.dumps(document, **options).encode()
-    except UnicodeEncodeError:  # a lone surrogate: only its escape is UTF-8
-        return json.dumps(document, **{**options, "ensure_ascii": True}).encode()
-
-
-def nested(depth: int) -> object:
-    """`depth` levels of nesting: objects and arrays in turn."""
-    value: object = "bottom"
-    for level in range(depth):
-        value = {"l": value} if level % 2 else [value]
-    return value
-
-
-@st.composite
-def odd_events(draw, business_ids: list[str], wave_businesses: list[str], pad: int = 4096) -> bytes:
-    """An authentic event body with odd but valid content (see the module docstring).
-
-    Types that name none of the tap's entities go with any of `business_ids`; types of Wave's
-    entities (whose runs ask Wave for the entity) with one of `wave_businesses`, the businesses
-    the token can see, and an entity id Wave may not have (the run then skips it)."""
-    event_id = draw(ids() | st.builds("{}:{}".format, ids(max_size=160), st.uuids()))
-    if draw(st.booleans()):
-        event = {
-            "id": event_id,
-            "type": draw(odd_types),
-            "businessId": draw(st.sampled_from(business_ids)),
-        }
-    else:
-        event = {
-            "id": event_id,
-            "type": draw(entity_types),
-            "businessId": draw(st.sampled_from(wave_businesses)),
-        }
-    data = {"id": draw(ids()), "object": draw(json_values)}
-    if draw(st.booleans()):
-        data["deep"] = nested(draw(st.integers(1, MAX_NESTING - 2)))  # event, data: 2 levels
-    if draw(st.booleans()):
-        data["text"] = draw(st.text(st.characters(codec="utf-8"), max_size=pad))
-    event["data"] = data
-    created = draw(st.sampled_from(CREATED_AT))
-    if created:
-        event["createdAt"] = created
-    extra = draw(st.dictionaries(any_text, json_values, max_size=3))
-    event.update({k: v for k, v in extra.items() if k not in event})
-    keys = draw(st.permutations(list(event)))
-    return to_json({key: event[key] for key in keys}, draw(st.integers(0, 11)))
 
 
 @dataclass(frozen=True)
@@ -160,7 +40,9 @@ class Forgery:
 
     kind: str
     body: bytes
-    detail: object = None
+    detail: str | bytes | int | None = None
+    """What the kind needs: the other secret, the changed body, the seconds moved, the other
+    body, the way the signature was built wrong or the header garbled."""
     method: str = "POST"
 
     @property
@@ -171,20 +53,21 @@ class Forgery:
         """(method, headers, body) for the request, signed (or not) at `now`."""
         body, detail, headers = self.body, self.detail, {"content-type": b"application/json"}
         value: str | None = header(secret, now, body)
-        if self.kind == "wrong_secret":
-            value = header(detail, now, body)
-        elif self.kind == "changed_after_signing":
-            body = detail
-        elif self.kind == "moved_timestamp":
-            value = f"t={now + detail},v1={sign(secret, now, body)}"
-        elif self.kind == "another_bodys_signature":
-            value = header(secret, now, detail)
-        elif self.kind == "built_wrong":
-            value = f"t={now},v1={built_wrong(detail, secret, now, body)}"
-        elif self.kind == "garbled_header":
-            value = garbled(detail, secret, now, body)
-        elif self.kind == "outside_tolerance":
-            value = header(secret, now + detail, body)
+        match self.kind, detail:
+            case "wrong_secret", str() as other_secret:
+                value = header(other_secret, now, body)
+            case "changed_after_signing", bytes() as changed_body:
+                body = changed_body
+            case "moved_timestamp", int() as seconds:
+                value = f"t={now + seconds},v1={sign(secret, now, body)}"
+            case "another_bodys_signature", bytes() as other_body:
+                value = header(secret, now, other_body)
+            case "built_wrong", str() as how:
+                value = f"t={now},v1={built_wrong(how, secret, now, body)}"
+            case "garbled_header", str() as how:
+                value = garbled(how, secret, now, body)
+            case "outside_tolerance", int() as seconds:
+                value = header(secret, now + seconds, body)
         if value is not None:
             headers["x-wave-signature"] = value.encode()
         return self.method, headers, body
@@ -193,7 +76,7 @@ class Forgery:
 def built_wrong(how: str, secret: str, t: int, body: bytes) -> str:
     """A v1 made some way the contract does not say."""
     key, dot = secret.encode(), f"{t}.".encode()
-    ways = {
+    ways: dict[str, Callable[[], str]] = {
         "no_dot": lambda: hmac.new(key, str(t).encode() + body, hashlib.sha256).hexdigest(),
         "body_only": lambda: hmac.new(key, body, hashlib.sha256).hexdigest(),
         "t_after": lambda: hmac.new(key, body + b"." + str(t).encode(), hashlib.sha256).hexdigest(),
@@ -238,7 +121,7 @@ def garbled(how: str, secret: str, t: int, body: bytes) -> str | None:
     return ways[how]
 
 
-def unusable_documents(valid: dict) -> st.SearchStrategy[bytes]:
+def unusable_documents(valid: dict[str, Any]) -> st.SearchStrategy[bytes]:
     """Authentic bodies that are not usable events (400 with a reason code)."""
     required = st.sampled_from(["id", "type", "businessId"])
     bad_values = (
@@ -251,17 +134,17 @@ def unusable_documents(valid: dict) -> st.SearchStrategy[bytes]:
         | st.text(ID_ALPHABET, min_size=201, max_size=400)
     )
 
-    def replaced(field_and_value):
+    def replaced(field_and_value: tuple[str, object]) -> bytes:
         field, value = field_and_value
         return json.dumps({**valid, field: value}).encode()
 
-    def removed(field):
+    def removed(field: str) -> bytes:
         return json.dumps({k: v for k, v in valid.items() if k != field}).encode()
 
-    def surrogate(field):
+    def surrogate(field: str) -> bytes:
         return json.dumps({**valid, field: "x"}).encode().replace(b'"x"', b'"a\\udc80b"')
 
-    def constant(name):
+    def constant(name: str) -> bytes:
         return (
             json.dumps({**valid, "data": {"amount": 1.5}}).encode().replace(b"1.5", name.encode())
         )
@@ -282,7 +165,7 @@ def unusable_documents(valid: dict) -> st.SearchStrategy[bytes]:
 
 
 @st.composite
-def forgeries(draw, secret: str) -> Forgery:
+def forgeries(draw: st.DrawFn, secret: str) -> Forgery:
     """A valid event and one way of getting it wrong (see the module docstring)."""
     valid = {
         "id": draw(ids(max_size=40)),
@@ -315,8 +198,8 @@ def forgeries(draw, secret: str) -> Forgery:
     if kind == "moved_timestamp":
         return Forgery(kind, body, draw(st.integers(-(10**6), 10**6).filter(bool)))
     if kind == "another_bodys_signature":
-        other = draw(st.binary(max_size=200).filter(lambda b: b != body))
-        return Forgery(kind, body, other)
+        other_body = draw(st.binary(max_size=200).filter(lambda b: b != body))
+        return Forgery(kind, body, other_body)
     if kind == "built_wrong":
         return Forgery(
             kind,
@@ -378,7 +261,7 @@ def forgeries(draw, secret: str) -> Forgery:
 
 
 @st.composite
-def changed(draw, body: bytes, valid: dict) -> bytes:
+def changed(draw: st.DrawFn, body: bytes, valid: dict[str, Any]) -> bytes:
     """`body` changed in one way after it was signed (always different bytes)."""
     how = draw(st.sampled_from(["flip", "insert", "delete", "cut", "append", "reformat", "field"]))
     at = draw(st.integers(0, len(body) - 1))

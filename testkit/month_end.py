@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 MELTANO = str(Path(sys.executable).parent / "meltano")
@@ -37,7 +38,7 @@ def dbt_env(warehouse: Path, workdir: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def install_dbt(plugin: str = "dbt-duckdb") -> subprocess.CompletedProcess:
+def install_dbt(plugin: str = "dbt-duckdb") -> subprocess.CompletedProcess[str]:
     """`meltano install --plugin-type utility <plugin>`: the utility's own venv (one install at a
     time in the project, whichever test process asks)."""
     lock_path = ROOT / ".meltano" / "install.lock"
@@ -54,13 +55,13 @@ def install_dbt(plugin: str = "dbt-duckdb") -> subprocess.CompletedProcess:
         )
 
 
-def install_dbt_duckdb() -> subprocess.CompletedProcess:
+def install_dbt_duckdb() -> subprocess.CompletedProcess[str]:
     return install_dbt("dbt-duckdb")
 
 
 def invoke_dbt(
     args: list[str], warehouse: Path, workdir: Path, **extra_env: str
-) -> subprocess.CompletedProcess:
+) -> subprocess.CompletedProcess[str]:
     """`meltano invoke dbt-duckdb <args>`; the caller checks the exit code and output."""
     return subprocess.run(
         [MELTANO, "invoke", "dbt-duckdb", *args],
@@ -73,7 +74,7 @@ def invoke_dbt(
     )
 
 
-def close_month_args(month: datetime.date, **options) -> list[str]:
+def close_month_args(month: datetime.date, **options: Any) -> list[str]:
     """run-operation arguments closing `month` (options: force, reason, business_ids, ...)."""
     return [
         "run-operation",
@@ -83,7 +84,7 @@ def close_month_args(month: datetime.date, **options) -> list[str]:
     ]
 
 
-def run_results(workdir: Path) -> dict[str, dict]:
+def run_results(workdir: Path) -> dict[str, dict[str, Any]]:
     """The last invocation's results by node name: status, failures, message."""
     results = json.loads((workdir / "dbt-target" / "run_results.json").read_text())["results"]
     return {

@@ -10,10 +10,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
+
+if TYPE_CHECKING:
+    from wave_sandbox.testing import WaveSandbox
 
 BIN = Path(sys.executable).parent
 
@@ -28,7 +33,7 @@ class PipelineError(RuntimeError):
     """A pipeline command exited non-zero; the message carries the end of its stderr."""
 
 
-def tap_config(sandbox, **overrides) -> dict:
+def tap_config(sandbox: WaveSandbox, **overrides: Any) -> dict[str, Any]:
     """tap-wave settings that reach the sandbox with its full-access token, unthrottled."""
     return {
         "api_url": sandbox.graphql_url,
@@ -39,13 +44,13 @@ def tap_config(sandbox, **overrides) -> dict:
 
 
 def run_tap_to_target(
-    sandbox,
+    sandbox: WaveSandbox,
     workdir: Path,
     duckdb_path: Path,
-    state: dict | None = None,
-    tap_overrides: dict | None = None,
-    target_overrides: dict | None = None,
-) -> dict | None:
+    state: dict[str, Any] | None = None,
+    tap_overrides: dict[str, Any] | None = None,
+    target_overrides: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
     """Run `tap-wave | target-databricks-upsert` once; return the last STATE the target emitted."""
     workdir.mkdir(parents=True, exist_ok=True)
     tap_json, target_json = workdir / "tap.json", workdir / "target.json"
@@ -69,6 +74,7 @@ def run_tap_to_target(
             capture_output=True,
             check=False,
         )
+        assert tap.stdout is not None  # stdout=PIPE
         tap.stdout.close()
         tap_code = tap.wait()
         tgt_log.write(target.stderr)
@@ -77,10 +83,13 @@ def run_tap_to_target(
             log = (workdir / ("tap.log" if name == "tap-wave" else "target.log")).read_text()
             raise PipelineError(f"{name} exited {code}:\n{log[-3000:]}")
     states = [line for line in target.stdout.decode().splitlines() if line.strip()]
-    return json.loads(states[-1]) if states else None
+    last: dict[str, Any] | None = json.loads(states[-1]) if states else None
+    return last
 
 
-def sandbox_nodes(sandbox, document: str, connection: str):
+def sandbox_nodes(
+    sandbox: WaveSandbox, document: str, connection: str
+) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield (business_id, node) for every node of `connection`, page by page, in every business.
 
     `document` takes `$b: ID!, $page: Int!` and selects `business(id: $b) { <connection>(page:
@@ -98,7 +107,7 @@ def sandbox_nodes(sandbox, document: str, connection: str):
             page += 1
 
 
-def sandbox_invoices(sandbox) -> dict[tuple[str, str], dict]:
+def sandbox_invoices(sandbox: WaveSandbox) -> dict[tuple[str, str], dict[str, Any]]:
     """Every invoice the sandbox holds now, keyed by (business_id, id), in a comparable shape."""
     return {
         (business_id, node["id"]): {
@@ -113,7 +122,9 @@ def sandbox_invoices(sandbox) -> dict[tuple[str, str], dict]:
     }
 
 
-def warehouse_invoices(duckdb_path: Path, schema: str = "wave") -> dict[tuple[str, str], dict]:
+def warehouse_invoices(
+    duckdb_path: Path, schema: str = "wave"
+) -> dict[tuple[str, str], dict[str, Any]]:
     """The live invoices of the warehouse (`NOT _is_deleted`), in `sandbox_invoices`' shape."""
     with duckdb.connect(str(duckdb_path), read_only=True) as db:
         rows = db.execute(f"""
@@ -138,7 +149,9 @@ def warehouse_invoices(duckdb_path: Path, schema: str = "wave") -> dict[tuple[st
     }
 
 
-def warehouse_rows(duckdb_path: Path, sql: str, params: list | None = None) -> list[tuple]:
+def warehouse_rows(
+    duckdb_path: Path, sql: str, params: list[Any] | None = None
+) -> list[tuple[Any, ...]]:
     """Run one read-only query against the DuckDB warehouse file."""
     with duckdb.connect(str(duckdb_path), read_only=True) as db:
         return db.execute(sql, params or []).fetchall()

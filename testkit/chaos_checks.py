@@ -4,7 +4,7 @@
   warehouse contract (docs/warehouse.md): `business_id`, then `id` for an entity; for a child
   table its parent's id column (`invoice_id`, ...), the parents' line numbers and `line_number`.
 - `compare_books`: the sandbox's invoices (with their lines and payments) against the
-  warehouse's live ones, with bench/pipeline.py's readers; and the customers the changes
+  warehouse's live ones, with testkit/pipeline.py's readers; and the customers the changes
   created (live, or deleted since) and transactions they created (Wave cannot list those).
 - `compare_events`: every webhook the sandbox emitted is stored by the relay once, done, and in
   `webhook_events` once with the body as stored; nothing stored that was not emitted.
@@ -16,12 +16,25 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
 
-from bench.pipeline import sandbox_invoices, warehouse_invoices, warehouse_rows
+from testkit.pipeline import sandbox_invoices, warehouse_invoices, warehouse_rows
+
+if TYPE_CHECKING:
+    from wave_sandbox.testing import WaveSandbox
 
 SCHEMA = "wave"
+
+
+class ChangesMade(Protocol):
+    """What the chaos runs changed that Wave cannot list back (bench/chaos_books.BookChanges)."""
+
+    customers: dict[tuple[str, str], tuple[str, bool]]
+    """(business_id, id) -> (name, deleted) of every customer created."""
+    created_transactions: dict[tuple[str, str], str]
+    """(business_id, id) -> amount of every transaction created."""
 
 
 @dataclass
@@ -42,7 +55,7 @@ class Findings:
         return self
 
 
-def rows(warehouse: Path, sql: str) -> list[tuple]:
+def rows(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
     """A query's rows; none when the warehouse or the table was never written (all lost)."""
     if not warehouse.exists():
         return []
@@ -87,7 +100,7 @@ def duplicated_rows(warehouse: Path) -> list[str]:
     return found
 
 
-def compare_books(sandbox, warehouse: Path, changes) -> Findings:
+def compare_books(sandbox: WaveSandbox, warehouse: Path, changes: ChangesMade) -> Findings:
     """The sandbox's books against the warehouse (see the module docstring)."""
     findings = Findings()
     books = sandbox_invoices(sandbox)
@@ -140,7 +153,9 @@ def compare_books(sandbox, warehouse: Path, changes) -> Findings:
     return findings
 
 
-def compare_events(emitted: list[dict], stored: list[dict], warehouse: Path) -> Findings:
+def compare_events(
+    emitted: list[dict[str, Any]], stored: list[dict[str, Any]], warehouse: Path
+) -> Findings:
     """The sandbox's emitted webhooks against the relay's store and `webhook_events`."""
     findings = Findings()
     stored_ids = Counter(event["id"] for event in stored)
@@ -182,7 +197,7 @@ class Tally:
 
     kind: str
     kills: int = 0
-    how: Counter = field(default_factory=Counter)
+    how: Counter[str] = field(default_factory=Counter)
     """How each kill landed (e.g. 'whole run' / 'meltano alone', 'during a run')."""
     not_killed: int = 0
     """Runs that ended before their kill moment (not counted as kills)."""
@@ -212,7 +227,7 @@ class Tally:
         return "\n".join(lines[:200])
 
 
-def checked(sandbox, warehouse: Path, changes) -> Findings:
+def checked(sandbox: WaveSandbox, warehouse: Path, changes: ChangesMade) -> Findings:
     """The books compared and every table checked for duplicated keys."""
     findings = compare_books(sandbox, warehouse, changes)
     findings.duplicated += duplicated_rows(warehouse)

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import functools
 import uuid
-from typing import Any
+from typing import Any, Protocol
 
 REFERENCES = """query($b: ID!) { business(id: $b) {
   accounts(pageSize: 200) { edges { node { id type { value } subtype { value } } } }
   customers(pageSize: 1) { edges { node { id } } }
   products(pageSize: 20) { edges { node { id isSold } } }
   salesTaxes(pageSize: 1) { edges { node { id } } } } }"""
+
+
+class GraphQLClient(Protocol):
+    """What changes need of a sandbox: `WaveSandbox.graphql` (the answer's JSON, errors kept)."""
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]: ...
 
 
 class MutationFailed(AssertionError):
@@ -26,11 +32,13 @@ class MutationFailed(AssertionError):
 class BusinessChanges:
     """Real mutations on one business of a Wave sandbox (anything with `.graphql(q, vars)`)."""
 
-    def __init__(self, sandbox: Any, business_id: str) -> None:
+    def __init__(self, sandbox: GraphQLClient, business_id: str) -> None:
         self.sandbox = sandbox
         self.business_id = business_id
 
-    def mutate(self, field: str, input_type: str, payload: dict, returning: str = "") -> dict:
+    def mutate(
+        self, field: str, input_type: str, payload: dict[str, Any], returning: str = ""
+    ) -> dict[str, Any]:
         """Run `field(input:)`; return its output, or raise MutationFailed saying why."""
         document = (
             f"mutation($input: {input_type}!) {{ {field}(input: $input) "
@@ -39,7 +47,7 @@ class BusinessChanges:
         answer = self.sandbox.graphql(document, {"input": payload})
         if answer.get("errors"):
             raise MutationFailed(f"{field}: {answer['errors']}")
-        result = answer["data"][field]
+        result: dict[str, Any] = answer["data"][field]
         if not result["didSucceed"]:
             raise MutationFailed(f"{field}: {result['inputErrors']}")
         return result
@@ -69,12 +77,13 @@ class BusinessChanges:
     # -- customers and products ------------------------------------------------------------
 
     def create_customer(self, name: str) -> str:
-        return self.mutate(
+        created: str = self.mutate(
             "customerCreate",
             "CustomerCreateInput",
             {"businessId": self.business_id, "name": name},
             "customer { id }",
         )["customer"]["id"]
+        return created
 
     def delete_customer(self, customer_id: str) -> None:
         self.mutate("customerDelete", "CustomerDeleteInput", {"id": customer_id})
@@ -107,15 +116,15 @@ class BusinessChanges:
         }
         if invoice_date:
             payload["invoiceDate"] = invoice_date
-        return self.mutate("invoiceCreate", "InvoiceCreateInput", payload, "invoice { id }")[
-            "invoice"
-        ]["id"]
+        answer = self.mutate("invoiceCreate", "InvoiceCreateInput", payload, "invoice { id }")
+        created: str = answer["invoice"]["id"]
+        return created
 
     def patch_invoice(self, invoice_id: str, **changes: Any) -> None:
         self.mutate("invoicePatch", "InvoicePatchInput", {"id": invoice_id, **changes})
 
     def pay_invoice(self, invoice_id: str, amount: str, payment_date: str = "2026-11-20") -> str:
-        return self.mutate(
+        created: str = self.mutate(
             "invoicePaymentCreateManual",
             "InvoicePaymentCreateManualInput",
             {
@@ -128,6 +137,7 @@ class BusinessChanges:
             },
             "invoicePayment { id }",
         )["invoicePayment"]["id"]
+        return created
 
     def delete_payment(self, payment_id: str) -> None:
         self.mutate("invoicePaymentDelete", "InvoicePaymentDeleteInput", {"id": payment_id})
@@ -167,7 +177,7 @@ class BusinessChanges:
             if tax is None
             else [{"salesTaxId": self.references["sales_tax"], "amount": tax}],
         }
-        return self.mutate(
+        created: str = self.mutate(
             "moneyTransactionCreate",
             "MoneyTransactionCreateInput",
             {
@@ -184,3 +194,4 @@ class BusinessChanges:
             },
             "transaction { id }",
         )["transaction"]["id"]
+        return created

@@ -13,6 +13,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wave_sandbox.testing import WaveSandbox
 
 REPO = Path(__file__).resolve().parents[1]
 MELTANO = Path(sys.executable).parent / "meltano"
@@ -26,7 +30,7 @@ class MeltanoFailed(RuntimeError):
 
 def meltano(
     project: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300
-) -> subprocess.CompletedProcess:
+) -> subprocess.CompletedProcess[str]:
     """Run the real Meltano CLI in `project`; raise MeltanoFailed unless it exits 0."""
     done = subprocess.run(
         [str(MELTANO), *args],
@@ -56,7 +60,7 @@ def make_project(directory: Path) -> Path:
     return directory
 
 
-def point_at(project: Path, sandbox, warehouse: Path, **settings: str) -> None:
+def point_at(project: Path, sandbox: WaveSandbox, warehouse: Path, **settings: str) -> None:
     """Make every run in `project` read `sandbox` and write `warehouse` (plus other env)."""
     values = {
         "TAP_WAVE_API_URL": sandbox.graphql_url,
