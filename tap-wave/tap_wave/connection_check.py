@@ -168,7 +168,7 @@ def _check_credentials(tokens: WatchedTokens) -> None:
 
 def _credentials_phrase(tokens: WatchedTokens, oauth: bool) -> str:
     """What the check proved about the credentials (after every request it made)."""
-    if not oauth:
+    if not oauth or not isinstance(tokens.source, OAuthRefresher):
         return "access token valid"
     if tokens.source.refreshes:
         return "OAuth refresh works (the rotated refresh token is saved in the token store)"
