@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 import requests
 
@@ -123,7 +123,7 @@ class OAuthRefresher:
             logger.info("refreshed the Wave access token (valid %ss)", answer.get("expires_in"))
             return renewed
 
-    def _post_refresh(self, refresh_token: str) -> dict:
+    def _post_refresh(self, refresh_token: str) -> dict[str, Any]:
         form = {
             "grant_type": "refresh_token",
             "refresh_token": refresh_token,
@@ -139,7 +139,7 @@ class OAuthRefresher:
             else:
                 if response.status_code == 200:
                     answer = response.json()
-                    if "access_token" not in answer:
+                    if not isinstance(answer, dict) or "access_token" not in answer:
                         msg = f"token endpoint {self._token_url} answered without access_token"
                         raise WaveAPIError(msg)
                     return answer

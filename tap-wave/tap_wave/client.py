@@ -199,10 +199,11 @@ class WaveClient:
         errors = body.get("errors") if isinstance(body, dict) else None
         if errors:
             _raise_for_graphql_errors(errors, operation)
-        if status != 200 or not isinstance(body, dict) or body.get("data") is None:
+        data = body.get("data") if isinstance(body, dict) else None
+        if status != 200 or not isinstance(data, dict):
             msg = f"{operation}: Wave answered HTTP {status} without data"
             raise WaveAPIError(msg)
-        return body["data"]
+        return data
 
 
 def _raise_for_graphql_errors(errors: list[dict[str, Any]], operation: str) -> None:
@@ -231,6 +232,9 @@ def _follow(data: dict[str, Any], path: tuple[str, ...], operation: str) -> dict
         if found is None:
             msg = f"{operation}: the answer has no {'.'.join(path)} (stopped at {step})"
             raise WaveAPIError(msg)
+    if not isinstance(found, dict):
+        msg = f"{operation}: {'.'.join(path)} in the answer is not an object"
+        raise WaveAPIError(msg)
     return found
 
 

@@ -161,6 +161,7 @@ class WaveConnection:
     @property
     def business_ids(self) -> list[str]:
         """The run's businesses; in events mode those given, else those with events (no request)."""
-        if self.events_mode:
-            return self._requested_ids or self.events.business_ids()
+        if self.events_mode:  # events_db is set (checked above), so the store is open
+            store = self.events
+            return self._requested_ids or (store.business_ids() if store else [])
         return [node["id"] for node in self.businesses()]

@@ -29,7 +29,7 @@ from tap_wave.client import DEFAULT_API_URL, RequestStats, WaveClient
 from tap_wave.connection import token_source
 from tap_wave.errors import ReauthorizationRequired, TapWaveError, WaveAPIError
 from tap_wave.pacing import RequestLimiter, RetryPolicy
-from tap_wave.streams import STREAM_TYPES
+from tap_wave.streams import BusinessesStream, read_from_wave, scope_of, stream_scopes
 
 PREFIX = "tap-wave"
 REACH_TIMEOUT = 15.0
@@ -37,17 +37,10 @@ CHECK_RETRIES = 2
 """Retries per request during the check: a check answers in seconds, not after a minute of back-off."""
 NAMES_SHOWN = 10
 
-BUSINESS_SCOPE = "business:read"
-STREAM_SCOPES = {
-    "customers": "customer:read",
-    "vendors": "vendor:read",
-    "products": "product:read",
-    "accounts": "account:read",
-    "sales_taxes": "sales_tax:read",
-    "invoices": "invoice:read",
-    "estimates": "estimate:read",
-}
-"""The OAuth scope each stream read from Wave needs (Wave's `resource:operation` names)."""
+BUSINESS_SCOPE = scope_of(BusinessesStream)
+STREAM_SCOPES = stream_scopes()
+"""The OAuth scope each stream read from Wave needs (Wave's `resource:operation` names), as the
+stream classes declare it."""
 
 _REFUSAL = re.compile(
     r"\b(FORBIDDEN|UNAUTHORIZED|PERMISSION_DENIED|ACCESS_DENIED|INSUFFICIENT_SCOPE|"
@@ -175,7 +168,7 @@ def _check_credentials(tokens: WatchedTokens) -> None:
 
 def _credentials_phrase(tokens: WatchedTokens, oauth: bool) -> str:
     """What the check proved about the credentials (after every request it made)."""
-    if not oauth:
+    if not oauth or not isinstance(tokens.source, OAuthRefresher):
         return "access token valid"
     if tokens.source.refreshes:
         return "OAuth refresh works (the rotated refresh token is saved in the token store)"
@@ -228,19 +221,16 @@ def _check_streams(
 ) -> None:
     """One record of every stream read from Wave; all refused scopes are named at once."""
     missing: list[str] = []
-    for stream_type in STREAM_TYPES:
-        document = getattr(stream_type, "query_name", None)
-        if document is None:  # businesses (already read) and the relay's event streams
-            continue
+    for stream_type in read_from_wave():  # not businesses (read already) nor event streams
         try:
             client.execute(
-                queries.document(document),
+                queries.document(stream_type.document_name("query_name")),
                 {"businessId": business_id, "page": 1, "pageSize": 1},
                 operation=f"{stream_type.name} of {business_name}",
                 stats=RequestStats(),
             )
         except WaveAPIError as problem:
-            scope = STREAM_SCOPES[stream_type.name]
+            scope = scope_of(stream_type)
             if tokens.rejected or not _REFUSAL.search(str(problem)):
                 raise _read_failure(
                     problem, tokens, f"{stream_type.name} of {business_name}", scope

@@ -126,6 +126,7 @@ class EventStore:
 
     def business_ids(self) -> list[str]:
         """Businesses with events of the run (or up to the bound), by their first event."""
+        params: tuple[str | int, ...]
         if self.run_id:
             where, params = "run_id = ?", (self.run_id,)
         else:
@@ -139,6 +140,7 @@ class EventStore:
     def events(self, business_id: str, after_seq: int) -> Iterator[StoredEvent]:
         """The business's events of the run, else those with `after_seq < seq <= max_seq`
         that are not quarantined; in arrival order."""
+        params: tuple[str | int, ...]
         if self.run_id:
             where, params = "run_id = ?", (business_id, self.run_id)
         else:

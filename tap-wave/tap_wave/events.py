@@ -1,8 +1,8 @@
 """What the webhook relay's stored events become: event-sourced records and targeted re-reads.
 
 Each stream that reads the store keeps, per business, the `seq` of the last event it handled
-(`events_seq` in its partition state) and reads the business's later events up to the run's bound
-(event_store.py). The events then become:
+(`events_seq`, partition_state.py) and reads the business's later events up to the run's bound
+(event_store.py; the reading is wave_stream.py's). The events then become:
 
 - `webhook_events`: every authentic event as received (the raw body kept as JSON text);
 - `transactions`: the object of each `transaction.created`, shaped like every other record (Wave
@@ -17,43 +17,18 @@ Each stream that reads the store keeps, per business, the `seq` of the last even
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tap_wave.event_store import StoredEvent
 from tap_wave.shaping import conform, shape
 
-if TYPE_CHECKING:
-    from tap_wave.streams import WaveStream
-
 logger = logging.getLogger("tap-wave.events")
 
-EVENTS_SEQ = "events_seq"
-"""Key of a partition's state holding the last event (`seq`) the stream handled."""
 TRANSACTION_CREATED = "transaction.created"
 DELETED = "deleted"
-
-
-def stored_events(stream: WaveStream, context: Mapping[str, Any]) -> Iterator[StoredEvent]:
-    """The business's events after the stream's bookmark, up to the run's bound, in order."""
-    store = stream.wave.events
-    if store is None:
-        return iter(())
-    state = stream.get_context_state(context)
-    return store.events(context["business_id"], int(state.get(EVENTS_SEQ) or 0))
-
-
-def handled(stream: WaveStream, context: Mapping[str, Any], event: StoredEvent) -> None:
-    """Move the stream's bookmark past `event`, once the records it gave have been yielded.
-
-    The SDK emits state only after the records yielded before it, so a run cut short resumes
-    at the first event whose records were not sent. Never backwards: a relay run may read an
-    older event (re-queued from quarantine) after newer ones.
-    """
-    state = stream.get_context_state(context)
-    state[EVENTS_SEQ] = max(int(state.get(EVENTS_SEQ) or 0), event.seq)
 
 
 def wave_timestamp(event: StoredEvent) -> str | None:
@@ -149,33 +124,3 @@ def entity_changes(events: Iterable[StoredEvent], entities: tuple[str, ...]) -> 
         mentioned[entity_id] = None
     changes.reread = [i for i in mentioned if i not in changes.deleted]
     return changes
-
-
-def entity_records(stream: WaveStream, context: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """Events mode: the stream's entities that the business's new events name, and nothing else."""
-    business_id = context["business_id"]
-    events = list(stored_events(stream, context))
-    changes = entity_changes(events, stream.event_entities)
-    skipped = 0
-    for entity_id in changes.reread:
-        record = stream.read_one(business_id, entity_id)
-        if record is None:
-            skipped += 1
-            continue
-        yield record
-    for entity_id, deleted_at in changes.deleted.items():
-        yield stream.deletion_record(business_id, entity_id, deleted_at)
-    if events:
-        handled(stream, context, events[-1])
-    # The modified_at bookmark stays the daily run's: drop what the SDK noted from these records.
-    stream.get_context_state(context).pop("progress_markers", None)
-    if changes.reread or changes.deleted:
-        logger.info(
-            "stream %s, business %s: %d events -> %d re-read (%d gone meanwhile), %d deleted",
-            stream.name,
-            business_id,
-            len(events),
-            len(changes.reread),
-            skipped,
-            len(changes.deleted),
-        )

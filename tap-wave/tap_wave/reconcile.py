@@ -3,7 +3,7 @@
 Wave deletes invoices, estimates, customers and invoice payments outright, and derives some
 invoice statuses (OVERDUE) without bumping `modifiedAt`. After a stream's incremental pass, an
 id pass lists every id (cheap: a few fields per node) and compares it with what the previous
-runs emitted, which the tap keeps per business in its state (`known_ids`, compressed):
+runs emitted, which the tap keeps per business in its state (`known_ids`, partition_state.py):
 
 - an id the tap emitted before that Wave no longer lists -> a deletion record;
 - an invoice whose fingerprint (status + payment ids) moved -> re-read and emitted again.
@@ -13,16 +13,13 @@ Only the businesses of the current run are reconciled; others are never touched.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
-import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-KnownIds = dict[str, str]
-"""id -> fingerprint of what was last emitted for it ("" when only existence is tracked)."""
+from tap_wave.partition_state import KnownIds
 
 
 def invoice_fingerprint(node: Mapping[str, Any]) -> str:
@@ -30,22 +27,6 @@ def invoice_fingerprint(node: Mapping[str, Any]) -> str:
     payments = sorted(p["id"] for p in node.get("payments") or [] if p and p.get("id"))
     digest = hashlib.sha1(json.dumps([node.get("status"), payments]).encode()).hexdigest()
     return digest[:12]
-
-
-def no_fingerprint(_node: Mapping[str, Any]) -> str:
-    return ""
-
-
-def encode_known(known: KnownIds) -> str:
-    """The state form of `known`: zlib-compressed JSON in base64 (ids share long prefixes)."""
-    raw = json.dumps(known, separators=(",", ":"), sort_keys=True).encode()
-    return base64.b64encode(zlib.compress(raw, 9)).decode()
-
-
-def decode_known(encoded: str | None) -> KnownIds | None:
-    if not encoded:
-        return None
-    return json.loads(zlib.decompress(base64.b64decode(encoded)))
 
 
 @dataclass

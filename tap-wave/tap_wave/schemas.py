@@ -10,6 +10,8 @@ and in `_sdc_extracted_at` too, which target-databricks-upsert reads as `_extrac
 
 from __future__ import annotations
 
+from typing import Any
+
 from singer_sdk import typing as th
 
 DECIMAL_FORMAT = "x-singer.decimal"
@@ -29,23 +31,23 @@ Date = th.DateType
 DateTime = th.DateTimeType
 
 
-def _props(*groups: th.Property | list[th.Property]) -> list[th.Property]:
-    flat: list[th.Property] = []
+def _props(*groups: th.Property[Any] | list[th.Property[Any]]) -> list[th.Property[Any]]:
+    flat: list[th.Property[Any]] = []
     for group in groups:
         flat.extend(group if isinstance(group, list) else [group])
     return flat
 
 
-def scalars(kind: type[th.JSONTypeHelper], *names: str) -> list[th.Property]:
+def scalars(kind: type[th.JSONTypeHelper[Any]], *names: str) -> list[th.Property[Any]]:
     return [th.Property(name, kind) for name in names]
 
 
-def money(*names: str) -> list[th.Property]:
+def money(*names: str) -> list[th.Property[Any]]:
     """`<name>` as an exact decimal string plus `<name>_currency`."""
     return _props(*([th.Property(n, Dec), th.Property(f"{n}_currency", Str)] for n in names))
 
 
-def address(prefix: str) -> list[th.Property]:
+def address(prefix: str) -> list[th.Property[Any]]:
     parts = (
         "line1",
         "line2",
@@ -59,7 +61,7 @@ def address(prefix: str) -> list[th.Property]:
     return [th.Property(f"{prefix}_{part}", Str) for part in parts]
 
 
-def record(*groups: th.Property | list[th.Property]) -> dict:
+def record(*groups: th.Property[Any] | list[th.Property[Any]]) -> dict[str, Any]:
     """A per-business record schema: business_id, the given fields, deletion marker."""
     return th.PropertiesList(
         th.Property("business_id", Str(nullable=False), required=True),
@@ -68,7 +70,7 @@ def record(*groups: th.Property | list[th.Property]) -> dict:
     ).to_dict()
 
 
-def nested(*groups: th.Property | list[th.Property]) -> th.ArrayType:
+def nested(*groups: th.Property[Any] | list[th.Property[Any]]) -> th.ArrayType[Any]:
     return th.ArrayType(th.ObjectType(*_props(*groups)))
 
 

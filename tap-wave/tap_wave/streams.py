@@ -1,268 +1,42 @@
-"""The tap's streams, each declared as data: its query file, key, replication key, id pass.
+"""The tap's streams, each declared as data on its class: its query files, Business connection,
+OAuth scope, key, replication key, id pass, and the webhook entities it answers to.
 
-Per-business streams are partitioned by `business_id` (one bookmark per business). Streams Wave
-can filter by `modifiedAt` read the window [bookmark or start_date, sync start) and, once a
-business is done, bookmark the window's end; the others (`accounts`, `businesses`) are read in
-full. Streams with an id pass (customers, estimates, invoices) then emit deletions, and
-invoices whose status or payments changed silently, per reconcile.py.
-
-`webhook_events` and `transactions` come from the webhook relay's event store (`events_db`). In
-`sync_mode: events` (a relay run) every other stream emits only the entities the events name,
-re-read by id or recorded as deleted, per events.py.
+How they read is wave_stream.py's. `STREAM_TYPES` is every stream class defined here, in the
+order they are defined (the order of a run); the tables other parts need are derived from them:
+`stream_scopes()` (`tap-wave --test`), `stream_by_entity()` (the webhook relay's targeting table,
+written by `python -m tap_wave.relay_table`), and the test harness's totals (testing.py).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Iterator
+from typing import Any
 
-from singer_sdk import Stream
+from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
-from tap_wave import events, queries, reconcile, schemas
-from tap_wave.client import RequestStats, WindowShifted
-from tap_wave.errors import NotFound
+from tap_wave import events, reconcile, schemas
 from tap_wave.event_store import StoredEvent
 from tap_wave.shaping import conform, shape
-
-if TYPE_CHECKING:
-    from tap_wave.connection import WaveConnection
-
-logger = logging.getLogger("tap-wave")
-WINDOW_ATTEMPTS = 3
-
-
-def wave_datetime(moment: datetime) -> str:
-    """Wave's DateTime form: UTC, milliseconds, `Z`."""
-    return (
-        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    )
-
-
-class WaveStream(Stream):
-    """A stream read page by page from one connection under `business(id:)`."""
-
-    query_name: ClassVar[str]
-    """File in tap_wave/queries/ holding the stream's document."""
-    connection: ClassVar[str]
-    """Field of Business holding the connection (`customers`, `salesTaxes`, ...)."""
-    primary_keys: ClassVar[tuple[str, ...]] = ("business_id", "id")
-    replication_key: ClassVar[str | None] = "modified_at"
-    is_sorted = False  # re-read and deleted records follow the window's records
-    id_pass: ClassVar[str | None] = None
-    """File of the id-only query used to reconcile deletes (None: no reconciliation)."""
-    deletion_status: ClassVar[str | None] = None
-    fingerprint: ClassVar[Callable[[Mapping[str, Any]], str]] = staticmethod(
-        reconcile.no_fingerprint
-    )
-    entity_query: ClassVar[str | None] = None
-    """File (and Business field) reading one entity by id, for re-reads."""
-    event_entities: ClassVar[tuple[str, ...]] = ()
-    """Event type prefixes naming this stream's entities (the stream's own first)."""
-
-    def __init__(self, tap: Any) -> None:
-        super().__init__(tap)
-        self.stats = RequestStats()
-
-    @property
-    def wave(self) -> WaveConnection:
-        return self._tap.wave
-
-    @property
-    def partitions(self) -> list[dict[str, str]]:
-        return [{"business_id": business_id} for business_id in self.wave.business_ids]
-
-    @property
-    @override
-    def emit_activate_version_messages(self) -> bool:
-        """ACTIVATE_VERSION (when asked for) only where this run's version is the whole table.
-
-        A target retires every row of the stream missing from the new version, whatever its
-        business: a run scoped to some businesses, or an events-mode run, must not send it.
-        """
-        return bool(self.config.get("emit_activate_version_messages")) and (
-            self.wave.reads_every_business
-        )
-
-    def sync(self, context: Any = None) -> None:
-        super().sync(context)
-        logger.info(
-            "stream %s: %d records, %d requests, %d retries",
-            self.name,
-            self.stats.records,
-            self.stats.requests,
-            self.stats.retries,
-        )
-
-    def get_records(self, context: Any) -> Iterator[dict[str, Any]]:
-        if not context:  # the run has no business (none visible, or no events)
-            return
-        if self.wave.events_mode:
-            if self.event_entities:
-                yield from events.entity_records(self, context)
-            return
-        business_id = context["business_id"]
-        variables: dict[str, Any] = {"businessId": business_id}
-        if self.replication_key:
-            start = self.get_starting_timestamp(context)
-            if start is not None:
-                variables["modifiedAtAfter"] = wave_datetime(start)
-            variables["modifiedAtBefore"] = wave_datetime(self.wave.sync_started_at)
-        emitted: reconcile.KnownIds = {}
-        newest: str | None = None
-        for node in self.read_window(business_id, variables, emitted):
-            record = self.to_record(node, business_id)
-            newest = max(newest or "", record.get("modified_at") or "") or None
-            yield record
-        if self.id_pass and (self.wave.reconcile_deletes or self.tracks_silent_changes):
-            yield from self.reconcile_business(context, emitted)
-        if self.replication_key:
-            self.bookmark(context, newest)
-
-    def read_window(
-        self, business_id: str, variables: dict[str, Any], emitted: reconcile.KnownIds
-    ) -> Iterator[dict[str, Any]]:
-        """Every node of the window once, read again if records left it while paging."""
-        operation = f"{self.name} of business {business_id}"
-        for attempt in range(1, WINDOW_ATTEMPTS + 1):
-            try:
-                for node in self.wave.client.paginate(
-                    queries.document(self.query_name),
-                    variables,
-                    connection=("business", self.connection),
-                    page_size=self.wave.page_size,
-                    operation=operation,
-                    stats=self.stats,
-                ):
-                    if node["id"] not in emitted:
-                        emitted[node["id"]] = self.fingerprint(node)
-                        yield node
-                return
-            except WindowShifted as shift:
-                logger.warning(
-                    "%s (pass %d of %d); reading the window again", shift, attempt, WINDOW_ATTEMPTS
-                )
-        logger.warning("%s: records kept changing while paging; the next run reads them", operation)
-
-    def to_record(self, node: Mapping[str, Any], business_id: str) -> dict[str, Any]:
-        record = shape(node)
-        record["business_id"] = business_id
-        self.stats.records += 1
-        return conform(record, self.schema)
-
-    def bookmark(self, context: Any, newest: str | None) -> None:
-        """Resume after the newest modification in the window (modifiedAtAfter is exclusive).
-
-        Records re-read or deleted after the window never move the bookmark.
-        """
-        state = self.get_context_state(context)
-        state.pop("progress_markers", None)
-        if newest:
-            state["replication_key"] = self.replication_key
-            state["replication_key_value"] = newest
-
-    def reconcile_business(self, context: Any, emitted: reconcile.KnownIds) -> Iterator[dict]:
-        business_id = context["business_id"]
-        state = self.get_context_state(context)
-        previous = reconcile.decode_known(state.get("known_ids"))
-        if previous is None and self.get_starting_timestamp(context) is None:
-            state["known_ids"] = reconcile.encode_known(emitted)  # a full read lists everything
-            return
-        listed = (
-            (node["id"], self.fingerprint(node))
-            for node in self.wave.client.paginate(
-                queries.document(self.id_pass),
-                {"businessId": business_id},
-                connection=("business", self.connection),
-                page_size=self.wave.page_size,
-                operation=f"{self.name} id pass of business {business_id}",
-                stats=self.stats,
-            )
-        )
-        outcome = reconcile.reconcile(
-            previous=previous,
-            emitted_now=emitted,
-            listed=listed,
-            track_changes=self.tracks_silent_changes,
-        )
-        if self.wave.reconcile_deletes:
-            deleted_at = datetime.now(UTC).isoformat()
-            for entity_id in outcome.deleted:
-                yield self.deletion_record(business_id, entity_id, deleted_at)
-        else:
-            outcome.known.update({i: previous[i] for i in outcome.deleted if previous})
-        for record in self.reread(business_id, outcome.changed):
-            outcome.known[record["id"]] = self.fingerprint(record)
-            yield record
-        state["known_ids"] = reconcile.encode_known(outcome.known)
-        if outcome.deleted or outcome.changed:
-            logger.info(
-                "stream %s, business %s: %d deleted, %d changed silently",
-                self.name,
-                business_id,
-                len(outcome.deleted),
-                len(outcome.changed),
-            )
-
-    @property
-    def tracks_silent_changes(self) -> bool:
-        """Whether entities whose fingerprint moved are re-read (invoices: OVERDUE, payments)."""
-        return self.fingerprint is not reconcile.no_fingerprint and self.wave.reread_open_invoices
-
-    def deletion_record(self, business_id: str, entity_id: str, deleted_at: str) -> dict:
-        record = {
-            "business_id": business_id,
-            "id": entity_id,
-            "_sdc_deleted_at": deleted_at,
-            "modified_at": None,
-        }
-        if self.deletion_status:
-            record["status"] = self.deletion_status
-        self.stats.records += 1
-        return record
-
-    def reread(self, business_id: str, entity_ids: Iterable[str]) -> Iterator[dict]:
-        """Read single entities again (only invoices need it)."""
-        return iter(())
-
-    def read_one(self, business_id: str, entity_id: str) -> dict | None:
-        """The entity read again by id, shaped; None if Wave no longer has it."""
-        try:
-            data = self.wave.client.execute(
-                queries.document(self.entity_query),
-                {"businessId": business_id, "id": entity_id},
-                operation=f"{self.entity_query} {entity_id} of business {business_id}",
-                stats=self.stats,
-            )
-        except NotFound as missing:
-            if missing.paths and all(len(path) > 1 for path in missing.paths):
-                logger.info(
-                    "%s %s of business %s is gone from Wave; not re-read",
-                    self.entity_query,
-                    entity_id,
-                    business_id,
-                )
-                return None
-            raise  # the business itself (or the request) is wrong
-        node = (data.get("business") or {}).get(self.entity_query)
-        return None if node is None else self.to_record(node, business_id)
+from tap_wave.wave_stream import EventSourcedStream, Record, WaveStream
 
 
 class BusinessesStream(WaveStream):
     """Every business of the run (the token's, or those listed in `business_ids`)."""
 
     name = "businesses"
+    scope = "business:read"
     primary_keys = ("business_id",)
     replication_key = None
     schema = schemas.BUSINESSES
 
     @property
-    def partitions(self) -> None:
+    @override
+    def partitions(self) -> list[dict[str, Any]] | None:
         return None
 
-    def get_records(self, context: Any) -> Iterator[dict[str, Any]]:
+    @override
+    def get_records(self, context: Context | None) -> Iterator[Record]:
         if self.wave.events_mode:  # no event names a business
             return
         self.stats = self.wave.discovery_stats
@@ -277,6 +51,7 @@ class CustomersStream(WaveStream):
     name = "customers"
     query_name = "customers"
     connection = "customers"
+    scope = "customer:read"
     schema = schemas.CUSTOMERS
     id_pass = "customer_ids"
     entity_query = "customer"
@@ -287,6 +62,7 @@ class VendorsStream(WaveStream):
     name = "vendors"
     query_name = "vendors"
     connection = "vendors"
+    scope = "vendor:read"
     schema = schemas.VENDORS
 
 
@@ -294,6 +70,7 @@ class ProductsStream(WaveStream):
     name = "products"
     query_name = "products"
     connection = "products"
+    scope = "product:read"
     schema = schemas.PRODUCTS
     entity_query = "product"
     event_entities = ("product",)
@@ -303,6 +80,7 @@ class AccountsStream(WaveStream):
     name = "accounts"
     query_name = "accounts"
     connection = "accounts"
+    scope = "account:read"
     schema = schemas.ACCOUNTS
     replication_key = None  # Wave's Account has no modifiedAt
 
@@ -311,6 +89,7 @@ class SalesTaxesStream(WaveStream):
     name = "sales_taxes"
     query_name = "sales_taxes"
     connection = "salesTaxes"
+    scope = "sales_tax:read"
     schema = schemas.SALES_TAXES
 
 
@@ -318,24 +97,20 @@ class InvoicesStream(WaveStream):
     name = "invoices"
     query_name = "invoices"
     connection = "invoices"
+    scope = "invoice:read"
     schema = schemas.INVOICES
     id_pass = "invoice_ids"
     deletion_status = "DELETED"
-    fingerprint = staticmethod(reconcile.invoice_fingerprint)
+    fingerprint = reconcile.invoice_fingerprint  # Wave derives OVERDUE silently
     entity_query = "invoice"
     event_entities = ("invoice", "payment")
-
-    def reread(self, business_id: str, entity_ids: Iterable[str]) -> Iterator[dict]:
-        for invoice_id in entity_ids:
-            record = self.read_one(business_id, invoice_id)
-            if record is not None:  # deleted since the id pass: the next run records it
-                yield record
 
 
 class EstimatesStream(WaveStream):
     name = "estimates"
     query_name = "estimates"
     connection = "estimates"
+    scope = "estimate:read"
     schema = schemas.ESTIMATES
     id_pass = "estimate_ids"
     deletion_status = "DELETED"
@@ -343,27 +118,18 @@ class EstimatesStream(WaveStream):
     event_entities = ("estimate",)
 
 
-class EventSourcedStream(WaveStream):
-    """A stream read from the relay's event store only (nothing to read back from Wave).
+class TransactionsStream(EventSourcedStream):
+    """Money transactions from `transaction.created` events (Wave cannot read them back)."""
 
-    Never a full table: each run sends only new events, so it must not retire earlier rows.
-    """
+    name = "transactions"
+    schema = schemas.TRANSACTIONS
+    event_types = (events.TRANSACTION_CREATED,)
 
-    replication_key = None
-    emit_activate_version_messages = False
-
-    def get_records(self, context: Any) -> Iterator[dict[str, Any]]:
-        if not context:
-            return
-        for event in events.stored_events(self, context):
-            record = self.event_record(event)
-            if record is not None:
-                self.stats.records += 1
-                yield record
-            events.handled(self, context, event)
-
-    def event_record(self, event: StoredEvent) -> dict[str, Any] | None:
-        raise NotImplementedError
+    @override
+    def event_record(self, event: StoredEvent) -> Record | None:
+        if event.type not in self.event_types:
+            return None
+        return events.transaction_record(event, self.schema)
 
 
 class WebhookEventsStream(EventSourcedStream):
@@ -372,31 +138,48 @@ class WebhookEventsStream(EventSourcedStream):
     name = "webhook_events"
     schema = schemas.WEBHOOK_EVENTS
 
-    def event_record(self, event: StoredEvent) -> dict[str, Any]:
+    @override
+    def event_record(self, event: StoredEvent) -> Record:
         return events.webhook_event_record(event)
 
 
-class TransactionsStream(EventSourcedStream):
-    """Money transactions from `transaction.created` events (Wave cannot read them back)."""
-
-    name = "transactions"
-    schema = schemas.TRANSACTIONS
-
-    def event_record(self, event: StoredEvent) -> dict[str, Any] | None:
-        if event.type != events.TRANSACTION_CREATED:
-            return None
-        return events.transaction_record(event, self.schema)
-
-
-STREAM_TYPES: tuple[type[WaveStream], ...] = (
-    BusinessesStream,
-    CustomersStream,
-    VendorsStream,
-    ProductsStream,
-    AccountsStream,
-    SalesTaxesStream,
-    InvoicesStream,
-    EstimatesStream,
-    TransactionsStream,
-    WebhookEventsStream,
+STREAM_TYPES: tuple[type[WaveStream], ...] = tuple(
+    value
+    for value in list(globals().values())
+    if isinstance(value, type) and issubclass(value, WaveStream) and "name" in vars(value)
 )
+"""Every stream class above, in the order of definition: a new class is a new stream."""
+
+
+def read_from_wave() -> tuple[type[WaveStream], ...]:
+    """The streams read from Wave with their own list query (`tap-wave --test` reads each)."""
+    return tuple(stream for stream in STREAM_TYPES if stream.query_name)
+
+
+def scope_of(stream: type[WaveStream]) -> str:
+    """The OAuth scope reading `stream` needs; every stream read from Wave declares one."""
+    if not stream.scope:
+        msg = f"{stream.__name__} ({stream.name}) reads Wave but declares no OAuth scope"
+        raise TypeError(msg)
+    return stream.scope
+
+
+def stream_scopes() -> dict[str, str]:
+    """Stream name -> the OAuth scope reading it needs, for every stream with a list query."""
+    return {stream.name: scope_of(stream) for stream in read_from_wave()}
+
+
+def stream_by_entity() -> dict[str, str]:
+    """Webhook entity (event type prefix) -> the stream that re-reads or records that entity."""
+    table: dict[str, str] = {}
+    for stream in STREAM_TYPES:
+        for entity in stream.event_entities:
+            if table.setdefault(entity, stream.name) != stream.name:
+                msg = f"webhook entity {entity!r} is claimed by {table[entity]} and {stream.name}"
+                raise TypeError(msg)
+    return dict(sorted(table.items()))
+
+
+def stream_by_event_type() -> dict[str, str]:
+    """Whole event type -> the event-sourced stream made from it (`transaction.created`)."""
+    return {event_type: s.name for s in STREAM_TYPES for event_type in s.event_types}

@@ -6,19 +6,22 @@ import contextlib
 import functools
 import gc
 import sys
+from pathlib import PurePath
+from typing import Any
 
 import click
-from singer_sdk import Tap
+from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.tap_base import CliTestOptionValue
+from typing_extensions import override
 
 from tap_wave.auth import DEFAULT_TOKEN_URL
 from tap_wave.client import DEFAULT_API_URL
 from tap_wave.connection import EVENTS, FULL, WaveConnection
 from tap_wave.connection_check import Verdict, check_connection
 from tap_wave.errors import TapWaveError
-from tap_wave.streams import STREAM_TYPES, WaveStream
+from tap_wave.streams import STREAM_TYPES
 
 
 class TapWave(Tap):
@@ -168,23 +171,24 @@ class TapWave(Tap):
         ),
     ).to_dict()
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        """Read numbers given as text (`TAP_WAVE_PAGE_SIZE=50` with --config=ENV), then validate.
+    @override
+    def __init__(
+        self,
+        *,
+        config: dict[str, Any] | PurePath | str | list[PurePath | str] | None = None,
+        **options: Any,
+    ) -> None:
+        """The tap, with numbers given as text read as numbers (`"page_size": "50"`)."""
+        if isinstance(config, dict):
+            config = numbers_from_text(config, self.config_jsonschema)
+        super().__init__(config=config, **options)
 
-        singer-sdk parses only booleans and arrays from environment variables.
-        """
-        properties = self.config_jsonschema["properties"]
-        for name, value in list(self._config.items()):
-            kinds = properties.get(name, {}).get("type", [])
-            if isinstance(value, str) and {"integer", "number"} & set(kinds):
-                with contextlib.suppress(ValueError):
-                    self._config[name] = int(value) if "integer" in kinds else float(value)
-        return super()._validate_config(raise_errors=raise_errors)
-
-    def discover_streams(self) -> list[WaveStream]:
+    @override
+    def discover_streams(self) -> list[Stream]:
         return [stream_type(self) for stream_type in STREAM_TYPES]
 
     @classmethod
+    @override
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
         """`--test`: check credentials, businesses and scopes without syncing, then print one
         line and exit 0 or 1 (connection_check.py). `--test=schema` is the SDK's."""
@@ -205,6 +209,22 @@ class TapWave(Tap):
     def wave(self) -> WaveConnection:
         """The run's connection to Wave (built on first use: discovery needs none)."""
         return WaveConnection(self.config, user_agent=f"tap-wave/{self.plugin_version}")
+
+
+def numbers_from_text(config: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """`config` with integer and number settings given as text read as numbers.
+
+    singer-sdk reads `TAP_WAVE_PAGE_SIZE=50` (--config=ENV) as a number itself; a config file or
+    dict may hold `"50"` too. Text that is no number is left for validation to name.
+    """
+    properties = schema.get("properties", {})
+    read = dict(config)
+    for name, value in config.items():
+        kinds = properties.get(name, {}).get("type", [])
+        if isinstance(value, str) and {"integer", "number"} & set(kinds):
+            with contextlib.suppress(ValueError):
+                read[name] = int(value) if "integer" in kinds else float(value)
+    return read
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """Running the real `tap-wave` command against the Wave sandbox (for tests and bench/).
 
 `TapRunner` runs the installed console script as a subprocess and parses its Singer output;
-`sandbox_totals` asks the sandbox itself how many records each stream should have;
+`sandbox_totals` asks the sandbox itself how many records each stream should have (each stream's
+connection, with the arguments its own query gives it, as streams.py declares them);
 `access_config` / `oauth_config` build settings for the two credential modes.
 """
 
@@ -15,20 +16,64 @@ import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
+from tap_wave import queries
+from tap_wave.streams import read_from_wave
+
+if TYPE_CHECKING:
+    from graphql import FieldNode
+
+Record = dict[str, Any]
 TAP = shutil.which("tap-wave", path=str(Path(sys.executable).parent)) or "tap-wave"
 FAST = {"requests_per_minute": 60000, "page_size": 50}
 
-# GraphQL field of each per-business stream, and the arguments that make Wave list everything.
-CONNECTIONS = {
-    "customers": "customers",
-    "vendors": "vendors",
-    "products": "products(isArchived: null)",
-    "accounts": "accounts(isArchived: null)",
-    "sales_taxes": "salesTaxes(isArchived: null)",
-    "invoices": "invoices",
-    "estimates": "estimates",
-}
+
+class Sandbox(Protocol):
+    """What these helpers use of a running Wave sandbox (wave_sandbox.testing.WaveSandbox)."""
+
+    access_token: str
+    graphql_url: str
+    token_url: str
+    client_id: str
+    client_secret: str
+    refresh_token: str
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]: ...
+
+    def business_ids(self) -> list[str]: ...
+
+
+def _connection_field(document: str, connection: str) -> FieldNode:
+    """The one field named `connection` in `document`."""
+    from graphql import Visitor, parse, visit
+
+    fields: list[FieldNode] = []
+
+    class Finder(Visitor):
+        def enter_field(self, node: FieldNode, *_args: object) -> None:
+            if node.name.value == connection:
+                fields.append(node)
+
+    visit(parse(document), Finder())
+    [field] = fields
+    return field
+
+
+def list_everything() -> dict[str, str]:
+    """Stream name -> its Business connection with the literal arguments of the stream's own
+    query (`products(sort: [MODIFIED_AT_ASC], isArchived: null)`: archived ones too)."""
+    from graphql import VariableNode, print_ast
+
+    found: dict[str, str] = {}
+    for stream in read_from_wave():
+        field = _connection_field(
+            queries.document(stream.document_name("query_name")), stream.connection
+        )
+        literal = [a for a in field.arguments or () if not isinstance(a.value, VariableNode)]
+        arguments = ", ".join(print_ast(argument) for argument in literal)
+        found[stream.name] = f"{stream.connection}({arguments})" if arguments else stream.connection
+    return found
 
 
 @dataclass
@@ -37,15 +82,15 @@ class TapRun:
 
     returncode: int
     stderr: str
-    schemas: dict[str, dict] = field(default_factory=dict)
-    records: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
-    states: list[dict] = field(default_factory=list)
+    schemas: dict[str, Record] = field(default_factory=dict)
+    records: dict[str, list[Record]] = field(default_factory=lambda: defaultdict(list))
+    states: list[Record] = field(default_factory=list)
 
     @property
-    def state(self) -> dict:
+    def state(self) -> Record:
         return self.states[-1] if self.states else {}
 
-    def counts(self) -> Counter:
+    def counts(self) -> Counter[tuple[str, str]]:
         """(stream, business_id) -> records emitted."""
         return Counter(
             (stream, r["business_id"]) for stream, rows in self.records.items() for r in rows
@@ -78,14 +123,14 @@ class TapRunner:
         self.directory = directory
         self._count = 0
 
-    def _write(self, kind: str, content: dict) -> Path:
+    def _write(self, kind: str, content: Record) -> Path:
         self._count += 1
         path = self.directory / f"{kind}-{self._count}.json"
         path.write_text(json.dumps(content))
         return path
 
     def command(
-        self, config: dict | None, state: dict | None = None, extra: tuple[str, ...] = ()
+        self, config: Record | None, state: Record | None = None, extra: tuple[str, ...] = ()
     ) -> list[str]:
         argv = [TAP, "--config", "ENV" if config is None else str(self._write("config", config))]
         if state:
@@ -93,8 +138,8 @@ class TapRunner:
         return argv + list(extra)
 
     def start(
-        self, config: dict, state: dict | None = None, env: dict | None = None
-    ) -> subprocess.Popen:
+        self, config: Record, state: Record | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[str]:
         return subprocess.Popen(
             self.command(config, state),
             stdout=subprocess.PIPE,
@@ -105,15 +150,15 @@ class TapRunner:
         )
 
     @staticmethod
-    def finish(process: subprocess.Popen, timeout: float = 120) -> TapRun:
+    def finish(process: subprocess.Popen[str], timeout: float = 120) -> TapRun:
         stdout, stderr = process.communicate(timeout=timeout)
         return parse_output(process.returncode, stdout, stderr)
 
     def run(
         self,
-        config: dict | None,
-        state: dict | None = None,
-        env: dict | None = None,
+        config: Record | None,
+        state: Record | None = None,
+        env: dict[str, str] | None = None,
         timeout: float = 120,
     ) -> TapRun:
         done = subprocess.run(
@@ -128,7 +173,7 @@ class TapRunner:
         return parse_output(done.returncode, done.stdout, done.stderr)
 
 
-def access_config(sandbox, **settings) -> dict:
+def access_config(sandbox: Sandbox, **settings: Any) -> Record:
     """Full-access-token mode."""
     return {
         "access_token": sandbox.access_token,
@@ -138,7 +183,7 @@ def access_config(sandbox, **settings) -> dict:
     }
 
 
-def oauth_config(sandbox, store: Path, key: str, **settings) -> dict:
+def oauth_config(sandbox: Sandbox, store: Path, key: str, **settings: Any) -> Record:
     """OAuth mode with an encrypted token store."""
     return {
         "client_id": sandbox.client_id,
@@ -153,25 +198,28 @@ def oauth_config(sandbox, store: Path, key: str, **settings) -> dict:
     }
 
 
-def sandbox_totals(sandbox, business_ids: list[str] | None = None) -> Counter:
+def sandbox_totals(
+    sandbox: Sandbox, business_ids: list[str] | None = None
+) -> Counter[tuple[str, str]]:
     """(stream, business_id) -> the sandbox's totalCount, for every stream."""
     ids = business_ids or sandbox.business_ids()
-    totals: Counter = Counter()
+    connections = list_everything()
+    totals: Counter[tuple[str, str]] = Counter()
     fields = " ".join(
         f"{name}: {connection} {{ pageInfo {{ totalCount }} }}"
-        for name, connection in CONNECTIONS.items()
+        for name, connection in connections.items()
     )
     for business_id in ids:
         answer = sandbox.graphql(
             f"query($id: ID!) {{ business(id: $id) {{ {fields} }} }}", {"id": business_id}
         )
         assert "errors" not in answer, answer
-        for name in CONNECTIONS:
+        for name in connections:
             totals[(name, business_id)] = answer["data"]["business"][name]["pageInfo"]["totalCount"]
         totals[("businesses", business_id)] = 1
     return totals
 
 
-def operation_requests(before: dict, after: dict) -> Counter:
+def operation_requests(before: Record, after: Record) -> Counter[str]:
     """GraphQL requests per operation name the sandbox served between two stats snapshots."""
     return Counter(after["by_operation"]) - Counter(before["by_operation"])

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from singer_sdk.exceptions import ConfigValidationError
+from tap_wave.tap import TapWave
 from tap_wave.testing import access_config
 
 
@@ -78,3 +80,19 @@ def test_settings_from_the_environment(wave_sandbox, tap):
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert {r["business_id"] for rows in run.records.values() for r in rows} == {business}
+
+
+def test_numbers_given_as_text_in_a_config_file_are_read_as_numbers(wave_sandbox, tap):
+    business = wave_sandbox.business_ids()[2]
+    settings = access_config(wave_sandbox, business_ids=[business])
+    run = tap.run({**settings, "page_size": "20", "requests_per_minute": "60000"})
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert {r["business_id"] for rows in run.records.values() for r in rows} == {business}
+
+    tapped = TapWave(config={"access_token": "t", "page_size": "20", "max_retries": "3"})
+    assert (tapped.config["page_size"], tapped.config["max_retries"]) == (20, 3)
+    with pytest.raises(ConfigValidationError) as invalid:
+        TapWave(config={"access_token": "t", "page_size": "twenty"})
+    assert invalid.value.errors == [
+        "'twenty' is not of type 'integer', 'null' in config['page_size']"
+    ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tap_wave.reconcile import decode_known, encode_known, invoice_fingerprint, reconcile
+from tap_wave.partition_state import decode_known, encode_known
+from tap_wave.reconcile import invoice_fingerprint, reconcile
 
 
 def test_ids_gone_from_wave_are_deleted_unless_just_emitted():

@@ -28,17 +28,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from webhook_relay.store import PendingEvent
+from webhook_relay.tap_streams import STREAM_BY_ENTITY as TAP_STREAM_BY_ENTITY
 
 EVENTS_STREAM = "webhook_events"
 
-# Entity prefix of an event type -> the tap stream that re-reads (or records) that entity.
-STREAM_BY_ENTITY = {
-    "invoice": "invoices",
-    "payment": "invoices",
-    "customer": "customers",
-    "product": "products",
-    "estimate": "estimates",
-}
+# Entity prefix of an event type -> the tap stream that re-reads (or records) that entity:
+# generated from tap-wave's stream classes (tap_streams.py says how), never imported from the tap.
+STREAM_BY_ENTITY = TAP_STREAM_BY_ENTITY
 STREAM_BY_TYPE = {"transaction.created": "transactions"}
 
 KNOWN_EVENT_TYPES = frozenset(

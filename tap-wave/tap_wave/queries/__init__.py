@@ -78,7 +78,11 @@ def operation_names() -> list[str]:
 
 @functools.cache
 def _built() -> dict[str, str]:
-    return json.loads((resources.files(__package__) / BUILT).read_text(encoding="utf-8"))
+    built = json.loads((resources.files(__package__) / BUILT).read_text(encoding="utf-8"))
+    if not isinstance(built, dict):
+        msg = f"{BUILT} holds no documents: run python -m tap_wave.queries"
+        raise TypeError(msg)
+    return {str(name): str(text) for name, text in built.items()}
 
 
 def document(name: str) -> str:
