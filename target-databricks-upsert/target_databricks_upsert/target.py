@@ -225,6 +225,7 @@ class TargetDatabricksUpsert(Target):
         super().__init__(*args, **kwargs)
         self._warehouse: Warehouse | None = None
         self._warehouse_lock = threading.Lock()
+        self._ahead_error: Exception | None = None
         self.versions_seen: dict[str, dict] = {}
         self.versions_activated: dict[str, dict] = {}
         self.table_streams: dict[str, str] = {}  # table -> the stream writing it in this run
@@ -253,6 +254,9 @@ class TargetDatabricksUpsert(Target):
         """The connected warehouse (first use: connect, read every table's columns in one query,
         create the schema and `_load_audit` if they are not there)."""
         with self._warehouse_lock:
+            if self._ahead_error is not None:  # what opening ahead met, raised where it is needed
+                error, self._ahead_error = self._ahead_error, None
+                raise error
             if self._warehouse is None:
                 warehouse = open_warehouse(dict(self.config))
                 self.tables_found = warehouse.existing_tables(sql.describe_tables(self.load))
@@ -263,10 +267,20 @@ class TargetDatabricksUpsert(Target):
                 self._warehouse = warehouse
             return self._warehouse
 
+    def _open_ahead(self) -> None:
+        try:
+            self.warehouse  # noqa: B018 (connects and reads the metadata)
+        except Exception as exc:  # the first sink to need the warehouse raises it
+            self._ahead_error = exc
+
     def listen(self, file_input=None) -> None:
         stdin = utf8_stdin() if file_input is None else None
         try:
-            with lean_arrow(), _relaxed_gc():
+            with lean_arrow(), _relaxed_gc():  # (before another thread imports anything)
+                if warehouse_class(dict(self.config)).opens_ahead:
+                    threading.Thread(
+                        target=self._open_ahead, name="open-warehouse", daemon=True
+                    ).start()
                 super().listen(stdin or file_input)
         finally:
             # Also on an error: a DuckDB connection left to the interpreter's shutdown, while a

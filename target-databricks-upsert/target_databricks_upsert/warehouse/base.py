@@ -47,6 +47,9 @@ class Warehouse(abc.ABC):
     dialect: sql.Dialect = sql.DATABRICKS
     """How `sql.py` renders the statements this warehouse runs."""
     appends_new_keys: bool = False
+    # connected, and the schema's metadata read, while the tap starts (a round trip of seconds
+    # taken off the run's critical path; not worth a thread where it costs milliseconds)
+    opens_ahead: bool = False
     """Whether a batch none of whose keys is in its tables yet is appended instead of MERGEd
     (worth a count query where INSERT is much cheaper than MERGE)."""
 

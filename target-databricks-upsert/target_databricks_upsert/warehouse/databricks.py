@@ -116,6 +116,8 @@ class _Session:
 class DatabricksWarehouse(Warehouse):
     """A Databricks SQL warehouse reached with a service principal or a personal access token."""
 
+    opens_ahead = True
+
     def __init__(self, config: dict) -> None:
         if not config.get("catalog"):
             raise TargetError("warehouse databricks needs the setting catalog (e.g. main)")
