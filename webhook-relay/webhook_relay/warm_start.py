@@ -72,7 +72,7 @@ class WarmStart:
         self.interpreter = interpreter
         self.cwd = cwd
         self.out_path = out_path  # the waiting process's output until a run takes it
-        self._waiting: subprocess.Popen | None = None
+        self._waiting: subprocess.Popen[bytes] | None = None
         self._channel: socket.socket | None = None
         self._script_stamp: int | None = None
 
@@ -114,7 +114,7 @@ class WarmStart:
 
     def start(
         self, argv: list[str], env: Mapping[str, str], log_fd: int, lock_fd: int | None
-    ) -> subprocess.Popen | None:
+    ) -> subprocess.Popen[bytes] | None:
         """Hand the run to the waiting process; None when there is none fit to take it (the
         caller then starts the run plainly)."""
         process, channel = self._waiting, self._channel
@@ -167,7 +167,7 @@ class WarmStart:
         return lines[-1][-300:] if lines else "no output"
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
