@@ -96,6 +96,13 @@ def failure_summary(exit_code: int | None, tail: str) -> str:
     return summary[:SUMMARY_CHARS]
 
 
+def last_line(output: str) -> str:
+    """The last non-blank line of a helper process's output (at most ``SUMMARY_CHARS`` of its
+    end), or ``no output``: what a log message says about why that process failed."""
+    lines = [line for line in output.splitlines() if line.strip()]
+    return lines[-1][-SUMMARY_CHARS:] if lines else "no output"
+
+
 def named_ids(tail: str) -> set[str]:
     """Id-like words on the error lines of a run's output (to find which event it names)."""
     return {token.rstrip(".:") for line in error_lines(tail) for token in _ID_TOKEN.findall(line)}

@@ -34,6 +34,8 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from webhook_relay.runlogs import last_line
+
 log = logging.getLogger("webhook_relay.warm_start")
 
 # What pip and uv write as a console script: a python #! line, imports, the entry point, a guard.
@@ -161,10 +163,9 @@ class WarmStart:
 
     def _output_tail(self) -> str:
         try:
-            lines = self.out_path.read_text(errors="replace").splitlines()
+            return last_line(self.out_path.read_text(errors="replace"))
         except OSError:
-            return "no output"
-        return lines[-1][-300:] if lines else "no output"
+            return last_line("")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
