@@ -10,8 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from webhook_relay.schema import EventState, RunKind, RunState, parse_timestamp
-from webhook_relay.schema import optional_time as _time
+from webhook_relay.schema import EventState, RunKind, RunState, optional_time, parse_timestamp
 from webhook_relay.store import EventStore
 
 RECENT_RUNS = 50
@@ -102,16 +101,16 @@ def business_statuses(store: EventStore) -> list[BusinessStatus]:
         statuses.append(
             BusinessStatus(
                 business_id=business,
-                last_received_at=_time(received),
+                last_received_at=optional_time(received),
                 pending=pending,
                 failing=failing,
                 quarantined=quarantined,
-                oldest_pending_at=_time(oldest),
-                last_loaded_at=_time(done_at),
+                oldest_pending_at=optional_time(oldest),
+                last_loaded_at=optional_time(done_at),
                 last_loaded_run=run_id,
                 lag_seconds=lag,
                 last_error=error,
-                last_error_at=_time(error_at),
+                last_error_at=optional_time(error_at),
                 last_error_run=error_run,
             )
         )
@@ -132,7 +131,7 @@ def recent_runs(store: EventStore, limit: int = RECENT_RUNS) -> list[RunStatus]:
             kind,
             status,
             parse_timestamp(started),
-            _time(finished),
+            optional_time(finished),
             events,
             businesses,
             exit_code,
@@ -149,7 +148,14 @@ def quarantined_events(store: EventStore) -> list[QuarantinedEvent]:
     )
     return [
         QuarantinedEvent(
-            event_id, business, kind, parse_timestamp(received), _time(at), failures, reason, run_id
+            event_id,
+            business,
+            kind,
+            parse_timestamp(received),
+            optional_time(at),
+            failures,
+            reason,
+            run_id,
         )
         for event_id, business, kind, received, at, failures, reason, run_id in rows
     ]
