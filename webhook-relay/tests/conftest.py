@@ -24,6 +24,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typing_extensions import override
 from webhook_relay.testing import RelayProcess
 
 SECRET = "whsec-current-7f3a"
@@ -119,7 +120,8 @@ class Relay(RelayProcess):
 
     recorder: RunRecorder | None = None
 
-    def start(self, *args: str) -> Relay:
+    @override
+    def start(self, *args: str) -> Relay:  # serve flags, where RelayProcess's takes a timeout
         """Start; ``args`` (if given) replace the serve flags the relay was made with."""
         self.args = list(args) or self.args
         if not any(a in ("--run-command", "--meltano-bin") for a in self.args):

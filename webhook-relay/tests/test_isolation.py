@@ -45,12 +45,13 @@ def cli(relay, *args: str) -> subprocess.CompletedProcess:
 def test_a_poison_event_is_isolated_and_quarantined_and_the_rest_loaded(
     relay_factory, new_event, eventually, named
 ):
-    # A debounce long enough for all thirty events to be in the first run.
+    # A debounce long enough for all thirty events to be in the first run, even on a loaded
+    # machine (posting them took over a second there).
     relay = relay_factory(
         "--debounce",
-        "1",
+        "3",
         "--max-wait",
-        "5",
+        "10",
         "--retry-base",
         "0.3",
         "--retry-max",

@@ -18,6 +18,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TypedDict
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -174,7 +175,14 @@ async def run_log(request: Request) -> Response:
     return PlainTextResponse(relay.redact(text), headers=_PAGE_HEADERS)
 
 
-def _start_up_savers(settings: RelaySettings) -> dict:
+class _StartUpSavers(TypedDict, total=False):
+    """What ``RunWorker`` gets to start runs fast (README, "How a run starts fast")."""
+
+    warm_start: WarmStart
+    catalog: CatalogCache
+
+
+def _start_up_savers(settings: RelaySettings) -> _StartUpSavers:
     """The warm start and the catalog cache of the worker, for runs of a real Meltano (its
     console script, by the default command); none for anything else."""
     command = settings.run_command
@@ -183,7 +191,7 @@ def _start_up_savers(settings: RelaySettings) -> dict:
         found = meltano_interpreter(command.meltano_bin, os.environ.get("PATH"))
     if found is None:
         return {}
-    savers: dict = {}
+    savers: _StartUpSavers = {}
     if settings.warm_start:
         savers["warm_start"] = WarmStart(
             *found, command.project, settings.run_log_dir / "warm-start.out"

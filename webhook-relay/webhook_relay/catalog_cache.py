@@ -29,6 +29,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from webhook_relay.runlogs import last_line
+
 log = logging.getLogger("webhook_relay.catalog_cache")
 
 EXTRACTOR = "tap-wave"
@@ -115,7 +117,9 @@ class CatalogCache:
             )
             catalog = json.loads(done.stdout) if done.returncode == 0 else None
             problem = (
-                f"exit {done.returncode}: {_last_line(done.stderr)}" if catalog is None else None
+                f"exit {done.returncode}: {last_line(done.stderr.decode(errors='replace'))}"
+                if catalog is None
+                else None
             )
         except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
             catalog, problem = None, str(exc)
@@ -157,8 +161,3 @@ class CatalogCache:
         for path in (self._key_path, self.path):
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
-
-
-def _last_line(stderr: bytes) -> str:
-    lines = [line for line in stderr.decode(errors="replace").splitlines() if line.strip()]
-    return lines[-1][-300:] if lines else "no output"

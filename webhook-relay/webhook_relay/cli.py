@@ -10,22 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from webhook_relay import defaults
 from webhook_relay.cli_events import add_events_parser, run_events_command
-from webhook_relay.config import (
-    BODY_TIMEOUT_SECONDS,
-    ConfigError,
-    RelaySettings,
-    secrets_from_environment,
-)
+from webhook_relay.config import ConfigError, RelaySettings, secrets_from_environment
 from webhook_relay.runlock import RunLock, lock_path
-from webhook_relay.serving import (
-    DEFAULT_HEADER_TIMEOUT,
-    DEFAULT_MAX_CONNECTIONS,
-    Limits,
-    guarded_h11_protocol,
-    raise_descriptor_limit,
-)
-from webhook_relay.signature import DEFAULT_TOLERANCE_SECONDS
+from webhook_relay.serving import Limits, guarded_h11_protocol, raise_descriptor_limit
 from webhook_relay.targeting import DEFAULT_RUN_COMMAND, RunCommand
 from webhook_relay.worker import WorkerSettings
 
@@ -42,8 +31,8 @@ def _parser() -> argparse.ArgumentParser:
         help="run the relay (secrets from WAVE_WEBHOOK_SECRET[_PREVIOUS])",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8787)
+    serve.add_argument("--host", default=defaults.HOST)
+    serve.add_argument("--port", type=int, default=defaults.PORT)
     serve.add_argument("--db", required=True, type=Path, help="event store (SQLite file)")
     serve.add_argument(
         "--meltano-project",
@@ -54,26 +43,26 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--tolerance",
         type=int,
-        default=DEFAULT_TOLERANCE_SECONDS,
+        default=defaults.TOLERANCE_SECONDS,
         help="accepted signature timestamp skew, seconds",
     )
     serve.add_argument(
         "--debounce",
         type=float,
-        default=2.0,
+        default=defaults.DEBOUNCE_SECONDS,
         help="start a run once no event arrived for this many seconds",
     )
     serve.add_argument(
         "--max-wait",
         type=float,
-        default=10.0,
+        default=defaults.MAX_WAIT_SECONDS,
         help="...but at the latest this long after the oldest pending event",
     )
-    serve.add_argument("--meltano-bin", default="meltano")
-    serve.add_argument("--environment", default="dev", help="Meltano environment")
+    serve.add_argument("--meltano-bin", default=defaults.MELTANO_BIN)
+    serve.add_argument("--environment", default=defaults.ENVIRONMENT, help="Meltano environment")
     serve.add_argument(
         "--state-id-suffix",
-        default="relay",
+        default=defaults.STATE_ID_SUFFIX,
         help="relay runs use state id <env>:tap-wave-to-target-databricks-upsert:<suffix>",
     )
     serve.add_argument(
@@ -85,10 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--retry-base",
         type=float,
-        default=2.0,
+        default=defaults.RETRY_BASE_SECONDS,
         help="first retry delay after a failed run, seconds (doubles each time)",
     )
-    serve.add_argument("--retry-max", type=float, default=300.0, help="longest retry delay")
+    serve.add_argument(
+        "--retry-max", type=float, default=defaults.RETRY_MAX_SECONDS, help="longest retry delay"
+    )
     serve.add_argument(
         "--no-bytecode-cache",
         action="store_true",
@@ -107,33 +98,38 @@ def _parser() -> argparse.ArgumentParser:
         " discovering it once into <db dir>/tap-wave.catalog.json",
     )
     serve.add_argument(
-        "--run-timeout", type=float, default=3600.0, help="terminate a run after this many seconds"
+        "--run-timeout",
+        type=float,
+        default=defaults.RUN_TIMEOUT_SECONDS,
+        help="terminate a run after this many seconds",
     )
     serve.add_argument(
         "--quarantine-after",
         type=int,
-        default=3,
+        default=defaults.QUARANTINE_AFTER,
         help="quarantine an event after its run fails this many times with it alone",
     )
     serve.add_argument(
         "--header-timeout",
         type=float,
-        default=DEFAULT_HEADER_TIMEOUT,
+        default=defaults.HEADER_TIMEOUT_SECONDS,
         help="close a connection that has not sent its request headers within this many seconds",
     )
     serve.add_argument(
         "--body-timeout",
         type=float,
-        default=BODY_TIMEOUT_SECONDS,
+        default=defaults.BODY_TIMEOUT_SECONDS,
         help="answer 408 to a webhook whose body has not arrived within this many seconds",
     )
     serve.add_argument(
         "--max-connections",
         type=int,
-        default=DEFAULT_MAX_CONNECTIONS,
+        default=defaults.MAX_CONNECTIONS,
         help="open connections at most (the longest-idle one is closed for a new one)",
     )
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--log-level", default=defaults.LOG_LEVEL, choices=["debug", "info", "warning", "error"]
+    )
 
     locked = commands.add_parser(
         "locked-run",
@@ -206,7 +202,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=1,
         http=guarded_h11_protocol(settings.header_timeout_seconds, limits.max_connections),
         backlog=limits.backlog,
-        timeout_keep_alive=5,
+        timeout_keep_alive=defaults.KEEP_ALIVE_SECONDS,
     )
     return 0
 
@@ -216,9 +212,9 @@ def _locked_run(args: argparse.Namespace) -> int:
     if not argv:
         raise ConfigError("locked-run: give the command after --, e.g. -- meltano run ...")
     lock = RunLock(lock_path(args.meltano_project))
-    lock.acquire_blocking()
+    held = lock.acquire_blocking()
     try:
-        return subprocess.call(argv, pass_fds=(lock.fd,))
+        return subprocess.call(argv, pass_fds=(held,))
     finally:
         lock.release()
 

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from webhook_relay import views
+from webhook_relay.schema import EventState
 from webhook_relay.store import EventStore
 
 DB_ENV = "WEBHOOK_RELAY_DB"
@@ -28,7 +29,7 @@ class EventsCommandError(Exception):
     """A problem with the command's arguments; the message says what to do."""
 
 
-def add_events_parser(commands: argparse._SubParsersAction) -> None:
+def add_events_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     events = commands.add_parser(
         "events",
         help="list stored events (--quarantined, --pending), show one, re-queue quarantined ones",
@@ -128,7 +129,7 @@ def _list_quarantined(store: EventStore, as_json: bool) -> int:
 def _list_pending(store: EventStore, as_json: bool) -> int:
     rows = store.query(
         "SELECT id, business_id, type, received_at, failures, last_error FROM events"
-        " WHERE state = 'pending' ORDER BY seq"
+        f" WHERE state = '{EventState.PENDING}' ORDER BY seq"
     )
     columns = ("id", "business_id", "type", "received_at", "failures", "last_error")
     events = [dict(zip(columns, row, strict=True)) for row in rows]
@@ -144,7 +145,7 @@ def _list_pending(store: EventStore, as_json: bool) -> int:
 
 def _counts(store: EventStore, as_json: bool) -> int:
     health = views.health(store)
-    (done,) = store.query("SELECT count(*) FROM events WHERE state = 'done'")[0]
+    done = store.count(f"SELECT count(*) FROM events WHERE state = '{EventState.DONE}'")
     counts = {"done": done, **{k: v for k, v in health.items() if k != "status"}}
     if as_json:
         print(views.to_json({"status": health["status"], **counts}))

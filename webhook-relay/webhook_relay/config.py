@@ -1,4 +1,7 @@
-"""The relay's settings in one object, and reading the webhook secrets from the environment."""
+"""The relay's settings in one object, and reading the webhook secrets from the environment.
+
+The defaults of every setting are defaults.py's.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +9,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from webhook_relay.serving import DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS
-from webhook_relay.signature import DEFAULT_TOLERANCE_SECONDS
+from webhook_relay import defaults
 from webhook_relay.targeting import RunCommand
 from webhook_relay.worker import WorkerSettings
 
 SECRET_ENV = "WAVE_WEBHOOK_SECRET"
 PREVIOUS_SECRET_ENV = "WAVE_WEBHOOK_SECRET_PREVIOUS"
-MAX_BODY_BYTES = 1024 * 1024
-BODY_TIMEOUT_SECONDS = 30.0
 
 
 class ConfigError(Exception):
@@ -38,11 +38,11 @@ class RelaySettings:
     db_path: Path
     meltano_project: Path
     secrets: tuple[str, ...]
-    tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS
-    max_body_bytes: int = MAX_BODY_BYTES
-    body_timeout_seconds: float = BODY_TIMEOUT_SECONDS
-    header_timeout_seconds: float = DEFAULT_HEADER_TIMEOUT
-    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    tolerance_seconds: int = defaults.TOLERANCE_SECONDS
+    max_body_bytes: int = defaults.MAX_BODY_BYTES
+    body_timeout_seconds: float = defaults.BODY_TIMEOUT_SECONDS
+    header_timeout_seconds: float = defaults.HEADER_TIMEOUT_SECONDS
+    max_connections: int = defaults.MAX_CONNECTIONS
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     run_command: RunCommand = field(default_factory=RunCommand)
     warm_start: bool = True  # start the next run's meltano ahead of time (warm_start.py)

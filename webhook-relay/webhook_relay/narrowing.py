@@ -37,17 +37,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from webhook_relay.schema import RunKind
 from webhook_relay.store import PendingEvent
 
 BUSINESS_BATCH_PREFIX = "business:"
 REST_BATCH = "rest"
 PART_BATCH_PREFIX = "part:"
 _MIN_NAMED_ID = 6  # shorter entity ids could match any word
-
-COALESCED, NARROWED, SINGLE, PROBE = "coalesced", "narrowed", "single", "probe"
 
 
 @dataclass(frozen=True)
@@ -78,12 +78,12 @@ class Unit:
     """A probe: ``events`` is a loaded event run again before ``probe_for`` (module docstring)."""
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> RunKind:
         if self.probe_for is not None:
-            return PROBE
+            return RunKind.PROBE
         if self.batch is None:
-            return COALESCED
-        return SINGLE if len(self.events) == 1 else NARROWED
+            return RunKind.COALESCED
+        return RunKind.SINGLE if len(self.events) == 1 else RunKind.NARROWED
 
     @property
     def seqs(self) -> tuple[int, ...]:
@@ -158,7 +158,9 @@ def named_events(events: Iterable[PendingEvent], named: set[str]) -> set[int]:
     return by_id or {e.seq for e in events if e.business_id in named}
 
 
-def _parts(events: Sequence[PendingEvent], named: set[int]) -> list[tuple[list, bool]]:
+def _parts(
+    events: Sequence[PendingEvent], named: set[int]
+) -> list[tuple[list[PendingEvent], bool]]:
     """How to split failed ``events``: (part, named by the error) pairs; [] for one event."""
     blamed = [e for e in events if e.seq in named]
     if blamed and len(blamed) < len(events):
@@ -239,7 +241,7 @@ def after_failure(
     last_success: datetime | None,
     now: datetime,
     timing: Timing,
-    named: set[str] = frozenset(),
+    named: AbstractSet[str] = frozenset(),
     can_probe: bool = True,
 ) -> list[Placement]:
     """Where the events of ``unit``, whose run just failed, go next.

@@ -59,11 +59,12 @@ class RunLock:
         self.fd = fd
         return True
 
-    def acquire_blocking(self) -> None:
-        """Wait for the lock (for the ``locked-run`` command)."""
+    def acquire_blocking(self) -> int:
+        """Wait for the lock (for the ``locked-run`` command); return the descriptor holding it."""
         fd = self._open()
         fcntl.flock(fd, fcntl.LOCK_EX)
         self.fd = fd
+        return fd
 
     async def acquire(self, poll_seconds: float = 0.25) -> None:
         """Wait for the lock without blocking the event loop."""

@@ -10,6 +10,7 @@ the store, so pruning never loses it. Whatever is shown outside the store passes
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import uuid
@@ -49,7 +50,7 @@ def run_log_path(run_log_dir: Path, run_id: str) -> Path | None:
     return run_log_dir / f"{canonical}.log" if canonical == run_id else None
 
 
-def open_run_log(run_log_dir: Path, run_id: str):
+def open_run_log(run_log_dir: Path, run_id: str) -> io.BufferedWriter:
     """A new run's log file, private to the relay's user."""
     run_log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = run_log_dir / f"{run_id}.log"
@@ -93,6 +94,13 @@ def failure_summary(exit_code: int | None, tail: str) -> str:
     detail = lines[-1] if lines else ""
     summary = f"{head}: {detail}" if detail else head
     return summary[:SUMMARY_CHARS]
+
+
+def last_line(output: str) -> str:
+    """The last non-blank line of a helper process's output (at most ``SUMMARY_CHARS`` of its
+    end), or ``no output``: what a log message says about why that process failed."""
+    lines = [line for line in output.splitlines() if line.strip()]
+    return lines[-1][-SUMMARY_CHARS:] if lines else "no output"
 
 
 def named_ids(tail: str) -> set[str]:

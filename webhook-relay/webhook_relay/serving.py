@@ -25,16 +25,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import resource
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+if sys.version_info >= (3, 12):
+    from typing import override
+else:  # pragma: no cover - depends on the interpreter
+    from typing_extensions import override
+
+from webhook_relay import defaults
+
 log = logging.getLogger("webhook_relay.serving")
 
-DEFAULT_HEADER_TIMEOUT = 10.0
-DEFAULT_MAX_CONNECTIONS = 512
 _RESERVED_DESCRIPTORS = 64  # the store and its WAL, run logs, the run lock, a run's pipes, ...
 _MAX_BACKLOG = 128
 _ACCEPTS_IN_FLIGHT = 4  # backlogs accepted before the first of them is closed (worst case)
@@ -121,15 +127,18 @@ DROPS = _DropCounter()
 class GuardedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with a header timeout and a connection cap (module docstring)."""
 
-    header_timeout = DEFAULT_HEADER_TIMEOUT
-    max_connections = DEFAULT_MAX_CONNECTIONS
+    header_timeout = defaults.HEADER_TIMEOUT_SECONDS
+    max_connections = defaults.MAX_CONNECTIONS
 
+    @override
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_timer: asyncio.TimerHandle | None = None
         self._idle_since = 0.0
 
+    @override
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        # (ignore: as in uvicorn's own H11Protocol, which narrows asyncio's BaseTransport)
         super().connection_made(transport)
         if len(self.connections) > self.max_connections and not self._make_room():
             DROPS.add("refused")
@@ -177,11 +186,13 @@ class GuardedH11Protocol(H11Protocol):
         DROPS.add("header_timeout")
         self.transport.close()
 
+    @override
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if not self.transport.is_closing():
             self._arm_header_timer()  # the next request's headers get the same time
 
+    @override
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_header_timer()
         super().connection_lost(exc)

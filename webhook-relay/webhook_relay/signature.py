@@ -15,9 +15,10 @@ import hmac
 from dataclasses import dataclass
 from enum import StrEnum
 
+from webhook_relay import defaults
+
 SIGNATURE_HEADER = "x-wave-signature"
 SIGNATURE_SCHEME = "v1"
-DEFAULT_TOLERANCE_SECONDS = 300
 
 # Bounds on what a header may hold, so that a hostile header cannot make us compute much.
 _MAX_HEADER_CHARS = 4096
@@ -91,7 +92,7 @@ class SignatureVerifier:
     """Verifies raw request bodies against the secrets the relay holds."""
 
     secrets: tuple[str, ...]
-    tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS
+    tolerance_seconds: int = defaults.TOLERANCE_SECONDS
 
     def __post_init__(self) -> None:
         if not any(self.secrets):

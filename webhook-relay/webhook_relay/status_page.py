@@ -10,7 +10,7 @@ came from a run passes through the redactor (no secret of the relay's or the run
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import escape
 
 from webhook_relay.views import BusinessStatus, QuarantinedEvent, RunStatus
@@ -44,7 +44,7 @@ def _when(moment: datetime | None, now: datetime) -> str:
     )
 
 
-def _ago(delta) -> str:
+def _ago(delta: timedelta) -> str:
     seconds = max(delta.total_seconds(), 0)
     if seconds < 120:
         return f"{seconds:.0f} s ago"

@@ -27,6 +27,7 @@ import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from webhook_relay import defaults
 from webhook_relay.store import PendingEvent
 from webhook_relay.tap_streams import STREAM_BY_ENTITY as TAP_STREAM_BY_ENTITY
 
@@ -101,9 +102,9 @@ class RunCommand:
     """How to start a run: a command template and the values its placeholders take."""
 
     template: str = DEFAULT_RUN_COMMAND
-    meltano_bin: str = "meltano"
-    environment: str = "dev"
-    state_id_suffix: str = "relay"
+    meltano_bin: str = defaults.MELTANO_BIN
+    environment: str = defaults.ENVIRONMENT
+    state_id_suffix: str = defaults.STATE_ID_SUFFIX
     project: str = "."
     events_db: str = ""
     bytecode_cache: str = ""  # a directory: runs keep compiled bytecode there (PYTHONPYCACHEPREFIX)

@@ -5,7 +5,9 @@
         relay.wait_until_idle()          # every stored event done
 
 It runs ``webhook-relay serve`` on a free port, waits for /healthz, and stops it on exit. It does
-not sign anything: tests sign with their own, independent code.
+not sign anything: tests sign with their own, independent code. It builds on the sandboxes' process
+helper (``sandbox_support.process``, installed with the repository's sandbox package), so it is
+test support only: nothing the relay runs imports this module.
 """
 
 from __future__ import annotations
@@ -14,29 +16,28 @@ import contextlib
 import os
 import resource
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
+from sandbox_support.process import ServerProcess, cli_arguments, free_port
+
+from webhook_relay import defaults
+from webhook_relay.config import PREVIOUS_SECRET_ENV, SECRET_ENV
+from webhook_relay.schema import EventState
 
 RELAY_BIN = Path(sys.executable).parent / "webhook-relay"
+STARTUP_TIMEOUT_SECONDS = 20.0
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _read_table(db: Path, sql: str) -> list[dict]:
+def _read_table(db: Path, sql: str) -> list[dict[str, Any]]:
     if not db.exists():
         return []
     with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
@@ -46,7 +47,11 @@ def _read_table(db: Path, sql: str) -> list[dict]:
 
 @dataclass
 class RelayProcess:
-    """A ``webhook-relay serve`` subprocess on 127.0.0.1 and read-only views of its store."""
+    """A ``webhook-relay serve`` subprocess on 127.0.0.1 and read-only views of its store.
+
+    Started, waited for and stopped by sandbox_support's ``ServerProcess`` (the sandboxes' own
+    helper); what is the relay's own here: its command line and environment (the secret), a
+    restart on the same port, ``kill9`` and the views of its store and metrics."""
 
     db: Path
     meltano_project: Path
@@ -55,27 +60,31 @@ class RelayProcess:
     args: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     port: int = 0
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
     descriptor_limit: int | None = None
     """Run the relay with at most this many open files (soft and hard), e.g. to exhaust them."""
+    _server: ServerProcess | None = field(default=None, init=False, repr=False)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{defaults.HOST}:{self.port}"
 
     @property
     def webhook_url(self) -> str:
         return f"{self.url}/webhooks/wave"
 
-    def start(self, startup_timeout: float = 20.0) -> RelayProcess:
+    def start(self, startup_timeout: float = STARTUP_TIMEOUT_SECONDS) -> RelayProcess:
         """Start the relay; a relay started before (e.g. then ``kill9()``-ed) comes back on the
         same port, so a sender configured with its URL (as Wave is) reaches it again."""
         self.port = self.port or free_port()
-        command = [
-            str(RELAY_BIN), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-            "--db", str(self.db), "--meltano-project", str(self.meltano_project), *self.args,
-        ]  # fmt: skip
-        env = {**os.environ, "WAVE_WEBHOOK_SECRET": self.secret, **self.env}
+        where = {
+            "host": defaults.HOST,
+            "port": self.port,
+            "db": self.db,
+            "meltano_project": self.meltano_project,
+        }
+        command = [str(RELAY_BIN), "serve", *cli_arguments(where), *self.args]
+        env = {**os.environ, SECRET_ENV: self.secret, **self.env}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
@@ -85,66 +94,57 @@ class RelayProcess:
                 stderr=subprocess.STDOUT,
                 preexec_fn=self._limit_descriptors if self.descriptor_limit is not None else None,
             )
-        deadline = time.monotonic() + startup_timeout
-        while not self._healthy():
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"relay did not answer /healthz in {startup_timeout} s")
-            time.sleep(0.1)
+        self._server = ServerProcess(self.url, self.process, self.log_path)
+        self._server.name = f"webhook-relay (log {self.log_path})"
+        try:
+            self._server.wait_healthy(startup_timeout)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def _limit_descriptors(self) -> None:
-        limit = (self.descriptor_limit, self.descriptor_limit)
-        resource.setrlimit(resource.RLIMIT_NOFILE, limit)
-
-    def _healthy(self) -> bool:
-        if self.process.poll() is not None:
-            raise RuntimeError(
-                f"relay exited with code {self.process.returncode}; log {self.log_path}:\n"
-                + self.log()
-            )
-        try:
-            with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as answer:
-                return answer.status == 200
-        except (urllib.error.URLError, OSError):
-            return False
+        if self.descriptor_limit is not None:
+            limit = (self.descriptor_limit, self.descriptor_limit)
+            resource.setrlimit(resource.RLIMIT_NOFILE, limit)
 
     def kill9(self) -> None:
         """SIGKILL: the crash a 2xx must survive."""
+        if self.process is None:
+            raise RuntimeError("the relay was never started")
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(10)
+        self.stop()  # reaped already: this closes the helper's HTTP client
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill9()
+        """SIGTERM, SIGKILL if the relay has not exited 10 s later; always reaped."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def events(self) -> list[dict]:
+    def events(self) -> list[dict[str, Any]]:
         return _read_table(self.db, "SELECT * FROM events ORDER BY seq")
 
-    def runs(self) -> list[dict]:
+    def runs(self) -> list[dict[str, Any]]:
         return _read_table(self.db, "SELECT * FROM runs ORDER BY started_at")
 
     def pending(self) -> int:
-        return sum(event["state"] == "pending" for event in self.events())
+        return sum(event["state"] == EventState.PENDING for event in self.events())
 
     def wait_until_idle(self, timeout: float = 60.0, expect_events: int = 0) -> None:
         """Wait until at least ``expect_events`` are stored and none is pending."""
         deadline = time.monotonic() + timeout
         while True:
             events = self.events()
-            if len(events) >= expect_events and all(e["state"] == "done" for e in events):
+            if len(events) >= expect_events and all(e["state"] == EventState.DONE for e in events):
                 return
             if time.monotonic() > deadline:
                 raise TimeoutError(
                     f"relay not idle after {timeout} s: {len(events)} stored,"
-                    f" {sum(e['state'] == 'pending' for e in events)} pending"
+                    f" {sum(e['state'] == EventState.PENDING for e in events)} pending"
                 )
             time.sleep(0.1)
 
@@ -167,8 +167,8 @@ def start_webhook_relay(
     secret: str,
     *,
     previous_secret: str | None = None,
-    debounce: float = 2.0,
-    max_wait: float = 10.0,
+    debounce: float = defaults.DEBOUNCE_SECONDS,
+    max_wait: float = defaults.MAX_WAIT_SECONDS,
     extra_args: list[str] | tuple[str, ...] = (),
     env: dict[str, str] | None = None,
     log_path: str | Path | None = None,
@@ -178,13 +178,13 @@ def start_webhook_relay(
     db = Path(db)
     run_env = dict(env or {})
     if previous_secret:
-        run_env["WAVE_WEBHOOK_SECRET_PREVIOUS"] = previous_secret
+        run_env[PREVIOUS_SECRET_ENV] = previous_secret
     relay = RelayProcess(
         db=db,
         meltano_project=Path(meltano_project),
         secret=secret,
         log_path=Path(log_path) if log_path else db.parent / "webhook-relay.log",
-        args=["--debounce", str(debounce), "--max-wait", str(max_wait), *extra_args],
+        args=[*cli_arguments({"debounce": debounce, "max_wait": max_wait}), *extra_args],
         env=run_env,
     )
     try:

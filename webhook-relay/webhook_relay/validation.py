@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 
 from webhook_relay.store import IncomingEvent, PendingEvent
 
@@ -42,9 +43,10 @@ def _refuse_constant(name: str) -> float:
 def _nesting_depth(document: object) -> int:
     """Depth of nested objects and arrays, walked without recursion."""
     deepest = 0
-    stack = [(document, 1)]
+    stack: list[tuple[object, int]] = [(document, 1)]
     while stack:
         node, depth = stack.pop()
+        children: Iterable[object]
         if isinstance(node, dict):
             children = node.values()
         elif isinstance(node, list):
@@ -58,7 +60,7 @@ def _nesting_depth(document: object) -> int:
     return deepest
 
 
-def parse_body(body: bytes) -> dict:
+def parse_body(body: bytes) -> dict[str, object]:
     """The body as a JSON object, or ``NotAnEvent``."""
     try:
         text = body.decode("utf-8")
@@ -83,6 +85,15 @@ def field_problem(name: str, value: object) -> str | None:
     return None
 
 
+def _required(document: dict[str, object], name: str) -> str:
+    """A required field's value, or ``NotAnEvent`` with its reason code."""
+    value = document.get(name)
+    problem = field_problem(name, value)
+    if problem is not None:
+        raise NotAnEvent(problem)
+    return str(value)  # field_problem found a string
+
+
 def _optional(value: object, pattern: re.Pattern[str]) -> str | None:
     return value if isinstance(value, str) and pattern.fullmatch(value) else None
 
@@ -90,15 +101,14 @@ def _optional(value: object, pattern: re.Pattern[str]) -> str | None:
 def event_from_body(body: bytes) -> IncomingEvent:
     """Read an authentic body as an event, or raise ``NotAnEvent`` with a reason code."""
     document = parse_body(body)
-    for name in FIELD_RULES:
-        problem = field_problem(name, document.get(name))
-        if problem:
-            raise NotAnEvent(problem)
+    event_id = _required(document, "id")  # checked in FIELD_RULES' order
+    event_type = _required(document, "type")
+    business_id = _required(document, "businessId")
     data = document.get("data")
     return IncomingEvent(
-        id=document["id"],
-        business_id=document["businessId"],
-        type=document["type"],
+        id=event_id,
+        business_id=business_id,
+        type=event_type,
         entity_id=_optional(data.get("id") if isinstance(data, dict) else None, _WAVE_ID),
         created_at=_optional(document.get("createdAt"), _TIMESTAMP),
         body=body.decode("utf-8"),

@@ -10,14 +10,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from webhook_relay.store import EventStore, parse_timestamp
+from webhook_relay.schema import EventState, RunKind, RunState, optional_time, parse_timestamp
+from webhook_relay.store import EventStore
 
 RECENT_RUNS = 50
 _FAILED_RUNS_SCANNED = 500
-
-
-def _time(text: str | None) -> datetime | None:
-    return parse_timestamp(text) if text else None
 
 
 @dataclass(frozen=True)
@@ -71,27 +68,28 @@ class QuarantinedEvent:
 
 def business_statuses(store: EventStore) -> list[BusinessStatus]:
     """One line per business that has events, the ones needing attention first."""
+    pending, quarantined, done = EventState.PENDING, EventState.QUARANTINED, EventState.DONE
     counts = store.query(
-        "SELECT business_id, max(received_at), sum(state = 'pending'),"
-        " sum(state = 'pending' AND failures > 0), sum(state = 'quarantined'),"
-        " min(CASE WHEN state = 'pending' THEN received_at END)"
+        f"SELECT business_id, max(received_at), sum(state = '{pending}'),"
+        f" sum(state = '{pending}' AND failures > 0), sum(state = '{quarantined}'),"
+        f" min(CASE WHEN state = '{pending}' THEN received_at END)"
         " FROM events GROUP BY business_id"
     )
     loads = {
         business: (run_id, done_at, lag)
         for business, run_id, done_at, lag in store.query(
             "WITH last AS (SELECT business_id, max(done_at) AS done_at FROM events"
-            " WHERE state = 'done' GROUP BY business_id)"
+            f" WHERE state = '{done}' GROUP BY business_id)"
             " SELECT e.business_id, max(e.run_id), last.done_at,"
             " max((julianday(e.done_at) - julianday(e.received_at)) * 86400.0)"
             " FROM events e JOIN last ON e.business_id = last.business_id"
-            " AND e.done_at = last.done_at WHERE e.state = 'done' GROUP BY e.business_id"
+            f" AND e.done_at = last.done_at WHERE e.state = '{done}' GROUP BY e.business_id"
         )
     }
     errors: dict[str, tuple[str, str, str]] = {}
     for business, error, finished_at, run_id in store.query(
         "SELECT j.value, r.error, r.finished_at, r.run_id FROM"
-        " (SELECT * FROM runs WHERE status = 'failed' ORDER BY started_at DESC LIMIT ?) r,"
+        f" (SELECT * FROM runs WHERE status = '{RunState.FAILED}' ORDER BY started_at DESC LIMIT ?) r,"
         " json_each(r.business_ids) j ORDER BY r.started_at DESC",
         (_FAILED_RUNS_SCANNED,),
     ):
@@ -103,16 +101,16 @@ def business_statuses(store: EventStore) -> list[BusinessStatus]:
         statuses.append(
             BusinessStatus(
                 business_id=business,
-                last_received_at=_time(received),
+                last_received_at=optional_time(received),
                 pending=pending,
                 failing=failing,
                 quarantined=quarantined,
-                oldest_pending_at=_time(oldest),
-                last_loaded_at=_time(done_at),
+                oldest_pending_at=optional_time(oldest),
+                last_loaded_at=optional_time(done_at),
                 last_loaded_run=run_id,
                 lag_seconds=lag,
                 last_error=error,
-                last_error_at=_time(error_at),
+                last_error_at=optional_time(error_at),
                 last_error_run=error_run,
             )
         )
@@ -122,7 +120,7 @@ def business_statuses(store: EventStore) -> list[BusinessStatus]:
 
 def recent_runs(store: EventStore, limit: int = RECENT_RUNS) -> list[RunStatus]:
     rows = store.query(
-        "SELECT run_id, coalesce(kind, 'coalesced'), status, started_at, finished_at,"
+        f"SELECT run_id, coalesce(kind, '{RunKind.COALESCED}'), status, started_at, finished_at,"
         " event_count, json_array_length(business_ids), exit_code, error"
         " FROM runs ORDER BY started_at DESC LIMIT ?",
         (limit,),
@@ -133,7 +131,7 @@ def recent_runs(store: EventStore, limit: int = RECENT_RUNS) -> list[RunStatus]:
             kind,
             status,
             parse_timestamp(started),
-            _time(finished),
+            optional_time(finished),
             events,
             businesses,
             exit_code,
@@ -146,11 +144,18 @@ def recent_runs(store: EventStore, limit: int = RECENT_RUNS) -> list[RunStatus]:
 def quarantined_events(store: EventStore) -> list[QuarantinedEvent]:
     rows = store.query(
         "SELECT id, business_id, type, received_at, quarantined_at, failures, quarantine_reason,"
-        " run_id FROM events WHERE state = 'quarantined' ORDER BY seq"
+        f" run_id FROM events WHERE state = '{EventState.QUARANTINED}' ORDER BY seq"
     )
     return [
         QuarantinedEvent(
-            event_id, business, kind, parse_timestamp(received), _time(at), failures, reason, run_id
+            event_id,
+            business,
+            kind,
+            parse_timestamp(received),
+            optional_time(at),
+            failures,
+            reason,
+            run_id,
         )
         for event_id, business, kind, received, at, failures, reason, run_id in rows
     ]
@@ -163,9 +168,9 @@ def run_exists(store: EventStore, run_id: str) -> bool:
 def health(store: EventStore) -> dict[str, object]:
     """``/healthz``: ``ok``, or ``degraded`` while events are quarantined."""
     ((pending, quarantined, failing),) = store.query(  # each count reads the state index only
-        "SELECT (SELECT count(*) FROM events WHERE state = 'pending'),"
-        " (SELECT count(*) FROM events WHERE state = 'quarantined'),"
-        " (SELECT count(*) FROM events WHERE state = 'pending' AND failures > 0)"
+        f"SELECT (SELECT count(*) FROM events WHERE state = '{EventState.PENDING}'),"
+        f" (SELECT count(*) FROM events WHERE state = '{EventState.QUARANTINED}'),"
+        f" (SELECT count(*) FROM events WHERE state = '{EventState.PENDING}' AND failures > 0)"
     )
     return {
         "status": "degraded" if quarantined else "ok",

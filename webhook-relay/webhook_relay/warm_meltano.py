@@ -19,6 +19,7 @@ import gc  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import socket  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 
 # What `meltano run` imports after its CLI module (Meltano 4.4: the system database's migration
 # check and dialect, the worker threads' primitives): imported ahead too, a tenth of a second more.
@@ -76,8 +77,10 @@ os.chdir(spec["cwd"])
 os.environ.clear()
 os.environ.update(spec["env"])
 sys.argv = spec["argv"]
+# As the console script does: main()'s value is the exit status (Meltano's annotation says None).
+run: Callable[[], int | None] = main
 try:
-    sys.exit(main())
+    sys.exit(run())
 finally:
     sys.stdout.flush()
     sys.stderr.flush()

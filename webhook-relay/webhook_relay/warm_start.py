@@ -34,6 +34,8 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from webhook_relay.runlogs import last_line
+
 log = logging.getLogger("webhook_relay.warm_start")
 
 # What pip and uv write as a console script: a python #! line, imports, the entry point, a guard.
@@ -72,7 +74,7 @@ class WarmStart:
         self.interpreter = interpreter
         self.cwd = cwd
         self.out_path = out_path  # the waiting process's output until a run takes it
-        self._waiting: subprocess.Popen | None = None
+        self._waiting: subprocess.Popen[bytes] | None = None
         self._channel: socket.socket | None = None
         self._script_stamp: int | None = None
 
@@ -114,7 +116,7 @@ class WarmStart:
 
     def start(
         self, argv: list[str], env: Mapping[str, str], log_fd: int, lock_fd: int | None
-    ) -> subprocess.Popen | None:
+    ) -> subprocess.Popen[bytes] | None:
         """Hand the run to the waiting process; None when there is none fit to take it (the
         caller then starts the run plainly)."""
         process, channel = self._waiting, self._channel
@@ -161,13 +163,12 @@ class WarmStart:
 
     def _output_tail(self) -> str:
         try:
-            lines = self.out_path.read_text(errors="replace").splitlines()
+            return last_line(self.out_path.read_text(errors="replace"))
         except OSError:
-            return "no output"
-        return lines[-1][-300:] if lines else "no output"
+            return last_line("")
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from webhook_relay import narrowing
+from webhook_relay import defaults, narrowing
 from webhook_relay.catalog_cache import CatalogCache
 from webhook_relay.metrics import RelayMetrics
 from webhook_relay.narrowing import Timing, Unit
@@ -52,16 +52,16 @@ a single environment variable may hold (a longer one fails the run with E2BIG)."
 
 @dataclass(frozen=True)
 class WorkerSettings:
-    debounce_seconds: float = 2.0
-    max_wait_seconds: float = 10.0
-    retry_base_seconds: float = 2.0
-    retry_max_seconds: float = 300.0
-    run_timeout_seconds: float = 3600.0
-    terminate_grace_seconds: float = 30.0
-    quarantine_after: int = 3
+    debounce_seconds: float = defaults.DEBOUNCE_SECONDS
+    max_wait_seconds: float = defaults.MAX_WAIT_SECONDS
+    retry_base_seconds: float = defaults.RETRY_BASE_SECONDS
+    retry_max_seconds: float = defaults.RETRY_MAX_SECONDS
+    run_timeout_seconds: float = defaults.RUN_TIMEOUT_SECONDS
+    terminate_grace_seconds: float = defaults.TERMINATE_GRACE_SECONDS
+    quarantine_after: int = defaults.QUARANTINE_AFTER
     # Re-read the store this often even without a notification (events re-queued by the CLI,
     # clock changes); one indexed count, not a busy loop.
-    idle_check_seconds: float = 2.0
+    idle_check_seconds: float = defaults.IDLE_CHECK_SECONDS
 
     def __post_init__(self) -> None:
         if self.debounce_seconds < 0 or self.max_wait_seconds < self.debounce_seconds:
@@ -299,7 +299,9 @@ class RunWorker:
         """
         argv = self.command.argv(run.run_id)
         catalog = self.catalog.current() if self.catalog is not None else None
-        env = self.command.environ(target, run.run_id, os.environ, catalog and str(catalog))
+        env = self.command.environ(
+            target, run.run_id, os.environ, str(catalog) if catalog is not None else None
+        )
         self.run_log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         prune_run_logs(self.run_log_dir)
         with open_run_log(self.run_log_dir, run.run_id) as run_log:
@@ -343,7 +345,7 @@ class RunWorker:
             await asyncio.sleep(_POLL_SECONDS)
         return exit_code
 
-    async def _terminate(self, process: subprocess.Popen) -> None:
+    async def _terminate(self, process: subprocess.Popen[bytes]) -> None:
         """SIGTERM the run's process group, then SIGKILL after the grace period."""
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
