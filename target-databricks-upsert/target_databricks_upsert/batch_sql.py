@@ -26,7 +26,7 @@ from target_databricks_upsert.sql import (
     quote,
     timestamp_literal,
 )
-from target_databricks_upsert.tables import (
+from target_databricks_upsert.table_spec import (
     LOAD_AUDIT_COLUMNS,
     LOAD_AUDIT_TABLE,
     STAGED_AUDIT_COLUMNS,

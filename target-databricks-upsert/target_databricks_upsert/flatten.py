@@ -16,7 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from target_databricks_upsert.tables import LINE_NUMBER, Child, Leaf, Obj, TableSpec
+from target_databricks_upsert.column_types import BIGINT, TIMESTAMP
+from target_databricks_upsert.table_spec import LINE_NUMBER, Child, Leaf, Obj, TableSpec
 from target_databricks_upsert.validate import RecordLocator, finalize, parse_timestamps
 
 ROOT_INDEX = "__root"
@@ -50,7 +51,7 @@ def audit_columns(struct: pa.StructArray, meta: BatchMeta, locator: RecordLocato
         parse_timestamps(
             pa.array(meta.time_extracted, pa.string()), "time_extracted", every, locator
         ),
-        pa.scalar(meta.received_at, pa.timestamp("us", tz="UTC")),
+        pa.scalar(meta.received_at, TIMESTAMP.arrow),
     )
     micros = pc.cast(pc.cast(extracted, pa.timestamp("us")), pa.int64())
     given = _given_sequence(fields["_sdc_sequence"], locator)
@@ -71,7 +72,7 @@ def audit_columns(struct: pa.StructArray, meta: BatchMeta, locator: RecordLocato
 def _given_sequence(values: pa.Array, locator: RecordLocator) -> pa.Array:
     """The records' `_sdc_sequence` as BIGINT; one outside BIGINT's range is an error."""
     try:
-        return pc.cast(values, pa.int64())
+        return pc.cast(values, BIGINT.arrow)
     except pa.ArrowInvalid:
         pass
     for row, value in enumerate(values.to_pylist()):
@@ -120,7 +121,7 @@ def _check_orderable(
 def _versions(versions: list, locator: RecordLocator) -> pa.Array:
     """The messages' table versions as BIGINT; anything but an integer is an error."""
     try:
-        return pa.array(versions, pa.int64())
+        return pa.array(versions, BIGINT.arrow)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         pass
     for row, version in enumerate(versions):

@@ -9,10 +9,8 @@ once per schema. Any failure is traced back to one record and reported with its 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import sys
 
 import fastjsonschema
 import msgspec
@@ -20,54 +18,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from target_databricks_upsert.column_types import INTEGER_INPUT, KINDS, TIMESTAMP
 from target_databricks_upsert.errors import RecordValidationError
-from target_databricks_upsert.tables import Child, Leaf, Obj, TableSpec, iter_children
+from target_databricks_upsert.table_spec import Child, Leaf, Obj, TableSpec, iter_children
 
 _JSON = msgspec.json.Encoder(decimal_format="number")
 METADATA_FIELDS = (
     ("_sdc_deleted_at", pa.string()),
     ("_sdc_extracted_at", pa.string()),
-    ("_sdc_sequence", pa.decimal128(38, 0)),
+    ("_sdc_sequence", INTEGER_INPUT),
 )
-UTC_MICROS = pa.timestamp("us", tz="UTC")
-
-
-class _PandasAbsent:
-    """Import hook making `import pandas` fail while pyarrow first looks for it."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] == "pandas":
-            raise ModuleNotFoundError(f"{name} is not used here", name=name)
-        return None
-
-
-@contextlib.contextmanager
-def lean_arrow():
-    """Arrow set up for a long run whose memory must stay bounded by the batch size.
-
-    - `pa.array()` must not import pandas (about 1 s and 40 MB): pyarrow checks whether a Python
-      input is a pandas object by importing pandas the first time it converts one, and this
-      target never passes pandas objects. The first conversion is made here while `import pandas`
-      fails, so pyarrow notes pandas as absent; pandas itself stays importable, and pyarrow still
-      imports it if asked for pandas output (`to_pandas`).
-    - Arrow buffers come from the system allocator, which hands freed batches back to the memory
-      the other libraries use; pyarrow's default (mimalloc) keeps them, about 20 MB more at peak.
-
-    Enter it from the main thread before other threads convert anything.
-    """
-    if "pandas" not in sys.modules:
-        hook = _PandasAbsent()
-        sys.meta_path.insert(0, hook)
-        try:
-            pa.array([0])
-        finally:
-            sys.meta_path.remove(hook)
-    previous = pa.default_memory_pool()
-    pa.set_memory_pool(pa.system_memory_pool())
-    try:
-        yield
-    finally:
-        pa.set_memory_pool(previous)
+UTC_MICROS = TIMESTAMP.arrow
 
 
 def input_type(nodes, with_metadata: bool = False) -> pa.StructType:
@@ -86,18 +47,8 @@ def input_type(nodes, with_metadata: bool = False) -> pa.StructType:
 
 
 def _leaf_input_type(leaf: Leaf) -> pa.DataType:
-    if leaf.kind == "integer":
-        return pa.decimal128(38, 0)  # rejects 1.5 instead of truncating it
-    if leaf.kind == "number":
-        return decimal_type(leaf.sql_type)
-    if leaf.kind == "boolean":
-        return pa.bool_()
-    return pa.string()
-
-
-def decimal_type(sql_type: str) -> pa.DataType:
-    precision, scale = (int(p) for p in sql_type[len("DECIMAL(") : -1].split(","))
-    return pa.decimal128(precision, scale)
+    """The Arrow type a leaf's JSON values are converted to (`column_types.KINDS`)."""
+    return KINDS[leaf.kind].read_as or leaf.type.arrow
 
 
 class RecordLocator:
@@ -207,13 +158,10 @@ def finalize(
         if pc.any(missing).as_py():
             row = pc.index(missing, True).as_py()
             raise locator.error(int(root_index[row]), column, "is required but missing or null")
-    if leaf.kind == "integer":
-        values = _cast(values, pa.int64(), column, root_index, locator)
-    elif leaf.kind == "decimal_string":
-        values = _cast(values, decimal_type(leaf.sql_type), column, root_index, locator)
-    elif leaf.kind == "date":
-        values = _cast(values, pa.date32(), column, root_index, locator)
-    elif leaf.kind == "timestamp":
+    cast = KINDS[leaf.kind].cast
+    if cast == "arrow":
+        values = _cast(values, leaf.type.arrow, column, root_index, locator)
+    elif cast == "timestamp":
         values = parse_timestamps(values, column, root_index, locator)
     if leaf.checks:
         _apply_checks(leaf, column, values, root_index, locator)
@@ -337,7 +285,6 @@ __all__ = [
     "finalize",
     "input_type",
     "iter_children",
-    "lean_arrow",
     "parse_timestamps",
     "records_to_arrow",
 ]

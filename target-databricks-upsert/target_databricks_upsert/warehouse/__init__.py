@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
+from target_databricks_upsert.settings import DEFAULT_WAREHOUSE
 from target_databricks_upsert.warehouse.base import Warehouse
-
-# DuckDB's memory limit (the `duckdb_memory_limit` default). With the adapter's frequent
-# checkpoints, a re-sync of 1,000,000 invoices (every batch an update) runs in 48MB; 40MB ran out.
-DEFAULT_DUCKDB_MEMORY_LIMIT = "48MB"
 
 
 def warehouse_class(config) -> type[Warehouse]:
     """The adapter named by the `warehouse` setting (its module imported only when chosen)."""
-    kind = config.get("warehouse", "duckdb")
+    kind = config.get("warehouse", DEFAULT_WAREHOUSE)
     if kind == "duckdb":
         from target_databricks_upsert.warehouse.duckdb import DuckDBWarehouse
 

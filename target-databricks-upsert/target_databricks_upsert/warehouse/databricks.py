@@ -31,8 +31,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from databricks.sql.exc import Error as ConnectorError
 
-from target_databricks_upsert import sql
+from target_databricks_upsert import column_types, sql
 from target_databricks_upsert.errors import TargetError
+from target_databricks_upsert.settings import (
+    DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_INLINE_ROWS_MAX,
+    DEFAULT_RETRY_ATTEMPTS,
+    DEFAULT_SCHEMA,
+    DEFAULT_STAGING_VOLUME,
+    DEFAULT_TOKEN_REFRESH_MARGIN_SECONDS,
+)
 from target_databricks_upsert.warehouse.base import Warehouse
 from target_databricks_upsert.warehouse.databricks_auth import (
     Credentials,
@@ -48,9 +56,6 @@ logging.getLogger("databricks.sql").setLevel(logging.WARNING)  # not a per-reque
 
 CONCURRENT_STATEMENTS = 8
 """Statements on different tables submitted at once (a batch's MERGEs, staged-file removals)."""
-
-DEFAULT_INLINE_ROWS_MAX = 100
-"""Batches of a table up to this many rows are sent inline as VALUES; larger ones as Parquet."""
 
 CONNECTOR_RETRIES = {
     # The connector retries HTTP 429/503 itself, sleeping max(Retry-After, _retry_delay_max) with
@@ -72,30 +77,17 @@ class DatabricksStatementError(TargetError):
 
 
 def column_type(arrow_type: pa.DataType) -> str:
-    """The Databricks type of a staged Arrow column."""
-    if pa.types.is_decimal(arrow_type):
-        return f"DECIMAL({arrow_type.precision},{arrow_type.scale})"
-    if pa.types.is_timestamp(arrow_type):
-        return "TIMESTAMP"
-    for test, name in (
-        (pa.types.is_string, "STRING"),
-        (pa.types.is_large_string, "STRING"),
-        (pa.types.is_int64, "BIGINT"),
-        (pa.types.is_int32, "INT"),
-        (pa.types.is_boolean, "BOOLEAN"),
-        (pa.types.is_date32, "DATE"),
-        (pa.types.is_float64, "DOUBLE"),
-        (pa.types.is_null, "STRING"),
-    ):
-        if test(arrow_type):
-            return name
-    raise TargetError(f"cannot stage an Arrow column of type {arrow_type} to Databricks")
+    """The Databricks type a staged Arrow column is cast to (`column_types.staged`)."""
+    staged = column_types.staged(arrow_type)
+    if staged is None:
+        raise TargetError(f"cannot stage an Arrow column of type {arrow_type} to Databricks")
+    return staged.databricks
 
 
 def for_parquet(rows: pa.Table) -> pa.Table:
     """`rows` with every timestamp as UTC microseconds (what Databricks reads as TIMESTAMP)."""
     fields = [
-        pa.field(f.name, pa.timestamp("us", tz="UTC")) if pa.types.is_timestamp(f.type) else f
+        pa.field(f.name, column_types.TIMESTAMP.arrow) if pa.types.is_timestamp(f.type) else f
         for f in rows.schema
     ]
     return rows.cast(pa.schema(fields))
@@ -119,15 +111,19 @@ class DatabricksWarehouse(Warehouse):
     def __init__(self, config: dict) -> None:
         if not config.get("catalog"):
             raise TargetError("warehouse databricks needs the setting catalog (e.g. main)")
-        self.namespace = (config["catalog"], config.get("schema") or "wave")
+        self.namespace = (config["catalog"], config.get("schema") or DEFAULT_SCHEMA)
         self.secrets = Secrets()
-        self.timeout = float(config.get("connect_timeout_seconds") or 15)
+        self.timeout = float(
+            config.get("connect_timeout_seconds") or DEFAULT_CONNECT_TIMEOUT_SECONDS
+        )
         self.endpoint = Endpoint(config.get("server_hostname", ""), config.get("http_path", ""))
         self.credentials = Credentials(config, self.endpoint, self.secrets, self.timeout)
         self.inline_rows_max = int(config.get("inline_rows_max", DEFAULT_INLINE_ROWS_MAX))
-        self.volume = config.get("staging_volume") or "target_staging"
-        self.backoff = Backoff(attempts=int(config.get("retry_attempts") or 6))
-        self.refresh_margin = float(config.get("token_refresh_margin_seconds") or 300)
+        self.volume = config.get("staging_volume") or DEFAULT_STAGING_VOLUME
+        self.backoff = Backoff(attempts=int(config.get("retry_attempts") or DEFAULT_RETRY_ATTEMPTS))
+        self.refresh_margin = float(
+            config.get("token_refresh_margin_seconds") or DEFAULT_TOKEN_REFRESH_MARGIN_SECONDS
+        )
         self._run_id = uuid.uuid4().hex
         self._local_dir: Path | None = None
         self._idle: list[_Session] = []

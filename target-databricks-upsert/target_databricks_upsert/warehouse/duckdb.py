@@ -13,36 +13,20 @@ engine fits `memory_limit`; one engine thread is enough for one batch at a time 
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from target_databricks_upsert import sql
+from target_databricks_upsert import column_types, sql
+from target_databricks_upsert.compat import override
 from target_databricks_upsert.errors import TargetError
-from target_databricks_upsert.warehouse import DEFAULT_DUCKDB_MEMORY_LIMIT
+from target_databricks_upsert.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, DEFAULT_DUCKDB_PATH
 from target_databricks_upsert.warehouse.base import Warehouse
 
 CHECKPOINT_THRESHOLD = "4MB"
 THREADS = 1
-
-_DUCKDB_TO_DATABRICKS = {
-    "VARCHAR": "STRING",
-    "TIMESTAMP WITH TIME ZONE": "TIMESTAMP",
-    "TIMESTAMP": "TIMESTAMP_NTZ",
-    "INTEGER": "INT",
-    "DOUBLE": "DOUBLE",
-}
-
-
-def databricks_type(duckdb_type: str) -> str:
-    """A DuckDB column type in the Databricks spelling used by `tables.py`."""
-    name = duckdb_type.upper().strip()
-    if name.startswith("DECIMAL"):
-        return re.sub(r"\s+", "", name)
-    return _DUCKDB_TO_DATABRICKS.get(name, name)
 
 
 class DuckDBWarehouse(Warehouse):
@@ -54,7 +38,7 @@ class DuckDBWarehouse(Warehouse):
     @classmethod
     def from_config(cls, config: dict) -> DuckDBWarehouse:
         return cls(
-            config.get("duckdb_path", "warehouse.duckdb"),
+            config.get("duckdb_path", DEFAULT_DUCKDB_PATH),
             config.get("duckdb_memory_limit", DEFAULT_DUCKDB_MEMORY_LIMIT),
         )
 
@@ -85,8 +69,9 @@ class DuckDBWarehouse(Warehouse):
                     },
                 )
 
+    @override
     def type_name(self, engine_type: str) -> str:
-        return databricks_type(engine_type)
+        return column_types.from_duckdb(engine_type)
 
     def execute_ddl(self, statements: list[str]) -> None:
         with self._lock, self._memory_bounded():
