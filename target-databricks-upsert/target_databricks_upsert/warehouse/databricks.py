@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from databricks.sql.exc import Error as ConnectorError
 
 from target_databricks_upsert import column_types, sql
+from target_databricks_upsert.compat import override
 from target_databricks_upsert.errors import TargetError
 from target_databricks_upsert.settings import (
     DEFAULT_CONNECT_TIMEOUT_SECONDS,
@@ -135,6 +136,7 @@ class DatabricksWarehouse(Warehouse):
 
     # Connections
 
+    @override
     def connect(self) -> None:
         with self._lock:
             if self._local_dir is not None:
@@ -193,6 +195,7 @@ class DatabricksWarehouse(Warehouse):
             )
             self.credentials.renew(self.credentials.generation)
 
+    @override
     def close(self) -> None:
         with self._lock:
             pool, self._pool = self._pool, None
@@ -261,10 +264,12 @@ class DatabricksWarehouse(Warehouse):
             "fully written and its STATE was not emitted; rerunning the same input is safe."
         )
 
+    @override
     def execute_ddl(self, statements: list[str]) -> None:
         for statement in statements:
             self._execute(statement)
 
+    @override
     def execute_steps(self, steps: list[list[str]]) -> None:
         """Step after step; a step's statements (different tables) submitted at once, each on a
         pooled session, so a batch costs a round trip per step, not per table. A failure fails
@@ -290,11 +295,13 @@ class DatabricksWarehouse(Warehouse):
         if failures:
             raise failures[0]
 
+    @override
     def query(self, sql_text: str) -> list[tuple]:
         return self._execute(sql_text, fetch=True)
 
     # Staging
 
+    @override
     def stage(self, name: str, rows: pa.Table) -> str:
         columns = [(f.name, column_type(f.type)) for f in rows.schema]
         if rows.num_rows <= self.inline_rows_max:
@@ -314,9 +321,11 @@ class DatabricksWarehouse(Warehouse):
         self._staged_files[name] = path
         return sql.parquet_rows(path, columns)
 
+    @override
     def unstage_all(self, names: list[str]) -> None:
         self._run_together([(self.unstage, name) for name in names if name in self._staged_files])
 
+    @override
     def unstage(self, name: str) -> None:
         path = self._staged_files.pop(name, None)
         if path is None:

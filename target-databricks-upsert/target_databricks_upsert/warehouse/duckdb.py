@@ -36,6 +36,7 @@ class DuckDBWarehouse(Warehouse):
     appends_new_keys = True  # INSERT costs a third of MERGE here
 
     @classmethod
+    @override
     def from_config(cls, config: dict) -> DuckDBWarehouse:
         return cls(
             config.get("duckdb_path", DEFAULT_DUCKDB_PATH),
@@ -54,6 +55,7 @@ class DuckDBWarehouse(Warehouse):
             raise RuntimeError("DuckDB warehouse used before connect() or after close()")
         return self._connection
 
+    @override
     def connect(self) -> None:
         with self._lock:
             if self._connection is None:
@@ -73,20 +75,24 @@ class DuckDBWarehouse(Warehouse):
     def type_name(self, engine_type: str) -> str:
         return column_types.from_duckdb(engine_type)
 
+    @override
     def execute_ddl(self, statements: list[str]) -> None:
         with self._lock, self._memory_bounded():
             for statement in statements:
                 self.connection.execute(statement)
 
+    @override
     def stage(self, name: str, rows: pa.Table) -> str:
         with self._lock:
             self.connection.register(name, rows)
         return f"`{name}`"
 
+    @override
     def unstage(self, name: str) -> None:
         with self._lock:
             self.connection.unregister(name)
 
+    @override
     def execute_steps(self, steps: list[list[str]]) -> None:
         """One transaction, the statements one after another (DuckDB writes one at a time)."""
         self.execute_transaction([statement for step in steps for statement in step])
@@ -103,6 +109,7 @@ class DuckDBWarehouse(Warehouse):
                 raise
             connection.commit()
 
+    @override
     def query(self, sql_text: str) -> list[tuple]:
         with self._lock, self._memory_bounded():
             return self.connection.execute(sql_text).fetchall()
@@ -119,10 +126,12 @@ class DuckDBWarehouse(Warehouse):
                 "raise duckdb_memory_limit (or lower batch_size_rows) and rerun."
             ) from exc
 
+    @override
     def principal(self) -> None:
         """An embedded file has no user to run as."""
         return None
 
+    @override
     def close(self) -> None:
         with self._lock:
             if self._connection is not None:
