@@ -145,20 +145,20 @@ class UpsertSink(BatchSink):
     # Buffering: called by the target's fast path for every record.
 
     def _reset_buffer(self) -> None:
-        self.records: list[dict] = []  # parsed, not yet converted (at most CHUNK_RECORDS)
+        self.records: list[dict[str, Any]] = []  # parsed, not yet converted (at most CHUNK_RECORDS)
         self.chunks: list[pa.StructArray] = []  # converted and validated
         self.converted = 0
-        self.time_extracted: list = []
-        self.versions: list = []
+        self.time_extracted: list[str | None] = []
+        self.versions: list[object] = []
         self.batch_started_at: dt.datetime | None = None
 
-    def buffer(self, record: dict, time_extracted, version) -> bool:
+    def buffer(self, record: dict[str, Any], time_extracted: str | None, version: object) -> bool:
         """Append a parsed record to the batch; True when the batch is full."""
         self._append(record, time_extracted, version)
         self.tally_record_read()
         return self.is_full
 
-    def _append(self, record: dict, time_extracted, version) -> None:
+    def _append(self, record: dict[str, Any], time_extracted: str | None, version: object) -> None:
         if self.batch_started_at is None:
             self.batch_started_at = dt.datetime.now(tz=dt.UTC)
         records = self.records

@@ -12,6 +12,7 @@ budget).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from target_databricks_upsert.column_types import TIMESTAMP, Engine, spelled
@@ -121,7 +122,13 @@ def create_schema(load: Load) -> str:
     return f"CREATE SCHEMA IF NOT EXISTS {'.'.join(quote(p) for p in load.namespace)}"
 
 
-def _create_table(load: Load, name: str, columns, not_null: set[str], layout_column: str | None):
+def _create_table(
+    load: Load,
+    name: str,
+    columns: Sequence[tuple[str, str]],
+    not_null: set[str],
+    layout_column: str | None,
+) -> str:
     cols = ", ".join(
         f"{quote(c)} {load.dialect.column_type(t)}{' NOT NULL' if c in not_null else ''}"
         for c, t in columns

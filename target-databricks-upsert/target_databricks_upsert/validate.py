@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import fastjsonschema
 import msgspec
@@ -20,7 +21,7 @@ import pyarrow.compute as pc
 
 from target_databricks_upsert.column_types import INTEGER_INPUT, KINDS, TIMESTAMP
 from target_databricks_upsert.errors import RecordValidationError
-from target_databricks_upsert.table_spec import Child, Leaf, Obj, TableSpec, iter_children
+from target_databricks_upsert.table_spec import Child, Leaf, Node, Obj, TableSpec, iter_children
 
 _JSON = msgspec.json.Encoder(decimal_format="number")
 METADATA_FIELDS = (
@@ -31,7 +32,7 @@ METADATA_FIELDS = (
 UTC_MICROS = TIMESTAMP.arrow
 
 
-def input_type(nodes, with_metadata: bool = False) -> pa.StructType:
+def input_type(nodes: tuple[Node, ...], with_metadata: bool = False) -> pa.StructType:
     """The Arrow type records are converted to (before casts): one field per property."""
     fields = []
     for node in nodes:
@@ -59,7 +60,7 @@ class RecordLocator:
     def __init__(
         self,
         stream: str,
-        records: list[dict] | pa.StructArray,
+        records: list[dict[str, Any]] | pa.StructArray,
         key_properties: list[str],
         offset: int = 0,
     ) -> None:
@@ -80,7 +81,7 @@ class RecordLocator:
 
 
 def records_to_arrow(
-    records: list[dict], root: TableSpec, locator: RecordLocator
+    records: list[dict[str, Any]], root: TableSpec, locator: RecordLocator
 ) -> pa.StructArray:
     """Convert (and type-check) a batch; JSON-text fields are serialized first."""
     _serialize_json_fields(records, root.fields)
@@ -109,7 +110,7 @@ def _arrow_problem(exc: Exception, value: object) -> str:
     return f"value {value!r} does not match the schema ({text})"
 
 
-def _has_json(nodes) -> bool:
+def _has_json(nodes: tuple[Node, ...]) -> bool:
     for node in nodes:
         if isinstance(node, Leaf) and node.kind == "json":
             return True
@@ -120,7 +121,7 @@ def _has_json(nodes) -> bool:
     return False
 
 
-def _serialize_json_fields(objects: list, nodes) -> None:
+def _serialize_json_fields(objects: list[Any], nodes: tuple[Node, ...]) -> None:
     """Replace values of JSON-text columns by their JSON text, in place."""
     if not _has_json(nodes):
         return
@@ -168,7 +169,13 @@ def finalize(
     return values
 
 
-def _cast(values, to_type, column, root_index, locator):
+def _cast(
+    values: pa.Array,
+    to_type: pa.DataType,
+    column: str,
+    root_index: np.ndarray,
+    locator: RecordLocator,
+) -> pa.Array:
     try:
         return pc.cast(values, to_type)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -197,7 +204,7 @@ def parse_timestamps(
         return pc.assume_timezone(pc.cast(values, pa.timestamp("us")), "UTC")
     except pa.ArrowInvalid:
         pass
-    parsed = []
+    parsed: list[dt.datetime | None] = []
     for row, text in enumerate(values.to_pylist()):
         if text is None:
             parsed.append(None)
@@ -211,7 +218,9 @@ def parse_timestamps(
     return pa.array(parsed, type=UTC_MICROS)
 
 
-def _apply_checks(leaf: Leaf, column: str, values: pa.Array, root_index, locator) -> None:
+def _apply_checks(
+    leaf: Leaf, column: str, values: pa.Array, root_index: np.ndarray, locator: RecordLocator
+) -> None:
     checks = leaf.checks
     bad = None
     text = pa.types.is_string(values.type)
@@ -243,7 +252,7 @@ def _apply_checks(leaf: Leaf, column: str, values: pa.Array, root_index, locator
         raise locator.error(int(root_index[row]), column, problem)
 
 
-def _or(left, right):
+def _or(left: pa.Array | None, right: pa.Array) -> pa.Array:
     return right if left is None else pc.or_(left, right)
 
 
@@ -251,10 +260,10 @@ class CompiledValidator:
     """A fastjsonschema validator compiled once per schema, for schemas the columnar check
     cannot fully express."""
 
-    def __init__(self, schema: dict) -> None:
+    def __init__(self, schema: dict[str, Any]) -> None:
         self._validate = fastjsonschema.compile(_without_singer_formats(schema))
 
-    def check(self, records: list[dict], locator: RecordLocator) -> None:
+    def check(self, records: list[dict[str, Any]], locator: RecordLocator) -> None:
         validate = self._validate
         for index, record in enumerate(records):
             try:
@@ -266,7 +275,7 @@ class CompiledValidator:
                 ) from None
 
 
-def _without_singer_formats(schema):
+def _without_singer_formats(schema: Any) -> Any:
     """fastjsonschema rejects unknown formats such as singer.decimal; drop them."""
     if isinstance(schema, dict):
         return {

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from target_databricks_upsert.settings import DEFAULT_WAREHOUSE
 from target_databricks_upsert.warehouse.base import Warehouse
 
 
-def warehouse_class(config) -> type[Warehouse]:
+def warehouse_class(config: Mapping[str, Any]) -> type[Warehouse]:
     """The adapter named by the `warehouse` setting (its module imported only when chosen)."""
     kind = config.get("warehouse", DEFAULT_WAREHOUSE)
     if kind == "duckdb":
@@ -20,7 +23,7 @@ def warehouse_class(config) -> type[Warehouse]:
     raise ValueError(f"setting warehouse: unknown value {kind!r}; use 'duckdb' or 'databricks'")
 
 
-def open_warehouse(config: dict) -> Warehouse:
+def open_warehouse(config: Mapping[str, Any]) -> Warehouse:
     """The adapter named by the `warehouse` setting, connected."""
     warehouse = warehouse_class(config).from_config(config)
     warehouse.connect()

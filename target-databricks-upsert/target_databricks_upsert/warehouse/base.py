@@ -9,7 +9,8 @@ and `principal` serve the connection check (`--test`) through those same stateme
 from __future__ import annotations
 
 import abc
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 
@@ -51,9 +52,9 @@ class Warehouse(abc.ABC):
     (worth a count query where INSERT is much cheaper than MERGE)."""
 
     @classmethod
-    def from_config(cls, config: dict) -> Warehouse:
+    @abc.abstractmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Warehouse:
         """The adapter for the target's settings, not yet connected."""
-        return cls(config)
 
     @abc.abstractmethod
     def connect(self) -> None:
@@ -100,7 +101,7 @@ class Warehouse(abc.ABC):
     def close(self) -> None:
         """Release the connection."""
 
-    def query(self, sql_text: str) -> list[tuple]:
+    def query(self, sql_text: str) -> list[tuple[Any, ...]]:
         """Run a read-only statement and return its rows (used for inspection and tests)."""
         raise NotImplementedError
 

@@ -23,12 +23,15 @@ import shutil
 import tempfile
 import threading
 import uuid
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import databricks.sql
 import pyarrow as pa
 import pyarrow.parquet as pq
+from databricks.sql.client import Connection
 from databricks.sql.exc import Error as ConnectorError
 
 from target_databricks_upsert import column_types, sql
@@ -97,7 +100,7 @@ def for_parquet(rows: pa.Table) -> pa.Table:
 class _Session:
     """One pooled connection and the credentials generation it was opened with."""
 
-    def __init__(self, connection, generation: int) -> None:
+    def __init__(self, connection: Connection, generation: int) -> None:
         self.connection = connection
         self.generation = generation
 
@@ -109,7 +112,12 @@ class _Session:
 class DatabricksWarehouse(Warehouse):
     """A Databricks SQL warehouse reached with a service principal or a personal access token."""
 
-    def __init__(self, config: dict) -> None:
+    @classmethod
+    @override
+    def from_config(cls, config: Mapping[str, Any]) -> DatabricksWarehouse:
+        return cls(config)
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
         if not config.get("catalog"):
             raise TargetError("warehouse databricks needs the setting catalog (e.g. main)")
         self.namespace = (config["catalog"], config.get("schema") or DEFAULT_SCHEMA)
@@ -172,7 +180,7 @@ class DatabricksWarehouse(Warehouse):
             ) from None
 
     @contextlib.contextmanager
-    def _session(self):
+    def _session(self) -> Iterator[_Session]:
         """A connection for this thread's statement (made with the current credentials)."""
         with self._lock:
             session = self._idle.pop() if self._idle else None
@@ -211,14 +219,14 @@ class DatabricksWarehouse(Warehouse):
 
     # Statements
 
-    def _table_lock(self, statement: str):
+    def _table_lock(self, statement: str) -> contextlib.AbstractContextManager[object]:
         match = _WRITTEN_TABLE.match(statement)
         if match is None:
             return contextlib.nullcontext()
         with self._lock:
             return self._table_locks.setdefault(match.group(1), threading.RLock())
 
-    def _execute(self, statement: str, fetch: bool = False) -> list[tuple]:
+    def _execute(self, statement: str, fetch: bool = False) -> list[tuple[Any, ...]]:
         """Run one statement, retrying the failures that left nothing behind."""
         attempt = 0
         with self._table_lock(statement):
@@ -277,7 +285,7 @@ class DatabricksWarehouse(Warehouse):
         for step in steps:
             self._run_together([(self._execute, statement) for statement in step])
 
-    def _run_together(self, calls: list[tuple]) -> None:
+    def _run_together(self, calls: list[tuple[Callable[[str], object], str]]) -> None:
         if not calls:
             return
         if len(calls) == 1:
@@ -291,12 +299,12 @@ class DatabricksWarehouse(Warehouse):
                 )
             pool = self._pool
         futures = [pool.submit(function, argument) for function, argument in calls]
-        failures = [f.exception() for f in futures if f.exception() is not None]
+        failures = [e for f in futures if (e := f.exception()) is not None]
         if failures:
             raise failures[0]
 
     @override
-    def query(self, sql_text: str) -> list[tuple]:
+    def query(self, sql_text: str) -> list[tuple[Any, ...]]:
         return self._execute(sql_text, fetch=True)
 
     # Staging
@@ -312,6 +320,8 @@ class DatabricksWarehouse(Warehouse):
             self._volume_ready = True
         file_name = f"{name}-{uuid.uuid4().hex[:12]}.parquet"
         path = sql.volume_path(self.namespace, self.volume, self._run_id, file_name)
+        if self._local_dir is None:
+            raise RuntimeError("Databricks warehouse used before connect() or after close()")
         local = self._local_dir / file_name
         try:
             pq.write_table(for_parquet(rows), local, coerce_timestamps="us")

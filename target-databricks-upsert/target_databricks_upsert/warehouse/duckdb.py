@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -37,7 +39,7 @@ class DuckDBWarehouse(Warehouse):
 
     @classmethod
     @override
-    def from_config(cls, config: dict) -> DuckDBWarehouse:
+    def from_config(cls, config: Mapping[str, Any]) -> DuckDBWarehouse:
         return cls(
             config.get("duckdb_path", DEFAULT_DUCKDB_PATH),
             config.get("duckdb_memory_limit", DEFAULT_DUCKDB_MEMORY_LIMIT),
@@ -110,12 +112,12 @@ class DuckDBWarehouse(Warehouse):
             connection.commit()
 
     @override
-    def query(self, sql_text: str) -> list[tuple]:
+    def query(self, sql_text: str) -> list[tuple[Any, ...]]:
         with self._lock, self._memory_bounded():
             return self.connection.execute(sql_text).fetchall()
 
     @contextlib.contextmanager
-    def _memory_bounded(self):
+    def _memory_bounded(self) -> Iterator[None]:
         """DuckDB's out-of-memory error, saying which setting bounds it and that nothing is lost."""
         try:
             yield
