@@ -26,6 +26,7 @@ import decimal
 import gzip
 import io
 from collections.abc import Iterator
+from typing import IO, Any
 
 import msgspec
 import pyarrow as pa
@@ -45,8 +46,11 @@ _ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 
 def read_batch(
-    message: dict, where: str, batch_config: dict | None, properties: list[str]
-) -> Iterator[tuple[str | None, list[dict]]]:
+    message: dict[str, Any],
+    where: str,
+    batch_config: dict[str, Any] | None,
+    properties: list[str],
+) -> Iterator[tuple[str | None, list[dict[str, Any]]]]:
     """(extraction time as ISO text or None, records) chunks of every file of a BATCH message,
     in manifest order. `where` names the message (e.g. `line 12 of the input`); `properties`
     are the top-level properties of the stream's schema."""
@@ -76,7 +80,7 @@ def read_batch(
             ) from None
 
 
-def _message_problem(encoding, manifest) -> str | None:
+def _message_problem(encoding: object, manifest: object) -> str | None:
     if not isinstance(encoding, dict) or encoding.get("format") not in FORMATS:
         shown = encoding.get("format") if isinstance(encoding, dict) else encoding
         return f"has encoding format {shown!r}; this target reads {' and '.join(FORMATS)}"
@@ -87,9 +91,11 @@ def _message_problem(encoding, manifest) -> str | None:
     return None
 
 
-def _path(url: str, storage: dict | None) -> UPath:
+def _path(url: str, storage: dict[str, Any] | None) -> UPath:
     if storage and storage.get("root"):
-        return UPath(storage["root"], **(storage.get("params") or {})).joinpath(UPath(url).name)
+        root = UPath(storage["root"], **(storage.get("params") or {}))
+        path: UPath = root.joinpath(UPath(url).name)
+        return path
     return UPath(url)
 
 
@@ -107,14 +113,14 @@ def _modified(path: UPath) -> str | None:
     return moment.isoformat()
 
 
-def _uncompressed(file) -> io.BufferedIOBase:
+def _uncompressed(file: IO[bytes]) -> IO[bytes] | gzip.GzipFile:
     head = file.read(2)
     file.seek(0)
     return gzip.GzipFile(fileobj=file, mode="rb") if head == GZIP_MAGIC else file
 
 
-def _jsonl(file, stream: str, url: str) -> Iterator[list[dict]]:
-    records: list[dict] = []
+def _jsonl(file: IO[bytes], stream: str, url: str) -> Iterator[list[dict[str, Any]]]:
+    records: list[dict[str, Any]] = []
     for number, line in enumerate(_uncompressed(file), start=1):
         if not line.strip():
             continue
@@ -140,7 +146,9 @@ def _jsonl(file, stream: str, url: str) -> Iterator[list[dict]]:
         yield records
 
 
-def _parquet(file, stream: str, url: str, properties: list[str]) -> Iterator[list[dict]]:
+def _parquet(
+    file: IO[bytes], stream: str, url: str, properties: list[str]
+) -> Iterator[list[dict[str, Any]]]:
     source = _uncompressed(file)
     if isinstance(source, gzip.GzipFile):  # a gzipped Parquet file: Parquet needs to seek
         source = io.BytesIO(source.read())

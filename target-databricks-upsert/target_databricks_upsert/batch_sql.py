@@ -19,6 +19,9 @@ it. A batch none of whose keys any table has yet may be appended instead (`all_n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from target_databricks_upsert.sql import (
     NOW,
     Load,
@@ -26,7 +29,7 @@ from target_databricks_upsert.sql import (
     quote,
     timestamp_literal,
 )
-from target_databricks_upsert.tables import (
+from target_databricks_upsert.table_spec import (
     LOAD_AUDIT_COLUMNS,
     LOAD_AUDIT_TABLE,
     STAGED_AUDIT_COLUMNS,
@@ -45,7 +48,7 @@ def _business(table: TableSpec, alias: str) -> str:
     return "''"
 
 
-def _on(left: str, right: str, pairs) -> str:
+def _on(left: str, right: str, pairs: Iterable[tuple[str, str]]) -> str:
     return " AND ".join(f"{left}.{quote(a)} = {right}.{quote(b)}" for a, b in pairs)
 
 
@@ -340,7 +343,7 @@ def counted_steps(
     load: Load,
     root: TableSpec,
     sources: dict[str, str],
-    counted: list[tuple],
+    counted: list[tuple[Any, ...]],
     all_new: bool = False,
 ) -> list[list[str]]:
     """The batch in one step, given what `batch_counts` answered: the audit MERGE from those

@@ -11,10 +11,10 @@ and drop a `_connection_test` table). The outcome is one line - `target-databric
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,6 +22,9 @@ from target_databricks_upsert import sql
 from target_databricks_upsert.errors import TargetError
 from target_databricks_upsert.warehouse import open_warehouse
 from target_databricks_upsert.warehouse.base import ProbeFailed
+
+if TYPE_CHECKING:
+    from target_databricks_upsert.target import TargetDatabricksUpsert
 
 PREFIX = "target-databricks-upsert"
 
@@ -123,7 +126,7 @@ def engine_message(problem: BaseException) -> str:
     return " ".join(text.splitlines()[0].split())
 
 
-def _chain(problem: BaseException):
+def _chain(problem: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()
     exc: BaseException | None = problem
     while exc is not None and id(exc) not in seen:
@@ -132,7 +135,7 @@ def _chain(problem: BaseException):
         exc = exc.__cause__ or exc.__context__
 
 
-def test_option(target_class) -> click.Option:
+def test_option(target_class: type[TargetDatabricksUpsert]) -> click.Option:
     """The `--test` flag of the target's command line."""
 
     def run_check(ctx: click.Context, _param: click.Option, value: bool) -> None:

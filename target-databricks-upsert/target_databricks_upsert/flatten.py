@@ -16,7 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from target_databricks_upsert.tables import LINE_NUMBER, Child, Leaf, Obj, TableSpec
+from target_databricks_upsert.column_types import BIGINT, TIMESTAMP
+from target_databricks_upsert.table_spec import LINE_NUMBER, Child, Leaf, Node, Obj, TableSpec
 from target_databricks_upsert.validate import RecordLocator, finalize, parse_timestamps
 
 ROOT_INDEX = "__root"
@@ -34,13 +35,15 @@ to 2262-04-11. A time outside is an error, never a wrapped-around sequence."""
 class BatchMeta:
     """Per-record facts from the Singer messages rather than from the records."""
 
-    time_extracted: list  # message time_extracted (ISO string) or None
-    versions: list  # message version (table version) or None
+    time_extracted: list[str | None]  # message time_extracted (ISO string) or None
+    versions: list[object]  # message version (table version) or None
     first_arrival: int  # position of the batch's first record in the run's input for its stream
     received_at: dt.datetime  # fallback extraction time: when the batch began
 
 
-def audit_columns(struct: pa.StructArray, meta: BatchMeta, locator: RecordLocator) -> dict:
+def audit_columns(
+    struct: pa.StructArray, meta: BatchMeta, locator: RecordLocator
+) -> dict[str, pa.Array]:
     """The staged audit columns of the root records."""
     fields = dict(zip([f.name for f in struct.type], struct.flatten(), strict=True))
     every = np.arange(len(struct))
@@ -50,7 +53,7 @@ def audit_columns(struct: pa.StructArray, meta: BatchMeta, locator: RecordLocato
         parse_timestamps(
             pa.array(meta.time_extracted, pa.string()), "time_extracted", every, locator
         ),
-        pa.scalar(meta.received_at, pa.timestamp("us", tz="UTC")),
+        pa.scalar(meta.received_at, TIMESTAMP.arrow),
     )
     micros = pc.cast(pc.cast(extracted, pa.timestamp("us")), pa.int64())
     given = _given_sequence(fields["_sdc_sequence"], locator)
@@ -71,7 +74,7 @@ def audit_columns(struct: pa.StructArray, meta: BatchMeta, locator: RecordLocato
 def _given_sequence(values: pa.Array, locator: RecordLocator) -> pa.Array:
     """The records' `_sdc_sequence` as BIGINT; one outside BIGINT's range is an error."""
     try:
-        return pc.cast(values, pa.int64())
+        return pc.cast(values, BIGINT.arrow)
     except pa.ArrowInvalid:
         pass
     for row, value in enumerate(values.to_pylist()):
@@ -117,10 +120,10 @@ def _check_orderable(
     )
 
 
-def _versions(versions: list, locator: RecordLocator) -> pa.Array:
+def _versions(versions: list[object], locator: RecordLocator) -> pa.Array:
     """The messages' table versions as BIGINT; anything but an integer is an error."""
     try:
-        return pa.array(versions, pa.int64())
+        return pa.array(versions, BIGINT.arrow)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         pass
     for row, version in enumerate(versions):
@@ -137,7 +140,7 @@ def _versions(versions: list, locator: RecordLocator) -> pa.Array:
 
 
 def flatten_batch(
-    root: TableSpec, struct: pa.StructArray, audit: dict, locator: RecordLocator
+    root: TableSpec, struct: pa.StructArray, audit: dict[str, pa.Array], locator: RecordLocator
 ) -> dict[str, pa.Table]:
     """Rows for the root table and every child table that has rows in this batch."""
     out: dict[str, pa.Table] = {}
@@ -148,11 +151,11 @@ def flatten_batch(
 def _flatten_table(
     spec: TableSpec,
     rows: pa.StructArray,
-    inherited: dict,
-    audit: dict,
+    inherited: dict[str, pa.Array],
+    audit: dict[str, pa.Array],
     root_index: np.ndarray,
     locator: RecordLocator,
-    out: dict,
+    out: dict[str, pa.Table],
 ) -> None:
     columns = dict(inherited)
     lists: list[tuple[TableSpec, pa.Array]] = []
@@ -185,11 +188,11 @@ def _flatten_table(
 
 
 def _walk(
-    nodes,
+    nodes: tuple[Node, ...],
     rows: pa.StructArray,
-    present,
-    columns: dict,
-    lists: list,
+    present: pa.Array | None,
+    columns: dict[str, pa.Array],
+    lists: list[tuple[TableSpec, pa.Array]],
     root_index: np.ndarray,
     locator: RecordLocator,
 ) -> None:
@@ -238,7 +241,7 @@ def _all_distinct(keys: pa.Table) -> bool:
     all-distinct text proves all-distinct keys."""
     text = [pc.cast(column, pa.string()) for column in keys.columns]
     joined = text[0] if len(text) == 1 else pc.binary_join_element_wise(*text, "\x1f")
-    return pc.count_distinct(joined).as_py() == keys.num_rows
+    return bool(pc.count_distinct(joined).as_py() == keys.num_rows)
 
 
 def for_staging(table: pa.Table) -> pa.Table:

@@ -13,6 +13,7 @@ import decimal
 import io
 import re
 import sys
+from typing import Any
 
 import msgspec
 from singer_sdk.contrib.msgspec import MsgSpecReader
@@ -42,10 +43,11 @@ class SingerInputReader(MsgSpecReader):
         self.line_number = 0
 
     @override
-    def deserialize_json(self, line: str) -> dict:
+    def deserialize_json(self, line: str) -> dict[str, Any]:
         self.line_number += 1
         try:
-            return _DECODER.decode(line)
+            message: dict[str, Any] = _DECODER.decode(line)
+            return message
         except (msgspec.DecodeError, UnicodeEncodeError) as exc:
             raise InputError(
                 describe_bad_line(line, f"line {self.line_number} of the input", exc)
@@ -85,7 +87,7 @@ def _only_escapes(text: str) -> bool:
     return all(not 0xD800 <= ord(c) <= 0xDFFF or 0xDC80 <= ord(c) <= 0xDCFF for c in text)
 
 
-def _parsed(text: str) -> dict | None:
+def _parsed(text: str) -> dict[str, Any] | None:
     try:
         message = _DECODER.decode(text)
     except (msgspec.DecodeError, UnicodeEncodeError):
@@ -98,11 +100,11 @@ def _stream_in(text: str) -> str | None:
     return found.group(1) if found else None
 
 
-def _prefix(stream) -> str:
+def _prefix(stream: object) -> str:
     return f"{stream}: " if isinstance(stream, str) and stream else ""
 
 
-def _field_with(value, marker: str, path: str = "") -> str | None:
+def _field_with(value: object, marker: str, path: str = "") -> str | None:
     """The dotted path of the first string (or key) in `value` containing `marker`."""
     if isinstance(value, str):
         return (path or None) if marker in value else None
@@ -122,7 +124,7 @@ def _field_with(value, marker: str, path: str = "") -> str | None:
     return None
 
 
-def json_kind(value) -> str:
+def json_kind(value: object) -> str:
     """The JSON type of a decoded value, for messages."""
     if value is None:
         return "null"

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+from singer_sdk.exceptions import MissingKeyPropertiesError
 from singer_sdk.sinks import BatchSink
 
-from target_databricks_upsert import batch_sql, sql
+from target_databricks_upsert import batch_sql, runtime, sql
+from target_databricks_upsert.compat import override
 from target_databricks_upsert.errors import SchemaEvolutionError
 from target_databricks_upsert.flatten import (
     BatchMeta,
@@ -23,9 +27,14 @@ from target_databricks_upsert.flatten import (
     for_staging,
     newest_per_key,
 )
-from target_databricks_upsert.tables import TableSpec, check_not_reserved, stream_tables
+from target_databricks_upsert.settings import DEFAULT_PARTITION_COLUMN
+from target_databricks_upsert.table_spec import TableSpec
+from target_databricks_upsert.tables import check_not_reserved, stream_tables
 from target_databricks_upsert.validate import CompiledValidator, RecordLocator, records_to_arrow
 from target_databricks_upsert.warehouse.base import Column
+
+if TYPE_CHECKING:
+    from target_databricks_upsert.target import TargetDatabricksUpsert
 
 CHUNK_RECORDS = 1000
 """Parsed records are converted to Arrow every this many, to keep a batch's memory small."""
@@ -34,16 +43,22 @@ CHUNK_RECORDS = 1000
 class UpsertSink(BatchSink):
     """Writes one stream's records to its root table and child tables."""
 
-    def __init__(self, target, stream_name: str, schema: dict, key_properties) -> None:
+    def __init__(
+        self,
+        target: TargetDatabricksUpsert,
+        stream_name: str,
+        schema: dict[str, Any],
+        key_properties: Sequence[str] | None,
+    ) -> None:
         self.warehouse = target.warehouse
-        self.tables_found: dict[str, dict] = target.tables_found
+        self.tables_found: dict[str, dict[str, Column]] = target.tables_found
         self.load: sql.Load = target.load
         super().__init__(target, stream_name, schema, key_properties)
         self.root: TableSpec = stream_tables(
             stream_name,
             self.schema,
             list(self.key_properties),
-            self.config.get("partition_column") or "business_id",
+            self.config.get("partition_column") or DEFAULT_PARTITION_COLUMN,
         )
         check_not_reserved(stream_name, self.root)
         target.claim_tables(stream_name, [t.name for t in [self.root, *self.root.descendants()]])
@@ -52,7 +67,6 @@ class UpsertSink(BatchSink):
         # yet is appended rather than MERGEd, after a cheap count of existing rows.
         self._append_new_keys = bool(self.root.key) and self.warehouse.appends_new_keys
         self._stage_prefix = f"stage_{uuid.uuid4().hex[:10]}"
-        self._validator = None
         self._compiled: CompiledValidator | None = None
         self._reset_buffer()
         self._arrivals = 0
@@ -64,18 +78,22 @@ class UpsertSink(BatchSink):
         self.versions_activated: dict[int, set[str]] = target.versions_activated.setdefault(
             stream_name, {}
         )
+        target.stream_sinks.setdefault(self.stream_name, []).append(self)
 
-    def get_validator(self):
+    @override
+    def get_validator(self) -> None:
         """No per-record jsonschema validation: batches are validated in bulk."""
         return None
 
     # Set-up: tables exist and match the schema before the first record is buffered.
 
+    @override
     def setup(self) -> None:
         if self.config.get("validate_records", True) and self.root.needs_full_validation:
             self._compiled = CompiledValidator(self.schema)
         for table in [self.root, *self.root.descendants()]:
             self._ensure_table(table)
+        runtime.settle()  # what this sink set up lives as long as the run
 
     def _ensure_table(self, table: TableSpec) -> None:
         """The table exists with every column the schema wants (read from the run's one metadata
@@ -127,20 +145,20 @@ class UpsertSink(BatchSink):
     # Buffering: called by the target's fast path for every record.
 
     def _reset_buffer(self) -> None:
-        self.records: list[dict] = []  # parsed, not yet converted (at most CHUNK_RECORDS)
+        self.records: list[dict[str, Any]] = []  # parsed, not yet converted (at most CHUNK_RECORDS)
         self.chunks: list[pa.StructArray] = []  # converted and validated
         self.converted = 0
-        self.time_extracted: list = []
-        self.versions: list = []
+        self.time_extracted: list[str | None] = []
+        self.versions: list[object] = []
         self.batch_started_at: dt.datetime | None = None
 
-    def buffer(self, record: dict, time_extracted, version) -> bool:
+    def buffer(self, record: dict[str, Any], time_extracted: str | None, version: object) -> bool:
         """Append a parsed record to the batch; True when the batch is full."""
         self._append(record, time_extracted, version)
         self.tally_record_read()
         return self.is_full
 
-    def _append(self, record: dict, time_extracted, version) -> None:
+    def _append(self, record: dict[str, Any], time_extracted: str | None, version: object) -> None:
         if self.batch_started_at is None:
             self.batch_started_at = dt.datetime.now(tz=dt.UTC)
         records = self.records
@@ -164,13 +182,22 @@ class UpsertSink(BatchSink):
         self.converted += len(self.records)
         self.records = []
 
-    def process_record(self, record: dict, context: dict) -> None:
+    def missing_key(self, record: dict[str, Any]) -> MissingKeyPropertiesError:
+        """The SDK's error for a record without one of the stream's key properties."""
+        return MissingKeyPropertiesError(
+            f"Record is missing one or more key_properties. \n"
+            f"Key Properties: {list(self.key_properties)}, Record Keys: {list(record.keys())}"
+        )
+
+    @override
+    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
         """The SDK's per-record path (not used by the target's fast path) buffers too."""
         self._append(record, None, None)
 
     # The batch.
 
-    def process_batch(self, context: dict) -> None:
+    @override
+    def process_batch(self, context: dict[str, Any]) -> None:
         handed = context.get("records")  # the SDK's own batch-file reader hands records here
         for record in handed or ():
             self._append(record, None, None)
@@ -248,10 +275,12 @@ class UpsertSink(BatchSink):
     # businesses whose records of it have arrived by the message, and at the end of the input
     # (`clean_up`, before the final STATE) for the rest; never twice for one business.
 
+    @override
     def activate_version(self, new_version: int) -> None:
         self.versions_activated.setdefault(new_version, set())
         self._retire(new_version)
 
+    @override
     def clean_up(self) -> None:
         for version in sorted(self.versions_activated):
             if version not in self.versions_seen:

@@ -12,9 +12,12 @@ budget).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from target_databricks_upsert.tables import (
+from target_databricks_upsert.column_types import TIMESTAMP, Engine, spelled
+from target_databricks_upsert.settings import DEFAULT_TABLE_LAYOUT
+from target_databricks_upsert.table_spec import (
     LOAD_AUDIT_COLUMNS,
     LOAD_AUDIT_KEY,
     LOAD_AUDIT_TABLE,
@@ -28,7 +31,7 @@ NOW = "current_timestamp"  # Databricks: "the braces are optional"; DuckDB reads
 class Dialect:
     """What the DuckDB rendering of a statement changes; everything else is written once."""
 
-    timestamp_type: str  # the contract's TIMESTAMP: an instant, shown in UTC
+    engine: Engine  # whose spelling of column types (`column_types`: DuckDB's TIMESTAMPTZ)
     backslash_escapes: bool  # Databricks string literals read \' and \\; DuckDB's only ''
     delta_tables: bool  # USING DELTA, CLUSTER/PARTITIONED BY, TBLPROPERTIES
     add_columns_at_once: bool  # ADD COLUMNS (a, b) in one ALTER, or one ADD COLUMN each
@@ -59,12 +62,12 @@ class Dialect:
         return "'" + text.replace("'", "''") + "'"
 
     def column_type(self, databricks_type: str) -> str:
-        """A column type of `tables.py` (Databricks spelling) in this dialect."""
-        return self.timestamp_type if databricks_type == "TIMESTAMP" else databricks_type
+        """A column type of `table_spec.py` (Databricks spelling) in this dialect."""
+        return spelled(databricks_type, self.engine)
 
 
 DATABRICKS = Dialect(
-    "TIMESTAMP",
+    "databricks",
     backslash_escapes=True,
     delta_tables=True,
     add_columns_at_once=True,
@@ -72,7 +75,7 @@ DATABRICKS = Dialect(
     counts_first=True,
 )
 DUCKDB = Dialect(
-    "TIMESTAMPTZ",
+    "duckdb",
     backslash_escapes=False,
     delta_tables=False,
     add_columns_at_once=False,
@@ -90,7 +93,7 @@ class Load:
     started_at: str  # ISO-8601 UTC
     target_version: str
     tap_version: str | None = None
-    table_layout: str = "cluster"  # cluster | partition
+    table_layout: str = DEFAULT_TABLE_LAYOUT  # cluster | partition
     dialect: Dialect = DATABRICKS
 
     def literal(self, value: object) -> str:
@@ -108,7 +111,7 @@ def literal(value: object) -> str:
 
 
 def timestamp_literal(load: Load, iso: str) -> str:
-    return f"CAST({load.literal(iso)} AS {load.dialect.column_type('TIMESTAMP')})"
+    return f"CAST({load.literal(iso)} AS {load.dialect.column_type(TIMESTAMP.databricks)})"
 
 
 def qualified(load: Load, table: str) -> str:
@@ -119,7 +122,13 @@ def create_schema(load: Load) -> str:
     return f"CREATE SCHEMA IF NOT EXISTS {'.'.join(quote(p) for p in load.namespace)}"
 
 
-def _create_table(load: Load, name: str, columns, not_null: set[str], layout_column: str | None):
+def _create_table(
+    load: Load,
+    name: str,
+    columns: Sequence[tuple[str, str]],
+    not_null: set[str],
+    layout_column: str | None,
+) -> str:
     cols = ", ".join(
         f"{quote(c)} {load.dialect.column_type(t)}{' NOT NULL' if c in not_null else ''}"
         for c, t in columns

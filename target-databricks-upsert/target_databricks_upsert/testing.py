@@ -16,6 +16,7 @@ import sys
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
+from typing import IO, Any, Literal, cast
 
 import duckdb
 
@@ -56,14 +57,24 @@ INVOICE_SCHEMA = {
 }
 
 
-def schema_message(stream: str, schema: dict, keys=("business_id", "id")) -> dict:
+def schema_message(
+    stream: str, schema: dict[str, Any], keys: Iterable[str] = ("business_id", "id")
+) -> dict[str, Any]:
     return {"type": "SCHEMA", "stream": stream, "schema": schema, "key_properties": list(keys)}
 
 
 def record_message(
-    stream: str, record: dict, extracted: str = "2024-05-01T00:00:00Z", version: int | None = None
-) -> dict:
-    message = {"type": "RECORD", "stream": stream, "record": record, "time_extracted": extracted}
+    stream: str,
+    record: dict[str, Any],
+    extracted: str = "2024-05-01T00:00:00Z",
+    version: int | None = None,
+) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "type": "RECORD",
+        "stream": stream,
+        "record": record,
+        "time_extracted": extracted,
+    }
     if version is not None:
         message["version"] = version
     return message
@@ -75,9 +86,9 @@ def batch_message(
     fmt: str = "jsonl",
     compression: str = "none",
     version: int | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """A singer-sdk BATCH message naming local `files`."""
-    message = {
+    message: dict[str, Any] = {
         "type": "BATCH",
         "stream": stream,
         "manifest": [f.as_uri() for f in files],
@@ -90,9 +101,9 @@ def batch_message(
 
 def write_batch_file(
     path: Path,
-    records: list[dict],
+    records: list[dict[str, Any]],
     fmt: str = "jsonl",
-    gzipped: bool = False,
+    gzipped: bool | Literal["wrapped"] = False,
     modified: str | None = None,
 ) -> Path:
     """Write records as the SDK's batch encoders do: JSON Lines (gzipped or not), or Parquet
@@ -121,12 +132,18 @@ def write_batch_file(
     return path
 
 
-def state_message(value: dict) -> dict:
+def state_message(value: dict[str, Any]) -> dict[str, Any]:
     return {"type": "STATE", "value": value}
 
 
-def invoice(business: str, invoice_id: str, total: str = "10.00", items=None, **extra) -> dict:
-    record = {
+def invoice(
+    business: str,
+    invoice_id: str,
+    total: str = "10.00",
+    items: list[dict[str, Any]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    record: dict[str, Any] = {
         "business_id": business,
         "id": invoice_id,
         "invoice_number": invoice_id,
@@ -146,10 +163,12 @@ class DuckDBDestination:
         self.path = path
         self.config_path = path.with_suffix(".config.json")
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         return {"duckdb_path": str(self.path)}
 
-    def fetch(self, table: str, where: str, order_by: str | None) -> tuple[list[str], list[tuple]]:
+    def fetch(
+        self, table: str, where: str, order_by: str | None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
         with duckdb.connect(str(self.path), read_only=True) as connection:
             relation = connection.execute(f"SELECT * FROM wave.{table} LIMIT 0")
             names = [d[0] for d in relation.description]
@@ -166,16 +185,20 @@ class DatabricksDestination:
     `target_config` reaches it for the target; `connect_kwargs` are what `databricks.sql.connect`
     needs to read the tables back, independently of the target's own adapter."""
 
-    def __init__(self, target_config: dict, connect_kwargs: dict, config_path: Path) -> None:
+    def __init__(
+        self, target_config: dict[str, Any], connect_kwargs: dict[str, Any], config_path: Path
+    ) -> None:
         self.target_config = {**target_config, "warehouse": "databricks"}
         self.connect_kwargs = connect_kwargs
         self.config_path = config_path
         self.name = f"{target_config['catalog']}.{target_config['schema']}"
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         return dict(self.target_config)
 
-    def fetch(self, table: str, where: str, order_by: str | None) -> tuple[list[str], list[tuple]]:
+    def fetch(
+        self, table: str, where: str, order_by: str | None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
         import databricks.sql
 
         with (
@@ -183,7 +206,7 @@ class DatabricksDestination:
             connection.cursor() as cursor,
         ):
             cursor.execute(f"SELECT * FROM {self.name}.{table} LIMIT 0")
-            names = [d[0] for d in cursor.description]
+            names = [d[0] for d in cursor.description or []]
             order = order_by or ", ".join(f"`{n}`" for n in names if not n.startswith("_"))
             cursor.execute(
                 f"SELECT * FROM {self.name}.{table} {'WHERE ' + where if where else ''} "
@@ -202,7 +225,13 @@ class DatabricksDestination:
             cursor.execute(statement)
 
 
-def simulator_destination(sandbox, config_path: Path, oauth: bool = False) -> DatabricksDestination:
+WarehouseUnderTest = Path | DatabricksDestination
+"""A warehouse under test: a DuckDB file path, or a Databricks destination."""
+
+
+def simulator_destination(
+    sandbox: Any, config_path: Path, oauth: bool = False
+) -> DatabricksDestination:
     """A fresh schema of the Databricks simulator `sandbox` (a `databricks_sandbox` fixture),
     written with its personal access token, or with its service principal when `oauth` (OAuth
     costs each CLI run databricks-sdk's import, seconds here)."""
@@ -223,13 +252,16 @@ def live_databricks(schema: str, config_path: Path) -> DatabricksDestination | N
     token, client_id = env.get("DATABRICKS_TOKEN"), env.get("DATABRICKS_CLIENT_ID")
     if not (host and path and (token or (client_id and env.get("DATABRICKS_CLIENT_SECRET")))):
         return None
-    config = {
+    config: dict[str, Any] = {
         "server_hostname": host,
         "http_path": path,
         "schema": schema,
         "catalog": env.get("DATABRICKS_CATALOG", "main"),
     }
-    reader = {"server_hostname": host.removeprefix("https://"), "http_path": path}
+    reader: dict[str, Any] = {
+        "server_hostname": host.removeprefix("https://"),
+        "http_path": path,
+    }
     if token:
         config["access_token"] = reader["access_token"] = token
     else:
@@ -246,19 +278,19 @@ def live_databricks(schema: str, config_path: Path) -> DatabricksDestination | N
     return DatabricksDestination(config, reader, config_path)
 
 
-def _as_utc(value):
+def _as_utc(value: object) -> object:
     """Databricks may answer TIMESTAMPs without a zone (in the session's, UTC by default)."""
     if isinstance(value, dt.datetime) and value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
     return value
 
 
-def as_destination(warehouse) -> DuckDBDestination | DatabricksDestination:
+def as_destination(warehouse: WarehouseUnderTest) -> DuckDBDestination | DatabricksDestination:
     """A warehouse under test: a DuckDB file path, or a destination object as is."""
     return DuckDBDestination(warehouse) if isinstance(warehouse, Path) else warehouse
 
 
-def write_config(warehouse, config: dict | None = None) -> Path:
+def write_config(warehouse: WarehouseUnderTest, config: dict[str, Any] | None = None) -> Path:
     """Write the target's config file for `warehouse` (plus `config`) and return its path."""
     destination = as_destination(warehouse)
     destination.config_path.write_text(json.dumps({**destination.config(), **(config or {})}))
@@ -266,8 +298,12 @@ def write_config(warehouse, config: dict | None = None) -> Path:
 
 
 def run_cli(
-    warehouse, messages, config: dict | None = None, check: bool = True, timeout: float = 120
-) -> subprocess.CompletedProcess:
+    warehouse: WarehouseUnderTest,
+    messages: str | Iterable[dict[str, Any]],
+    config: dict[str, Any] | None = None,
+    check: bool = True,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
     """Run the real `target-databricks-upsert` on `warehouse` with the messages on stdin."""
     config_path = write_config(warehouse, config)
     text = (
@@ -289,7 +325,7 @@ def run_cli(
 ERROR_PREFIX = "target-databricks-upsert: error: "
 
 
-def cli_error(result: subprocess.CompletedProcess) -> str:
+def cli_error(result: subprocess.CompletedProcess[str]) -> str:
     """The one error line of a failed CLI run (exit 1, no traceback), without its prefix."""
     assert result.returncode == 1, (result.returncode, result.stderr[-3000:])
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
@@ -298,7 +334,9 @@ def cli_error(result: subprocess.CompletedProcess) -> str:
     return found[0][len(ERROR_PREFIX) :]
 
 
-def run_in_process(warehouse, lines: Iterable[str], config: dict | None = None) -> list[dict]:
+def run_in_process(
+    warehouse: WarehouseUnderTest, lines: Iterable[str], config: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """Run the target inside this process on Singer `lines` (any iterable, so a test can act
     between two lines) and return the messages it wrote; no interpreter start-up per run."""
     from target_databricks_upsert.target import TargetDatabricksUpsert
@@ -310,36 +348,39 @@ def run_in_process(warehouse, lines: Iterable[str], config: dict | None = None) 
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     try:
         with contextlib.redirect_stdout(out):
-            target.listen(file_input=lines)
+            # the SDK reads its input by iterating it: any iterable of lines will do
+            target.listen(file_input=cast(IO[str], lines))
     finally:  # a failed run never reaches the end of the pipe, where the target closes it
-        warehouse = getattr(target, "_warehouse", None)
-        if warehouse is not None:
-            warehouse.close()
+        opened = getattr(target, "_warehouse", None)
+        if opened is not None:
+            opened.close()
     out.flush()
     return [json.loads(line) for line in out.buffer.getvalue().decode().splitlines() if line]
 
 
-def lines_of(messages) -> list[str]:
+def lines_of(messages: Iterable[dict[str, Any]]) -> list[str]:
     return [json.dumps(m) + "\n" for m in messages]
 
 
-def last_statement(sandbox) -> int:
+def last_statement(sandbox: Any) -> int:
     """The sequence number of the Databricks simulator's latest statement (0 if none)."""
     log = sandbox.statements()
     return log[-1]["seq"] if log else 0
 
 
-def states(result: subprocess.CompletedProcess) -> list[dict]:
+def states(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
 
 
-def rows(warehouse, table: str, order_by: str | None = None, where: str = "") -> list[dict]:
+def rows(
+    warehouse: WarehouseUnderTest, table: str, order_by: str | None = None, where: str = ""
+) -> list[dict[str, Any]]:
     """Every row of the target schema's `table` as dicts (ordered by its first columns unless
     told), from a DuckDB file or a Databricks schema."""
     names, found = as_destination(warehouse).fetch(table, where, order_by)
     return [dict(zip(names, row, strict=True)) for row in found]
 
 
-def stable(table_rows: list[dict]) -> list[dict]:
+def stable(table_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows without the columns a rerun may change (_loaded_at, _updated_at, _load_id)."""
     return [{k: v for k, v in row.items() if k not in VOLATILE} for row in table_rows]

@@ -9,10 +9,9 @@ once per schema. Any failure is traced back to one record and reported with its 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import sys
+from typing import Any
 
 import fastjsonschema
 import msgspec
@@ -20,57 +19,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from target_databricks_upsert.column_types import INTEGER_INPUT, KINDS, TIMESTAMP
 from target_databricks_upsert.errors import RecordValidationError
-from target_databricks_upsert.tables import Child, Leaf, Obj, TableSpec, iter_children
+from target_databricks_upsert.table_spec import Child, Leaf, Node, Obj, TableSpec, iter_children
 
 _JSON = msgspec.json.Encoder(decimal_format="number")
 METADATA_FIELDS = (
     ("_sdc_deleted_at", pa.string()),
     ("_sdc_extracted_at", pa.string()),
-    ("_sdc_sequence", pa.decimal128(38, 0)),
+    ("_sdc_sequence", INTEGER_INPUT),
 )
-UTC_MICROS = pa.timestamp("us", tz="UTC")
+UTC_MICROS = TIMESTAMP.arrow
 
 
-class _PandasAbsent:
-    """Import hook making `import pandas` fail while pyarrow first looks for it."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] == "pandas":
-            raise ModuleNotFoundError(f"{name} is not used here", name=name)
-        return None
-
-
-@contextlib.contextmanager
-def lean_arrow():
-    """Arrow set up for a long run whose memory must stay bounded by the batch size.
-
-    - `pa.array()` must not import pandas (about 1 s and 40 MB): pyarrow checks whether a Python
-      input is a pandas object by importing pandas the first time it converts one, and this
-      target never passes pandas objects. The first conversion is made here while `import pandas`
-      fails, so pyarrow notes pandas as absent; pandas itself stays importable, and pyarrow still
-      imports it if asked for pandas output (`to_pandas`).
-    - Arrow buffers come from the system allocator, which hands freed batches back to the memory
-      the other libraries use; pyarrow's default (mimalloc) keeps them, about 20 MB more at peak.
-
-    Enter it from the main thread before other threads convert anything.
-    """
-    if "pandas" not in sys.modules:
-        hook = _PandasAbsent()
-        sys.meta_path.insert(0, hook)
-        try:
-            pa.array([0])
-        finally:
-            sys.meta_path.remove(hook)
-    previous = pa.default_memory_pool()
-    pa.set_memory_pool(pa.system_memory_pool())
-    try:
-        yield
-    finally:
-        pa.set_memory_pool(previous)
-
-
-def input_type(nodes, with_metadata: bool = False) -> pa.StructType:
+def input_type(nodes: tuple[Node, ...], with_metadata: bool = False) -> pa.StructType:
     """The Arrow type records are converted to (before casts): one field per property."""
     fields = []
     for node in nodes:
@@ -86,18 +48,8 @@ def input_type(nodes, with_metadata: bool = False) -> pa.StructType:
 
 
 def _leaf_input_type(leaf: Leaf) -> pa.DataType:
-    if leaf.kind == "integer":
-        return pa.decimal128(38, 0)  # rejects 1.5 instead of truncating it
-    if leaf.kind == "number":
-        return decimal_type(leaf.sql_type)
-    if leaf.kind == "boolean":
-        return pa.bool_()
-    return pa.string()
-
-
-def decimal_type(sql_type: str) -> pa.DataType:
-    precision, scale = (int(p) for p in sql_type[len("DECIMAL(") : -1].split(","))
-    return pa.decimal128(precision, scale)
+    """The Arrow type a leaf's JSON values are converted to (`column_types.KINDS`)."""
+    return KINDS[leaf.kind].read_as or leaf.type.arrow
 
 
 class RecordLocator:
@@ -108,7 +60,7 @@ class RecordLocator:
     def __init__(
         self,
         stream: str,
-        records: list[dict] | pa.StructArray,
+        records: list[dict[str, Any]] | pa.StructArray,
         key_properties: list[str],
         offset: int = 0,
     ) -> None:
@@ -129,7 +81,7 @@ class RecordLocator:
 
 
 def records_to_arrow(
-    records: list[dict], root: TableSpec, locator: RecordLocator
+    records: list[dict[str, Any]], root: TableSpec, locator: RecordLocator
 ) -> pa.StructArray:
     """Convert (and type-check) a batch; JSON-text fields are serialized first."""
     _serialize_json_fields(records, root.fields)
@@ -158,7 +110,7 @@ def _arrow_problem(exc: Exception, value: object) -> str:
     return f"value {value!r} does not match the schema ({text})"
 
 
-def _has_json(nodes) -> bool:
+def _has_json(nodes: tuple[Node, ...]) -> bool:
     for node in nodes:
         if isinstance(node, Leaf) and node.kind == "json":
             return True
@@ -169,7 +121,7 @@ def _has_json(nodes) -> bool:
     return False
 
 
-def _serialize_json_fields(objects: list, nodes) -> None:
+def _serialize_json_fields(objects: list[Any], nodes: tuple[Node, ...]) -> None:
     """Replace values of JSON-text columns by their JSON text, in place."""
     if not _has_json(nodes):
         return
@@ -207,20 +159,23 @@ def finalize(
         if pc.any(missing).as_py():
             row = pc.index(missing, True).as_py()
             raise locator.error(int(root_index[row]), column, "is required but missing or null")
-    if leaf.kind == "integer":
-        values = _cast(values, pa.int64(), column, root_index, locator)
-    elif leaf.kind == "decimal_string":
-        values = _cast(values, decimal_type(leaf.sql_type), column, root_index, locator)
-    elif leaf.kind == "date":
-        values = _cast(values, pa.date32(), column, root_index, locator)
-    elif leaf.kind == "timestamp":
+    cast = KINDS[leaf.kind].cast
+    if cast == "arrow":
+        values = _cast(values, leaf.type.arrow, column, root_index, locator)
+    elif cast == "timestamp":
         values = parse_timestamps(values, column, root_index, locator)
     if leaf.checks:
         _apply_checks(leaf, column, values, root_index, locator)
     return values
 
 
-def _cast(values, to_type, column, root_index, locator):
+def _cast(
+    values: pa.Array,
+    to_type: pa.DataType,
+    column: str,
+    root_index: np.ndarray,
+    locator: RecordLocator,
+) -> pa.Array:
     try:
         return pc.cast(values, to_type)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -249,7 +204,7 @@ def parse_timestamps(
         return pc.assume_timezone(pc.cast(values, pa.timestamp("us")), "UTC")
     except pa.ArrowInvalid:
         pass
-    parsed = []
+    parsed: list[dt.datetime | None] = []
     for row, text in enumerate(values.to_pylist()):
         if text is None:
             parsed.append(None)
@@ -263,7 +218,9 @@ def parse_timestamps(
     return pa.array(parsed, type=UTC_MICROS)
 
 
-def _apply_checks(leaf: Leaf, column: str, values: pa.Array, root_index, locator) -> None:
+def _apply_checks(
+    leaf: Leaf, column: str, values: pa.Array, root_index: np.ndarray, locator: RecordLocator
+) -> None:
     checks = leaf.checks
     bad = None
     text = pa.types.is_string(values.type)
@@ -295,7 +252,7 @@ def _apply_checks(leaf: Leaf, column: str, values: pa.Array, root_index, locator
         raise locator.error(int(root_index[row]), column, problem)
 
 
-def _or(left, right):
+def _or(left: pa.Array | None, right: pa.Array) -> pa.Array:
     return right if left is None else pc.or_(left, right)
 
 
@@ -303,10 +260,10 @@ class CompiledValidator:
     """A fastjsonschema validator compiled once per schema, for schemas the columnar check
     cannot fully express."""
 
-    def __init__(self, schema: dict) -> None:
+    def __init__(self, schema: dict[str, Any]) -> None:
         self._validate = fastjsonschema.compile(_without_singer_formats(schema))
 
-    def check(self, records: list[dict], locator: RecordLocator) -> None:
+    def check(self, records: list[dict[str, Any]], locator: RecordLocator) -> None:
         validate = self._validate
         for index, record in enumerate(records):
             try:
@@ -318,7 +275,7 @@ class CompiledValidator:
                 ) from None
 
 
-def _without_singer_formats(schema):
+def _without_singer_formats(schema: Any) -> Any:
     """fastjsonschema rejects unknown formats such as singer.decimal; drop them."""
     if isinstance(schema, dict):
         return {
@@ -337,7 +294,6 @@ __all__ = [
     "finalize",
     "input_type",
     "iter_children",
-    "lean_arrow",
     "parse_timestamps",
     "records_to_arrow",
 ]

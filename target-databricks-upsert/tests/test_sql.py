@@ -14,9 +14,9 @@ from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.errors import ErrorLevel
 from target_databricks_upsert import batch_sql, sql
+from target_databricks_upsert.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 from target_databricks_upsert.tables import stream_tables
 from target_databricks_upsert.testing import INVOICE_SCHEMA
-from target_databricks_upsert.warehouse import DEFAULT_DUCKDB_MEMORY_LIMIT
 from target_databricks_upsert.warehouse.duckdb import DuckDBWarehouse
 
 LOAD = sql.Load(

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from target_databricks_upsert.settings import DEFAULT_WAREHOUSE
 from target_databricks_upsert.warehouse.base import Warehouse
 
-# DuckDB's memory limit (the `duckdb_memory_limit` default). With the adapter's frequent
-# checkpoints, a re-sync of 1,000,000 invoices (every batch an update) runs in 48MB; 40MB ran out.
-DEFAULT_DUCKDB_MEMORY_LIMIT = "48MB"
 
-
-def warehouse_class(config) -> type[Warehouse]:
+def warehouse_class(config: Mapping[str, Any]) -> type[Warehouse]:
     """The adapter named by the `warehouse` setting (its module imported only when chosen)."""
-    kind = config.get("warehouse", "duckdb")
+    kind = config.get("warehouse", DEFAULT_WAREHOUSE)
     if kind == "duckdb":
         from target_databricks_upsert.warehouse.duckdb import DuckDBWarehouse
 
@@ -23,7 +23,7 @@ def warehouse_class(config) -> type[Warehouse]:
     raise ValueError(f"setting warehouse: unknown value {kind!r}; use 'duckdb' or 'databricks'")
 
 
-def open_warehouse(config: dict) -> Warehouse:
+def open_warehouse(config: Mapping[str, Any]) -> Warehouse:
     """The adapter named by the `warehouse` setting, connected."""
     warehouse = warehouse_class(config).from_config(config)
     warehouse.connect()

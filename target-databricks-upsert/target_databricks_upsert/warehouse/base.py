@@ -9,14 +9,15 @@ and `principal` serve the connection check (`--test`) through those same stateme
 from __future__ import annotations
 
 import abc
-import re
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 
-from target_databricks_upsert import sql
+from target_databricks_upsert import column_types, sql
 from target_databricks_upsert.errors import TargetError
-from target_databricks_upsert.tables import PROBE_TABLE, stream_tables
+from target_databricks_upsert.table_spec import PROBE_TABLE
+from target_databricks_upsert.tables import stream_tables
 
 PROBE_SCHEMA = {
     "type": "object",
@@ -54,9 +55,9 @@ class Warehouse(abc.ABC):
     (worth a count query where INSERT is much cheaper than MERGE)."""
 
     @classmethod
-    def from_config(cls, config: dict) -> Warehouse:
+    @abc.abstractmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Warehouse:
         """The adapter for the target's settings, not yet connected."""
-        return cls(config)
 
     @abc.abstractmethod
     def connect(self) -> None:
@@ -72,9 +73,9 @@ class Warehouse(abc.ABC):
         return tables
 
     def type_name(self, engine_type: str) -> str:
-        """A column type as the engine's information_schema gives it, in `tables.py`'s
+        """A column type as the engine's information_schema gives it, in `table_spec.py`'s
         Databricks spelling (`DECIMAL(38,6)`)."""
-        return re.sub(r"\s+", "", engine_type.upper())
+        return column_types.from_databricks(engine_type)
 
     @abc.abstractmethod
     def execute_ddl(self, statements: list[str]) -> None:
@@ -103,7 +104,7 @@ class Warehouse(abc.ABC):
     def close(self) -> None:
         """Release the connection."""
 
-    def query(self, sql_text: str) -> list[tuple]:
+    def query(self, sql_text: str) -> list[tuple[Any, ...]]:
         """Run a read-only statement and return its rows (used for inspection and tests)."""
         raise NotImplementedError
 

@@ -23,16 +23,28 @@ import shutil
 import tempfile
 import threading
 import uuid
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import databricks.sql
 import pyarrow as pa
 import pyarrow.parquet as pq
+from databricks.sql.client import Connection
 from databricks.sql.exc import Error as ConnectorError
 
-from target_databricks_upsert import sql
+from target_databricks_upsert import column_types, sql
+from target_databricks_upsert.compat import override
 from target_databricks_upsert.errors import TargetError
+from target_databricks_upsert.settings import (
+    DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_INLINE_ROWS_MAX,
+    DEFAULT_RETRY_ATTEMPTS,
+    DEFAULT_SCHEMA,
+    DEFAULT_STAGING_VOLUME,
+    DEFAULT_TOKEN_REFRESH_MARGIN_SECONDS,
+)
 from target_databricks_upsert.warehouse.base import Warehouse
 from target_databricks_upsert.warehouse.databricks_auth import (
     Credentials,
@@ -48,9 +60,6 @@ logging.getLogger("databricks.sql").setLevel(logging.WARNING)  # not a per-reque
 
 CONCURRENT_STATEMENTS = 8
 """Statements on different tables submitted at once (a batch's MERGEs, staged-file removals)."""
-
-DEFAULT_INLINE_ROWS_MAX = 100
-"""Batches of a table up to this many rows are sent inline as VALUES; larger ones as Parquet."""
 
 CONNECTOR_RETRIES = {
     # The connector retries HTTP 429/503 itself, sleeping max(Retry-After, _retry_delay_max) with
@@ -72,30 +81,17 @@ class DatabricksStatementError(TargetError):
 
 
 def column_type(arrow_type: pa.DataType) -> str:
-    """The Databricks type of a staged Arrow column."""
-    if pa.types.is_decimal(arrow_type):
-        return f"DECIMAL({arrow_type.precision},{arrow_type.scale})"
-    if pa.types.is_timestamp(arrow_type):
-        return "TIMESTAMP"
-    for test, name in (
-        (pa.types.is_string, "STRING"),
-        (pa.types.is_large_string, "STRING"),
-        (pa.types.is_int64, "BIGINT"),
-        (pa.types.is_int32, "INT"),
-        (pa.types.is_boolean, "BOOLEAN"),
-        (pa.types.is_date32, "DATE"),
-        (pa.types.is_float64, "DOUBLE"),
-        (pa.types.is_null, "STRING"),
-    ):
-        if test(arrow_type):
-            return name
-    raise TargetError(f"cannot stage an Arrow column of type {arrow_type} to Databricks")
+    """The Databricks type a staged Arrow column is cast to (`column_types.staged`)."""
+    staged = column_types.staged(arrow_type)
+    if staged is None:
+        raise TargetError(f"cannot stage an Arrow column of type {arrow_type} to Databricks")
+    return staged.databricks
 
 
 def for_parquet(rows: pa.Table) -> pa.Table:
     """`rows` with every timestamp as UTC microseconds (what Databricks reads as TIMESTAMP)."""
     fields = [
-        pa.field(f.name, pa.timestamp("us", tz="UTC")) if pa.types.is_timestamp(f.type) else f
+        pa.field(f.name, column_types.TIMESTAMP.arrow) if pa.types.is_timestamp(f.type) else f
         for f in rows.schema
     ]
     return rows.cast(pa.schema(fields))
@@ -104,7 +100,7 @@ def for_parquet(rows: pa.Table) -> pa.Table:
 class _Session:
     """One pooled connection and the credentials generation it was opened with."""
 
-    def __init__(self, connection, generation: int) -> None:
+    def __init__(self, connection: Connection, generation: int) -> None:
         self.connection = connection
         self.generation = generation
 
@@ -118,18 +114,27 @@ class DatabricksWarehouse(Warehouse):
 
     opens_ahead = True
 
-    def __init__(self, config: dict) -> None:
+    @classmethod
+    @override
+    def from_config(cls, config: Mapping[str, Any]) -> DatabricksWarehouse:
+        return cls(config)
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
         if not config.get("catalog"):
             raise TargetError("warehouse databricks needs the setting catalog (e.g. main)")
-        self.namespace = (config["catalog"], config.get("schema") or "wave")
+        self.namespace = (config["catalog"], config.get("schema") or DEFAULT_SCHEMA)
         self.secrets = Secrets()
-        self.timeout = float(config.get("connect_timeout_seconds") or 15)
+        self.timeout = float(
+            config.get("connect_timeout_seconds") or DEFAULT_CONNECT_TIMEOUT_SECONDS
+        )
         self.endpoint = Endpoint(config.get("server_hostname", ""), config.get("http_path", ""))
         self.credentials = Credentials(config, self.endpoint, self.secrets, self.timeout)
         self.inline_rows_max = int(config.get("inline_rows_max", DEFAULT_INLINE_ROWS_MAX))
-        self.volume = config.get("staging_volume") or "target_staging"
-        self.backoff = Backoff(attempts=int(config.get("retry_attempts") or 6))
-        self.refresh_margin = float(config.get("token_refresh_margin_seconds") or 300)
+        self.volume = config.get("staging_volume") or DEFAULT_STAGING_VOLUME
+        self.backoff = Backoff(attempts=int(config.get("retry_attempts") or DEFAULT_RETRY_ATTEMPTS))
+        self.refresh_margin = float(
+            config.get("token_refresh_margin_seconds") or DEFAULT_TOKEN_REFRESH_MARGIN_SECONDS
+        )
         self._run_id = uuid.uuid4().hex
         self._local_dir: Path | None = None
         self._idle: list[_Session] = []
@@ -141,6 +146,7 @@ class DatabricksWarehouse(Warehouse):
 
     # Connections
 
+    @override
     def connect(self) -> None:
         with self._lock:
             if self._local_dir is not None:
@@ -176,7 +182,7 @@ class DatabricksWarehouse(Warehouse):
             ) from None
 
     @contextlib.contextmanager
-    def _session(self):
+    def _session(self) -> Iterator[_Session]:
         """A connection for this thread's statement (made with the current credentials)."""
         with self._lock:
             session = self._idle.pop() if self._idle else None
@@ -199,6 +205,7 @@ class DatabricksWarehouse(Warehouse):
             )
             self.credentials.renew(self.credentials.generation)
 
+    @override
     def close(self) -> None:
         with self._lock:
             pool, self._pool = self._pool, None
@@ -214,14 +221,14 @@ class DatabricksWarehouse(Warehouse):
 
     # Statements
 
-    def _table_lock(self, statement: str):
+    def _table_lock(self, statement: str) -> contextlib.AbstractContextManager[object]:
         match = _WRITTEN_TABLE.match(statement)
         if match is None:
             return contextlib.nullcontext()
         with self._lock:
             return self._table_locks.setdefault(match.group(1), threading.RLock())
 
-    def _execute(self, statement: str, fetch: bool = False) -> list[tuple]:
+    def _execute(self, statement: str, fetch: bool = False) -> list[tuple[Any, ...]]:
         """Run one statement, retrying the failures that left nothing behind."""
         attempt = 0
         with self._table_lock(statement):
@@ -267,10 +274,12 @@ class DatabricksWarehouse(Warehouse):
             "fully written and its STATE was not emitted; rerunning the same input is safe."
         )
 
+    @override
     def execute_ddl(self, statements: list[str]) -> None:
         for statement in statements:
             self._execute(statement)
 
+    @override
     def execute_steps(self, steps: list[list[str]]) -> None:
         """Step after step; a step's statements (different tables) submitted at once, each on a
         pooled session, so a batch costs a round trip per step, not per table. A failure fails
@@ -278,7 +287,7 @@ class DatabricksWarehouse(Warehouse):
         for step in steps:
             self._run_together([(self._execute, statement) for statement in step])
 
-    def _run_together(self, calls: list[tuple]) -> None:
+    def _run_together(self, calls: list[tuple[Callable[[str], object], str]]) -> None:
         if not calls:
             return
         if len(calls) == 1:
@@ -292,15 +301,17 @@ class DatabricksWarehouse(Warehouse):
                 )
             pool = self._pool
         futures = [pool.submit(function, argument) for function, argument in calls]
-        failures = [f.exception() for f in futures if f.exception() is not None]
+        failures = [e for f in futures if (e := f.exception()) is not None]
         if failures:
             raise failures[0]
 
-    def query(self, sql_text: str) -> list[tuple]:
+    @override
+    def query(self, sql_text: str) -> list[tuple[Any, ...]]:
         return self._execute(sql_text, fetch=True)
 
     # Staging
 
+    @override
     def stage(self, name: str, rows: pa.Table) -> str:
         columns = [(f.name, column_type(f.type)) for f in rows.schema]
         if rows.num_rows <= self.inline_rows_max:
@@ -311,6 +322,8 @@ class DatabricksWarehouse(Warehouse):
             self._volume_ready = True
         file_name = f"{name}-{uuid.uuid4().hex[:12]}.parquet"
         path = sql.volume_path(self.namespace, self.volume, self._run_id, file_name)
+        if self._local_dir is None:
+            raise RuntimeError("Databricks warehouse used before connect() or after close()")
         local = self._local_dir / file_name
         try:
             pq.write_table(for_parquet(rows), local, coerce_timestamps="us")
@@ -320,9 +333,11 @@ class DatabricksWarehouse(Warehouse):
         self._staged_files[name] = path
         return sql.parquet_rows(path, columns)
 
+    @override
     def unstage_all(self, names: list[str]) -> None:
         self._run_together([(self.unstage, name) for name in names if name in self._staged_files])
 
+    @override
     def unstage(self, name: str) -> None:
         path = self._staged_files.pop(name, None)
         if path is None:

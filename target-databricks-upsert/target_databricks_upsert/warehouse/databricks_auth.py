@@ -19,6 +19,8 @@ import datetime as dt
 import os
 import socket
 import threading
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from target_databricks_upsert.errors import TargetError
@@ -57,8 +59,8 @@ class Endpoint:
     def url(self) -> str:
         return f"{self.scheme}://{self.netloc}"
 
-    def connect_kwargs(self) -> dict:
-        kwargs: dict = {"server_hostname": self.netloc, "http_path": self.http_path}
+    def connect_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"server_hostname": self.netloc, "http_path": self.http_path}
         if self.scheme == "http" or self.port != 443:
             # The connector builds https://<host>:443/<path> itself; any other URL is given whole
             # (and telemetry, which goes to https://<host> on 443, is off).
@@ -89,7 +91,9 @@ class Endpoint:
 class Credentials:
     """A personal access token, or a service principal doing OAuth M2M."""
 
-    def __init__(self, config: dict, endpoint: Endpoint, secrets: Secrets, timeout: float) -> None:
+    def __init__(
+        self, config: Mapping[str, Any], endpoint: Endpoint, secrets: Secrets, timeout: float
+    ) -> None:
         self.endpoint = endpoint
         self.timeout = timeout
         self.client_id = config.get("client_id")
@@ -113,7 +117,7 @@ class Credentials:
     def describe(self) -> str:
         return f"service principal {self.client_id}" if self.oauth else "the personal access token"
 
-    def connect_kwargs(self) -> dict:
+    def connect_kwargs(self) -> dict[str, Any]:
         if not self.oauth:
             return {"access_token": self._access_token}
         with self._lock:

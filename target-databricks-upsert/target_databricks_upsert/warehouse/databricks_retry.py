@@ -73,7 +73,7 @@ class Backoff:
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based): half fixed, half
         random, so parallel writers that collided do not collide again in step."""
-        ceiling = min(self.max_seconds, self.base_seconds * 2 ** (attempt - 1))
+        ceiling = min(self.max_seconds, self.base_seconds * 2.0 ** (attempt - 1))
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
     def sleep(self, attempt: int) -> None:

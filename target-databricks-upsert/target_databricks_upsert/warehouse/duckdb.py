@@ -13,36 +13,22 @@ engine fits `memory_limit`; one engine thread is enough for one batch at a time 
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from target_databricks_upsert import sql
+from target_databricks_upsert import column_types, sql
+from target_databricks_upsert.compat import override
 from target_databricks_upsert.errors import TargetError
-from target_databricks_upsert.warehouse import DEFAULT_DUCKDB_MEMORY_LIMIT
+from target_databricks_upsert.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, DEFAULT_DUCKDB_PATH
 from target_databricks_upsert.warehouse.base import Warehouse
 
 CHECKPOINT_THRESHOLD = "4MB"
 THREADS = 1
-
-_DUCKDB_TO_DATABRICKS = {
-    "VARCHAR": "STRING",
-    "TIMESTAMP WITH TIME ZONE": "TIMESTAMP",
-    "TIMESTAMP": "TIMESTAMP_NTZ",
-    "INTEGER": "INT",
-    "DOUBLE": "DOUBLE",
-}
-
-
-def databricks_type(duckdb_type: str) -> str:
-    """A DuckDB column type in the Databricks spelling used by `tables.py`."""
-    name = duckdb_type.upper().strip()
-    if name.startswith("DECIMAL"):
-        return re.sub(r"\s+", "", name)
-    return _DUCKDB_TO_DATABRICKS.get(name, name)
 
 
 class DuckDBWarehouse(Warehouse):
@@ -52,9 +38,10 @@ class DuckDBWarehouse(Warehouse):
     appends_new_keys = True  # INSERT costs a third of MERGE here
 
     @classmethod
-    def from_config(cls, config: dict) -> DuckDBWarehouse:
+    @override
+    def from_config(cls, config: Mapping[str, Any]) -> DuckDBWarehouse:
         return cls(
-            config.get("duckdb_path", "warehouse.duckdb"),
+            config.get("duckdb_path", DEFAULT_DUCKDB_PATH),
             config.get("duckdb_memory_limit", DEFAULT_DUCKDB_MEMORY_LIMIT),
         )
 
@@ -70,6 +57,7 @@ class DuckDBWarehouse(Warehouse):
             raise RuntimeError("DuckDB warehouse used before connect() or after close()")
         return self._connection
 
+    @override
     def connect(self) -> None:
         with self._lock:
             if self._connection is None:
@@ -85,23 +73,28 @@ class DuckDBWarehouse(Warehouse):
                     },
                 )
 
+    @override
     def type_name(self, engine_type: str) -> str:
-        return databricks_type(engine_type)
+        return column_types.from_duckdb(engine_type)
 
+    @override
     def execute_ddl(self, statements: list[str]) -> None:
         with self._lock, self._memory_bounded():
             for statement in statements:
                 self.connection.execute(statement)
 
+    @override
     def stage(self, name: str, rows: pa.Table) -> str:
         with self._lock:
             self.connection.register(name, rows)
         return f"`{name}`"
 
+    @override
     def unstage(self, name: str) -> None:
         with self._lock:
             self.connection.unregister(name)
 
+    @override
     def execute_steps(self, steps: list[list[str]]) -> None:
         """One transaction, the statements one after another (DuckDB writes one at a time)."""
         self.execute_transaction([statement for step in steps for statement in step])
@@ -118,12 +111,13 @@ class DuckDBWarehouse(Warehouse):
                 raise
             connection.commit()
 
-    def query(self, sql_text: str) -> list[tuple]:
+    @override
+    def query(self, sql_text: str) -> list[tuple[Any, ...]]:
         with self._lock, self._memory_bounded():
             return self.connection.execute(sql_text).fetchall()
 
     @contextlib.contextmanager
-    def _memory_bounded(self):
+    def _memory_bounded(self) -> Iterator[None]:
         """DuckDB's out-of-memory error, saying which setting bounds it and that nothing is lost."""
         try:
             yield
@@ -134,10 +128,12 @@ class DuckDBWarehouse(Warehouse):
                 "raise duckdb_memory_limit (or lower batch_size_rows) and rerun."
             ) from exc
 
+    @override
     def principal(self) -> None:
         """An embedded file has no user to run as."""
         return None
 
+    @override
     def close(self) -> None:
         with self._lock:
             if self._connection is not None:
