@@ -36,6 +36,8 @@ $(STAMP): $(PYPROJECTS) Makefile
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy tap-wave/tap_wave target-databricks-upsert/target_databricks_upsert \
+		webhook-relay/webhook_relay testkit
 
 # Two workers (CI has two cores; most tests wait on servers and subprocesses), a file's tests
 # kept together so its module fixtures start once. TEST_WORKERS=0 runs them in one process.

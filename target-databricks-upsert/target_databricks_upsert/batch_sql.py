@@ -1,27 +1,30 @@
 """The statements that write one batch of a stream, in Databricks SQL (DuckDB reads them through
 `sql.Dialect`); the rest of the target's SQL is in `sql.py`.
 
-A batch becomes two steps (`batch_steps`); the statements of a step touch different tables, so a
-warehouse may submit them concurrently:
+Per table, one MERGE applies the rows `judging_sql` judged: the root table upserted with a
+newer-wins guard on `_sequence`; each child table's lines upserted the same way *and*, in the same
+statement, the lines that a parent of the batch no longer has marked deleted. Beside them, one
+MERGE into `_load_audit` adds per table and business what the writes do. On Databricks the counts
+are read first and the audit goes out with the writes (`batch_counts`, `counted_steps`); on DuckDB
+they run table after table in one transaction (`batch_steps`).
 
-1. one MERGE into `_load_audit` with, per table and business, what the writes below will do;
-2. per table, one MERGE: the root table upserted with a newer-wins guard on `_sequence`; each child
-   table's lines upserted the same way *and*, in the same statement, the lines that a parent of the
-   batch no longer has marked deleted.
-
-A row is rewritten only when its content changes. Re-reading an unchanged entity changes nothing:
-no Delta commit rewrites its files, the change data feed shows nothing, and the row keeps the
-`_sequence` and `_extracted_at` of the read that first saw that content. Child lines are taken
-when their root is not newer in the table than in the batch (their own rows may be older: an
-unchanged line is not rewritten), so their MERGE does not depend on the root's and may run beside
-it. A batch none of whose keys any table has yet may be appended instead (`all_new`).
+A row is rewritten only when its content changes: re-reading an unchanged entity changes nothing
+(no Delta commit rewrites its files, the change data feed shows nothing, and the row keeps the
+`_sequence` and `_extracted_at` of the read that first saw that content). A batch none of whose
+keys any table has yet may be appended instead (`all_new`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
+from target_databricks_upsert.judging_sql import (
+    ACTION,
+    join_on,
+    judge,
+    judged_relation,
+    staged_columns,
+)
 from target_databricks_upsert.sql import (
     NOW,
     Load,
@@ -29,153 +32,13 @@ from target_databricks_upsert.sql import (
     quote,
     timestamp_literal,
 )
-from target_databricks_upsert.table_spec import (
-    LOAD_AUDIT_COLUMNS,
-    LOAD_AUDIT_TABLE,
-    STAGED_AUDIT_COLUMNS,
-    TableSpec,
-)
-
-REMOVAL = "_removal"
-"""A column of a child MERGE's source: TRUE on a line its parent no longer has."""
-ACTION = "_action"
-"""A column of every MERGE's source: what writing the row does (see `actions`)."""
+from target_databricks_upsert.table_spec import LOAD_AUDIT_COLUMNS, LOAD_AUDIT_TABLE, TableSpec
 
 
 def _business(table: TableSpec, alias: str) -> str:
     if table.partition_column:
         return f"CAST({alias}.{quote(table.partition_column)} AS STRING)"
     return "''"
-
-
-def _on(left: str, right: str, pairs: Iterable[tuple[str, str]]) -> str:
-    return " AND ".join(f"{left}.{quote(a)} = {right}.{quote(b)}" for a, b in pairs)
-
-
-def _staged_columns(table: TableSpec) -> list[str]:
-    return [c for c, _ in table.data_columns] + list(STAGED_AUDIT_COLUMNS)
-
-
-def _without_newer_root(load: Load, root: TableSpec, table: TableSpec, alias: str) -> str:
-    """A join (after `FROM x AS <alias>`) and its WHERE condition keeping the rows of `alias` for
-    whose entity the root table holds no newer version. A LEFT JOIN, not NOT EXISTS: an engine
-    builds a join's hash table on its smaller side (the batch), an anti-join's on its subquery
-    (the whole table: DuckDB ran out of memory on large tables)."""
-    keys = _on("r", alias, [(a, b) for a, b in table.root_key_map])
-    return (
-        f"LEFT JOIN {qualified(load, root.name)} AS r ON {keys} "
-        f"AND r.`_sequence` > {alias}.`_sequence` WHERE r.{quote(root.key[0])} IS NULL"
-    )
-
-
-def source(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str]) -> str:
-    """The rows one MERGE applies to `table`, each with `_removal` saying whether it is a line its
-    parent no longer has (child tables only; never for the root)."""
-    columns = _staged_columns(table)
-    select = ", ".join(f"c.{quote(c)}" for c in columns)
-    if table is root:
-        return f"SELECT {select}, FALSE AS {REMOVAL} FROM {sources[table.name]} AS c"
-    staged = (
-        f"SELECT {select} FROM {sources[table.name]} AS c "
-        f"{_without_newer_root(load, root, table, 'c')}"
-        if table.name in sources
-        else f"SELECT {select} FROM {qualified(load, table.name)} AS c WHERE FALSE"
-    )
-    root_keys = ", ".join(f"s.{quote(k)}" for k in root.key)
-    rewritten = (
-        f"SELECT {root_keys}, s.`_sequence`, s.`_extracted_at` "
-        f"FROM {sources[root.name]} AS s {_without_newer_root(load, root, root, 's')}"
-    )
-    types = dict(table.all_columns)
-    gone_columns = [
-        f"c.{quote(c)}"
-        if c in table.key
-        else {
-            "_sequence": "p.`_sequence`",
-            "_extracted_at": "p.`_extracted_at`",
-            "_is_deleted": "TRUE",
-            "_deleted_at": "p.`_extracted_at`",
-        }.get(c, f"CAST(NULL AS {load.dialect.column_type(types[c])})")
-        for c in columns
-    ]
-    gone = (
-        f"SELECT {', '.join(gone_columns)}, TRUE AS {REMOVAL} FROM {qualified(load, table.name)} "
-        f"AS c JOIN rewritten AS p ON {_on('c', 'p', [(b, a) for a, b in table.root_key_map])} "
-        f"LEFT JOIN staged AS x ON {_on('x', 'c', [(k, k) for k in table.key])} "
-        f"WHERE NOT c.`_is_deleted` AND c.`_sequence` <= p.`_sequence` "
-        f"AND x.{quote(table.key[0])} IS NULL"
-    )
-    plain = ", ".join(quote(c) for c in columns)
-    return (
-        f"WITH staged AS ({staged}), rewritten AS ({rewritten}) "
-        f"SELECT {plain}, FALSE AS {REMOVAL} FROM staged UNION ALL {gone}"
-    )
-
-
-def _conditions(table: TableSpec) -> dict[str, str]:
-    """When a source row `s` matched to a table row `t` changes it, and how."""
-    values = [c for c, _ in table.data_columns if c not in table.key]
-    newer = "(t.`_sequence` IS NULL OR t.`_sequence` <= s.`_sequence`)"
-    version = (
-        "(s.`_table_version` IS NOT NULL AND "
-        "t.`_table_version` IS DISTINCT FROM s.`_table_version`)"
-    )
-    changed = " OR ".join(
-        [f"t.{quote(c)} IS DISTINCT FROM s.{quote(c)}" for c in values]
-        + ["t.`_is_deleted`", version]
-    )
-    known_changed = " OR ".join(
-        [
-            f"(s.{quote(c)} IS NOT NULL AND t.{quote(c)} IS DISTINCT FROM s.{quote(c)})"
-            for c in values
-        ]
-        + [version]
-    )
-    live = f"NOT s.{REMOVAL} AND {newer}"
-    return {
-        "remove": f"s.{REMOVAL} AND NOT t.`_is_deleted`",
-        "delete": f"{live} AND s.`_is_deleted` AND NOT t.`_is_deleted`",
-        "redelete": f"{live} AND s.`_is_deleted` AND ({known_changed})",
-        "update": f"{live} AND NOT s.`_is_deleted` AND ({changed})",
-    }
-
-
-def actions(load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str]) -> str:
-    """The source rows of `table`, each with `_action`: what writing it does to the table:
-    insert, update, delete (a deletion of a live row), redelete (new known values of a deleted
-    row), remove (a line its parent no longer has), or NULL (nothing: older, or unchanged).
-
-    Judged here, in the statement's source, rather than in the MERGE's WHEN conditions: DuckDB's
-    MERGE needs tens of MB for two WHEN clauses each comparing every column."""
-    when = _conditions(table)
-    key0 = quote(table.key[0])
-    judged = " ".join(f"WHEN {condition} THEN '{name}'" for name, condition in when.items())
-    return (
-        f"SELECT s.*, CASE WHEN t.{key0} IS NULL THEN CASE WHEN s.{REMOVAL} THEN NULL "
-        f"ELSE 'insert' END {judged} END AS {ACTION} "
-        f"FROM ({source(load, root, table, sources)}) AS s LEFT JOIN "
-        f"{qualified(load, table.name)} AS t ON {_on('t', 's', [(k, k) for k in table.key])}"
-    )
-
-
-def _judged(
-    load: Load,
-    root: TableSpec,
-    table: TableSpec,
-    sources: dict[str, str],
-    judged: dict[str, str] | None,
-) -> str:
-    """The relation of `table`'s judged rows: a temporary table (`judge`) or `actions` inline."""
-    if judged and table.name in judged:
-        return judged[table.name]
-    return f"({actions(load, root, table, sources)})"
-
-
-def judge(
-    load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str], relation: str
-) -> str:
-    """`actions` kept in a temporary table (`Dialect.judges_apart`), for `_counts` and `upsert`."""
-    return f"CREATE OR REPLACE TEMPORARY TABLE {relation} AS {actions(load, root, table, sources)}"
 
 
 def upsert(
@@ -193,7 +56,6 @@ def upsert(
     clause, not one per action: DuckDB's MERGE holds the changes of each UPDATE clause apart, and
     three of them over every column outgrew its memory limit on a re-sync."""
     target = qualified(load, table.name)
-    columns = _staged_columns(table)
     values = [c for c, _ in table.data_columns if c not in table.key]
     action = f"s.{ACTION}"
 
@@ -215,13 +77,10 @@ def upsert(
         f"`_updated_at` = {NOW}",
         f"`_load_id` = {load.literal(load.load_id)}",
     ]
-    insert_cols = ", ".join(quote(c) for c in [*columns, "_loaded_at", "_updated_at", "_load_id"])
-    insert_vals = ", ".join(
-        [*(f"s.{quote(c)}" for c in columns), NOW, NOW, load.literal(load.load_id)]
-    )
+    insert_cols, insert_vals = _inserted(load, table)
     return (
-        f"MERGE INTO {target} AS t USING {_judged(load, root, table, sources, judged)} AS s "
-        f"ON {_on('t', 's', [(k, k) for k in table.key])} "
+        f"MERGE INTO {target} AS t USING {judged_relation(load, root, table, sources, judged)} AS s "
+        f"ON {join_on('t', 's', [(k, k) for k in table.key])} "
         f"WHEN MATCHED AND {action} <> 'insert' THEN UPDATE SET {', '.join(assignments)} "
         f"WHEN NOT MATCHED AND {action} = 'insert' THEN INSERT ({insert_cols}) "
         f"VALUES ({insert_vals})"
@@ -245,7 +104,7 @@ def _counts(
         f"SELECT {load.literal(table.name)} AS table_name, {_business(table, 's')} AS business_id, "
         f"{count('insert')} AS rows_inserted, {count('update', 'redelete')} AS rows_updated, "
         f"{count('delete', 'remove')} AS rows_deleted "
-        f"FROM {_judged(load, root, table, sources, judged)} AS s GROUP BY 2"
+        f"FROM {judged_relation(load, root, table, sources, judged)} AS s GROUP BY 2"
     )
 
 
@@ -279,10 +138,16 @@ def audit(load: Load, counts: list[str]) -> str:
     )
 
 
-def _append(load: Load, table: TableSpec, relation: str) -> str:
-    columns = _staged_columns(table)
-    insert_cols = ", ".join(quote(c) for c in [*columns, "_loaded_at", "_updated_at", "_load_id"])
+def _inserted(load: Load, table: TableSpec) -> tuple[str, str]:
+    """The columns a new row of `table` is written with, and their values from a source `s`."""
+    columns = staged_columns(table)
+    names = ", ".join(quote(c) for c in [*columns, "_loaded_at", "_updated_at", "_load_id"])
     values = ", ".join([*(f"s.{quote(c)}" for c in columns), NOW, NOW, load.literal(load.load_id)])
+    return names, values
+
+
+def _append(load: Load, table: TableSpec, relation: str) -> str:
+    insert_cols, values = _inserted(load, table)
     return (
         f"INSERT INTO {qualified(load, table.name)} ({insert_cols}) SELECT {values} "
         f"FROM {relation} AS s"
@@ -410,7 +275,7 @@ def rows_of_batch_keys(load: Load, root: TableSpec, root_source: str) -> str:
     s = root_source
     counts = [
         f"(SELECT COUNT(*) FROM {qualified(load, t.name)} AS t JOIN {s} AS s "
-        f"ON {_on('t', 's', [(b, a) for a, b in t.root_key_map])})"
+        f"ON {join_on('t', 's', [(b, a) for a, b in t.root_key_map])})"
         for t in [root, *root.descendants()]
     ]
     return f"SELECT {' + '.join(counts)} AS existing"

@@ -38,7 +38,7 @@ class Dialect:
     # One audit MERGE for all of a batch's tables (each statement is a round trip), or one per
     # table (DuckDB: no round trips, and a smaller plan fits its memory limit)
     audit_at_once: bool
-    # The rows' actions (`batch_sql.actions`) judged into a temporary table, then counted and
+    # The rows' actions (`judging_sql.actions`) judged into a temporary table, then counted and
     # merged from it (DuckDB: a MERGE whose source joins the table it writes plans a join that
     # outgrows memory_limit on a large table; a temporary table costs no round trip there)
     judges_apart: bool = False
