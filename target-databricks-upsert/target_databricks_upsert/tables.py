@@ -30,10 +30,22 @@ from target_databricks_upsert.table_spec import (
 
 SINGER_METADATA_PREFIX = "_sdc_"
 
+# The keywords that constrain a value, checked column by column (`Leaf.checks`).
+CHECK_KEYWORDS = (
+    "enum",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+)
 # JSON Schema keywords the columnar validator checks itself; any other keyword (besides
 # annotations and x-* extensions) makes the stream fall back to a compiled per-record validator.
 COLUMNAR_KEYWORDS = frozenset(
     {
+        *CHECK_KEYWORDS,
         "type",
         "format",
         "properties",
@@ -47,14 +59,6 @@ COLUMNAR_KEYWORDS = frozenset(
         "$comment",
         "$schema",
         "$id",
-        "enum",
-        "minimum",
-        "maximum",
-        "exclusiveMinimum",
-        "exclusiveMaximum",
-        "minLength",
-        "maxLength",
-        "pattern",
         "precision",
         "scale",
         "multipleOf",
@@ -64,16 +68,6 @@ COLUMNAR_KEYWORDS = frozenset(
         "definitions",
         "$defs",
     }
-)
-CHECK_KEYWORDS = (
-    "enum",
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "minLength",
-    "maxLength",
-    "pattern",
 )
 
 
