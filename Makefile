@@ -43,7 +43,7 @@ lint: install
 # kept together so its module fixtures start once. TEST_WORKERS=0 runs them in one process.
 TEST_WORKERS ?= 2
 test: install-test lint browser
-	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+	$(BIN)/python -m pytest --durations=15 $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 browser: $(BROWSER)
 
