@@ -39,9 +39,9 @@ lint: install
 	$(BIN)/mypy tap-wave/tap_wave target-databricks-upsert/target_databricks_upsert \
 		webhook-relay/webhook_relay testkit
 
-# Two workers (CI has two cores; most tests wait on servers and subprocesses), a file's tests
+# Three workers (CI has two cores, but most tests wait on servers and subprocesses), a file's tests
 # kept together so its module fixtures start once. TEST_WORKERS=0 runs them in one process.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 test: install-test lint browser
 	$(BIN)/python -m pytest --durations=15 $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
