@@ -172,26 +172,21 @@ def _plan(
 def batch_steps(
     load: Load, root: TableSpec, sources: dict[str, str], all_new: bool = False
 ) -> list[list[str]]:
-    """The statements of one batch: [[audit MERGE], [one write per table]] (the audit split per
-    table where the dialect says so: `Dialect.audit_at_once`; with `Dialect.judges_apart`, table
-    after table: its rows judged into a temporary table, counted, merged, and the table dropped).
-    `sources` maps a table to its staged relation (the root always has one). With `all_new` (no
-    table has a key of the batch: `rows_of_batch_keys` is 0), and for a keyless stream, rows are
-    appended. With `Dialect.counts_first`, see `batch_counts` and `counted_steps` instead."""
-    tables, counts, writes, judged = _plan(load, root, sources, all_new, load.dialect.judges_apart)
-    audits = (
-        [audit(load, counts)] if load.dialect.audit_at_once else [audit(load, [c]) for c in counts]
-    )
-    if not judged:
-        return [audits, writes]
+    """The statements of one batch in one transaction (`Dialect.counts_first` off), table after
+    table: its rows judged into a temporary table, its audit MERGE counting them, its write, and
+    the temporary table dropped. `sources` maps a table to its staged relation (the root always has
+    one). With `all_new` (no table has a key of the batch: `rows_of_batch_keys` is 0), and for a
+    keyless stream, rows are appended (nothing to judge). Counts first: `batch_counts` and
+    `counted_steps`."""
+    tables, counts, writes, judged = _plan(load, root, sources, all_new, judging=True)
     return [
         [
-            judge(load, root, t, sources, judged[t.name]),
-            counted,
+            *([judge(load, root, t, sources, judged[t.name])] if judged else []),
+            audit(load, [counted]),
             written,
-            f"DROP TABLE {judged[t.name]}",
+            *([f"DROP TABLE {judged[t.name]}"] if judged else []),
         ]
-        for t, counted, written in zip(tables, audits, writes, strict=True)
+        for t, counted, written in zip(tables, counts, writes, strict=True)
     ]
 
 

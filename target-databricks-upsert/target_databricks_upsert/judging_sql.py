@@ -147,5 +147,5 @@ def judged_relation(
 def judge(
     load: Load, root: TableSpec, table: TableSpec, sources: dict[str, str], relation: str
 ) -> str:
-    """`actions` kept in a temporary table (`Dialect.judges_apart`), for `_counts` and `upsert`."""
+    """`actions` kept in a temporary table (`batch_sql.batch_steps`), for `_counts` and `upsert`."""
     return f"CREATE OR REPLACE TEMPORARY TABLE {relation} AS {actions(load, root, table, sources)}"

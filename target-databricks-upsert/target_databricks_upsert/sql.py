@@ -35,18 +35,12 @@ class Dialect:
     backslash_escapes: bool  # Databricks string literals read \' and \\; DuckDB's only ''
     delta_tables: bool  # USING DELTA, CLUSTER/PARTITIONED BY, TBLPROPERTIES
     add_columns_at_once: bool  # ADD COLUMNS (a, b) in one ALTER, or one ADD COLUMN each
-    # One audit MERGE for all of a batch's tables (each statement is a round trip), or one per
-    # table (DuckDB: no round trips, and a smaller plan fits its memory limit)
-    audit_at_once: bool
-    # The rows' actions (`judging_sql.actions`) judged into a temporary table, then counted and
-    # merged from it (DuckDB: a MERGE whose source joins the table it writes plans a join that
-    # outgrows memory_limit on a large table; a temporary table costs no round trip there)
-    judges_apart: bool = False
-    # A batch's counts read in one query first, so its audit MERGE (from their literals) runs beside
-    # the writes and a table with nothing to change is not written (Databricks: a small query costs
-    # less than the MERGE it takes off the critical path; a run that changes nothing writes nothing
-    # but the audit)
-    counts_first: bool = False
+    # How a batch is written (`batch_sql`). Counts first (Databricks, no transactions, every
+    # statement a round trip): one query counts what the writes will do, then the audit MERGE (from
+    # those literals) goes out beside the writes of the tables that change. Otherwise (DuckDB, one
+    # transaction, no round trips), table after table: its rows judged into a temporary table,
+    # counted, merged (a MERGE whose source joins the table it writes outgrew DuckDB's memory_limit)
+    counts_first: bool
 
     def literal(self, value: object) -> str:
         """A literal for a Python string, number, boolean or None."""
@@ -71,7 +65,6 @@ DATABRICKS = Dialect(
     backslash_escapes=True,
     delta_tables=True,
     add_columns_at_once=True,
-    audit_at_once=True,
     counts_first=True,
 )
 DUCKDB = Dialect(
@@ -79,8 +72,7 @@ DUCKDB = Dialect(
     backslash_escapes=False,
     delta_tables=False,
     add_columns_at_once=False,
-    audit_at_once=False,
-    judges_apart=True,
+    counts_first=False,
 )
 
 

@@ -102,13 +102,12 @@ def _as_duckdb(tree: exp.Expression) -> list[str]:
 def test_the_duckdb_rendering_means_what_sqlglot_transpiles_the_databricks_statement_to():
     """The dialect switch is a hand-kept translation: sqlglot checks it statement by statement
     (same tree once both are read; identifiers, literals with quotes and backslashes, types)."""
-    # (the audit split per table and the rows judged apart as DuckDB has them, so the statements
-    # correspond one to one)
+    # (both batch paths rendered in both dialects, so the statements correspond one to one)
     databricks = every_statement(
         dataclasses.replace(
             LOAD,
             namespace=("wave",),
-            dialect=dataclasses.replace(sql.DATABRICKS, audit_at_once=False, judges_apart=True),
+            dialect=sql.DATABRICKS,
         )
     )
     duck = every_statement(DUCK_LOAD)
